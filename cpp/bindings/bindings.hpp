@@ -1,0 +1,12 @@
+// One bind_<feature> per binding file; module.cpp only calls them.
+#pragma once
+
+#include <pybind11/pybind11.h>
+
+namespace glorot::bindings {
+void bind_parallel(pybind11::module_& m);
+void bind_activations(pybind11::module_& m);
+void bind_dense(pybind11::module_& m);
+void bind_loss(pybind11::module_& m);
+void bind_network(pybind11::module_& m);
+}  // namespace glorot::bindings

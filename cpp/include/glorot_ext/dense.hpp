@@ -1,0 +1,63 @@
+// Dense layer Y = X·W + b and its backward pass, split over fixed column blocks.
+//
+// X (batch, fan_in), W (fan_in, fan_out), b (fan_out), Y (batch, fan_out); all row-major.
+// Each block is a serial Eigen product (EIGEN_DONT_PARALLELIZE): our partition, not Eigen's
+// thread-dependent blocking, decides the arithmetic, so results match for any thread count.
+#pragma once
+
+#include "glorot_ext/activations.hpp"
+#include "glorot_ext/parallel.hpp"
+#include "glorot_ext/types.hpp"
+
+namespace glorot {
+
+template <class T>
+void check_dense(const char* fn, Index x_rows, Index x_cols, Index w_rows, Index w_cols, Index b_size) {
+    require(x_cols == w_rows, std::string(fn) + ": X has " + std::to_string(x_cols) + " columns but W has " +
+                                  std::to_string(w_rows) + " rows");
+    require(b_size == w_cols, std::string(fn) + ": b has " + std::to_string(b_size) + " entries but W has " +
+                                  std::to_string(w_cols) + " columns");
+    require(x_rows > 0, std::string(fn) + ": empty batch (X has 0 rows)");
+}
+
+/// Y = X·W + b, then Z = f(Y) in the same pass over each block when z is given (z may equal y).
+template <class T>
+void dense_forward(const CMatMap<T>& X, const CMatMap<T>& W, const CVecMap<T>& b, MatMap<T> Y,
+                   Activation act = Activation::Identity, T* z = nullptr) {
+    check_dense<T>("dense_forward", X.rows(), X.cols(), W.rows(), W.cols(), b.size());
+    require(Y.rows() == X.rows() && Y.cols() == W.cols(),
+            "dense_forward: output has shape " + shape_str(Y.rows(), Y.cols()) + " but X·W has shape " +
+                shape_str(X.rows(), W.cols()));
+    const Index n = W.cols();
+    for_each_block(n, [&](Index c0, Index w) {
+        auto y = Y.middleCols(c0, w);
+        y.noalias() = X * W.middleCols(c0, w);
+        y.rowwise() += b.segment(c0, w);
+        if (z != nullptr) activation_forward_rows(act, Y.data(), z, Y.rows(), n, c0, w);
+    });
+}
+
+/// dX = dY·Wᵀ (skipped when dX is null), dW = Xᵀ·dY, db = Σ_batch dY.
+template <class T>
+void dense_backward(const CMatMap<T>& X, const CMatMap<T>& W, const CMatMap<T>& dY, T* dX, MatMap<T> dW,
+                    VecMap<T> db) {
+    check_dense<T>("dense_backward", X.rows(), X.cols(), W.rows(), W.cols(), W.cols());
+    require(dY.rows() == X.rows() && dY.cols() == W.cols(),
+            "dense_backward: dY has shape " + shape_str(dY.rows(), dY.cols()) + " but X·W has shape " +
+                shape_str(X.rows(), W.cols()));
+    require(dW.rows() == W.rows() && dW.cols() == W.cols() && db.size() == W.cols(),
+            "dense_backward: gradient buffers do not match W " + shape_str(W.rows(), W.cols()));
+    const Index fan_in = W.rows();
+    if (dX != nullptr) {
+        MatMap<T> dXm(dX, X.rows(), fan_in);
+        for_each_block(fan_in, [&](Index c0, Index w) {
+            dXm.middleCols(c0, w).noalias() = dY * W.middleRows(c0, w).transpose();
+        });
+    }
+    for_each_block(W.cols(), [&](Index c0, Index w) {
+        dW.middleCols(c0, w).noalias() = X.transpose() * dY.middleCols(c0, w);
+        db.segment(c0, w) = dY.middleCols(c0, w).template cast<double>().colwise().sum().template cast<T>();
+    });
+}
+
+}  // namespace glorot
