@@ -1,3 +1,63 @@
-"""glorot_ext: deep feedforward networks on the CPU, with the instruments of Glorot & Bengio (2010)."""
+"""glorot_ext: deep feedforward networks on the CPU, with the instruments of Glorot & Bengio (2010).
+
+    >>> import numpy as np, glorot_ext as ge
+    >>> net = ge.MLP([784, 1000, 1000, 10], activation="tanh", init="normalized",
+    ...              rng=np.random.default_rng(0))
+
+The native kernels live in the private ``glorot_ext._core``; ``glorot_ext.reference`` is the
+NumPy implementation they are checked against.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from glorot_ext import _core, init, reference
+from glorot_ext._core import get_num_threads, has_openmp
+from glorot_ext.network import MLP
+from glorot_ext.training import Callback, History, fit, fit_stream
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "MLP",
+    "Callback",
+    "History",
+    "fit",
+    "fit_stream",
+    "init",
+    "reference",
+    "has_openmp",
+    "get_num_threads",
+    "set_num_threads",
+    "num_threads",
+    "build_info",
+    "__version__",
+]
+
+
+def set_num_threads(n=None):
+    """Sets how many threads the kernels use; None means every core (as scikit-learn's n_jobs).
+
+    Results are bitwise identical for any thread count: the work partition is fixed.
+    """
+    if n is not None and (not isinstance(n, int) or n <= 0):
+        raise ValueError(f"n must be a positive integer or None, got {n!r}")
+    _core.set_num_threads(0 if n is None else n)
+
+
+@contextlib.contextmanager
+def num_threads(n):
+    """Context manager: run the enclosed kernels with ``n`` threads, then restore the count."""
+    before = get_num_threads()
+    set_num_threads(n)
+    try:
+        yield
+    finally:
+        _core.set_num_threads(before)
+
+
+def build_info():
+    """How the native module was built: OpenMP, -march=native, SIMD in use, Eigen version."""
+    return {"version": __version__, "openmp": _core.has_openmp, "native": _core.native_build,
+            "simd": _core.simd, "eigen": _core.eigen_version, "threads": get_num_threads()}

@@ -1,0 +1,170 @@
+"""Plain NumPy implementation of every native kernel: the tests' oracle and the benchmarks' baseline.
+
+It imports nothing else of glorot_ext, so it cannot lean on the code it checks. It is written the
+way a NumPy user would write it (``X @ W + b``, broadcasting, in-place updates), not slowed down.
+Shapes follow the package convention: X (batch, fan_in), W (fan_in, fan_out), Y = X·W + b.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_SCALED_TANH_A = 1.7159
+_SCALED_TANH_B = 2.0 / 3.0
+
+
+def _sigmoid(s):
+    e = np.exp(-np.abs(s))  # never overflows
+    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(s.dtype, copy=False)
+
+
+def _softsign(s):
+    with np.errstate(invalid="ignore"):  # inf/inf at ±inf; the limit is ±1
+        z = s / (1 + np.abs(s))
+    return np.where(np.isinf(s), np.sign(s), z).astype(s.dtype, copy=False)
+
+
+ACTIVATIONS = {
+    "identity": lambda s: s.copy(),
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "softsign": _softsign,
+    "relu": lambda s: np.maximum(s, 0),
+    "scaled_tanh": lambda s: (_SCALED_TANH_A * np.tanh(_SCALED_TANH_B * s)).astype(s.dtype, copy=False),
+}
+
+# f'(s) written in terms of the forward output z = f(s), as the native kernels do.
+DERIVATIVES = {
+    "identity": lambda z: np.ones_like(z),
+    "sigmoid": lambda z: z * (1 - z),
+    "tanh": lambda z: 1 - z * z,
+    "softsign": lambda z: (1 - np.abs(z)) ** 2,
+    "relu": lambda z: (z > 0).astype(z.dtype),
+    "scaled_tanh": lambda z: (_SCALED_TANH_B * (_SCALED_TANH_A - z * z / _SCALED_TANH_A)).astype(z.dtype, copy=False),
+}
+
+
+def activation_forward(name, S):
+    """Z = f(S)."""
+    return ACTIVATIONS[name](S)
+
+
+def activation_backward(name, Z, dZ):
+    """dS = dZ · f'(S), from the forward output Z."""
+    return dZ * DERIVATIVES[name](Z)
+
+
+def dense_forward(X, W, b):
+    """Y = X·W + b."""
+    return X @ W + b
+
+
+def dense_backward(X, W, dY):
+    """(dX, dW, db) = (dY·Wᵀ, Xᵀ·dY, Σ_batch dY)."""
+    return dY @ W.T, X.T @ dY, dY.sum(axis=0)
+
+
+def softmax(S):
+    """Row-wise softmax, stable by subtracting the row max."""
+    e = np.exp(S - S.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _onehot(y, classes, dtype):
+    t = np.zeros((y.shape[0], classes), dtype=dtype)
+    t[np.arange(y.shape[0]), y] = 1
+    return t
+
+
+def softmax_nll(S, y):
+    """(mean loss, errors, P, dS) for C = -log softmax(S)_y; dS = (P - onehot(y)) / batch."""
+    n = S.shape[0]
+    m = S.max(axis=1, keepdims=True)
+    lse = m + np.log(np.exp(S - m).sum(axis=1, keepdims=True))
+    P = np.exp(S - lse)
+    loss = float(np.mean(lse[:, 0] - S[np.arange(n), y]))
+    errors = int(np.sum(S.argmax(axis=1) != y))
+    dS = (P - _onehot(y, S.shape[1], S.dtype)) / n
+    return loss, errors, P, dS
+
+
+def quadratic_cost(S, y):
+    """(mean loss, errors, P, dS) for C = ½·||softmax(S) - onehot(y)||²."""
+    n = S.shape[0]
+    P = softmax(S)
+    E = P - _onehot(y, S.shape[1], S.dtype)
+    loss = float(0.5 * np.mean(np.sum(E * E, axis=1)))
+    errors = int(np.sum(S.argmax(axis=1) != y))
+    dS = P * (E - np.sum(E * P, axis=1, keepdims=True)) / n
+    return loss, errors, P, dS
+
+
+COSTS = {"nll": softmax_nll, "quadratic": quadratic_cost}
+
+
+class Network:
+    """The same interface as ``glorot_ext._core.Network``, in NumPy.
+
+    Args:
+        weights: list of (fan_in, fan_out) arrays, updated in place by ``sgd_step``.
+        biases: list of (fan_out,) arrays, updated in place.
+        activations: one activation name per hidden layer.
+        cost: "nll" or "quadratic" on the softmax output.
+    """
+
+    def __init__(self, weights, biases, activations, cost="nll"):
+        self.weights = list(weights)
+        self.biases = list(biases)
+        self.activations = list(activations)
+        self._cost = COSTS[cost]
+        self.dtype = str(self.weights[0].dtype)
+
+    def _forward(self, X):
+        pre, post = [], []
+        z = X
+        for l, (W, b) in enumerate(zip(self.weights, self.biases)):
+            s = z @ W + b
+            pre.append(s)
+            if l + 1 < len(self.weights):
+                z = ACTIVATIONS[self.activations[l]](s)
+                post.append(z)
+        return pre, post
+
+    def _backward(self, X, y):
+        pre, post = self._forward(X)
+        loss, errors, P, d = self._cost(pre[-1], y)
+        post.append(P)
+        deltas = [None] * len(self.weights)
+        grads = []
+        for l in range(len(self.weights) - 1, -1, -1):
+            deltas[l] = d
+            z = X if l == 0 else post[l - 1]
+            grads.append((z.T @ d, d.sum(axis=0)))
+            if l > 0:
+                d = (d @ self.weights[l].T) * DERIVATIVES[self.activations[l - 1]](post[l - 1])
+        grads.reverse()
+        return loss, errors, pre, post, deltas, grads
+
+    def sgd_step(self, X, y, lr):
+        """One minibatch SGD step, W -= lr·∂C/∂W for every layer; returns (mean loss, errors)."""
+        loss, errors, _, _, _, grads = self._backward(X, y)
+        for W, b, (gW, gb) in zip(self.weights, self.biases, grads):
+            W -= lr * gW
+            b -= lr * gb
+        return loss, errors
+
+    def predict_proba(self, X):
+        return softmax(self._forward(X)[0][-1])
+
+    def evaluate(self, X, y):
+        loss, errors, _, _ = self._cost(self._forward(X)[0][-1], y)
+        return loss, errors
+
+    def forward(self, X):
+        pre, post = self._forward(X)
+        return pre, post + [softmax(pre[-1])]
+
+    def gradients(self, X, y):
+        loss, errors, pre, post, deltas, grads = self._backward(X, y)
+        return {"loss": loss, "errors": errors, "pre": pre, "post": post, "delta": deltas,
+                "dW": [g[0] for g in grads], "db": [g[1] for g in grads]}

@@ -1,0 +1,180 @@
+"""Training loops: minibatch SGD over a finite set (``fit``) or an endless stream (``fit_stream``).
+
+Each update is one native call (``MLP.train_step``); the loops only pick batches, call
+callbacks and keep a ``History``. All training state is explicit: the network's weights and
+``n_updates``, the shuffling Generator, and the batch source's own position.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+
+class Callback:
+    """Hooks called by ``fit`` and ``fit_stream``; subclass and override what you need."""
+
+    def on_train_begin(self, net):
+        """Before the first update."""
+
+    def on_step_end(self, net, loss):
+        """After each update; ``net.n_updates`` counts it already."""
+
+    def on_epoch_end(self, net, epoch, history):
+        """After each epoch of ``fit`` (or each evaluation point of ``fit_stream``)."""
+
+    def on_train_end(self, net):
+        """After the last update."""
+
+
+@dataclass
+class History:
+    """What a training run recorded, one entry per epoch (fit) or evaluation point (fit_stream)."""
+
+    n_updates: list = field(default_factory=list)
+    train_loss: list = field(default_factory=list)  # mean batch cost since the previous entry
+    train_error: list = field(default_factory=list)  # mean batch error rate since the previous entry
+    val_loss: list = field(default_factory=list)
+    val_error: list = field(default_factory=list)
+
+    def as_dict(self):
+        return {k: list(v) for k, v in self.__dict__.items()}
+
+
+def _check_lr(lr):
+    if not (isinstance(lr, (int, float, np.floating)) and math.isfinite(lr) and lr > 0):
+        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
+
+
+def _progress(total, enabled, desc):
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return None
+    return tqdm(total=total, desc=desc, unit="upd", mininterval=0.5)
+
+
+def _record(history, net, loss_sum, err_sum, count, validation):
+    history.n_updates.append(net.n_updates)
+    history.train_loss.append(loss_sum / max(count, 1))
+    history.train_error.append(err_sum / max(count, 1))
+    if validation is not None:
+        vl, ve = net.evaluate(*validation)
+        history.val_loss.append(vl)
+        history.val_error.append(ve)
+
+
+def fit(net, X, y, *, epochs, lr, batch_size=10, validation=None, rng=None, callbacks=(), progress=False):
+    """Plain minibatch SGD over (X, y), reshuffled every epoch, θ ← θ - ε·g as in the paper.
+
+    Args:
+        net: an ``MLP``.
+        X: (n, n_inputs) array of the network's dtype; y: (n,) integer labels.
+        epochs: passes over the data.
+        lr: learning rate ε > 0.
+        batch_size: examples per update (the paper: 10). A last partial batch is used too.
+        validation: optional (X_val, y_val), evaluated after every epoch.
+        rng: numpy Generator for the shuffling (default: unseeded).
+        callbacks: ``Callback`` instances.
+        progress: show a tqdm bar when tqdm is installed.
+
+    Returns:
+        A ``History`` with one entry per epoch.
+    """
+    _check_lr(lr)
+    if not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+    if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    if not isinstance(X, np.ndarray) or X.ndim != 2:
+        raise ValueError(f"X must be a 2-D numpy array, got {getattr(X, 'shape', type(X).__name__)}")
+    if not isinstance(y, np.ndarray) or y.shape != (X.shape[0],):
+        raise ValueError(f"y must be a 1-D array with one label per row of X ({X.shape[0]}), "
+                         f"got shape {getattr(y, 'shape', None)}")
+    if X.shape[0] == 0:
+        raise ValueError("fit: empty training set")
+    rng = np.random.default_rng() if rng is None else rng
+    history = History()
+    n = X.shape[0]
+    batches = -(-n // batch_size)
+    bar = _progress(epochs * batches, progress, "fit")
+    for cb in callbacks:
+        cb.on_train_begin(net)
+    for epoch in range(epochs):
+        order = rng.permutation(n)
+        loss_sum = err_sum = 0.0
+        for i in range(batches):
+            idx = order[i * batch_size:(i + 1) * batch_size]
+            loss = net.train_step(X[idx], y[idx], lr)
+            loss_sum += loss
+            err_sum += net.last_batch_errors / idx.shape[0]
+            for cb in callbacks:
+                cb.on_step_end(net, loss)
+            if bar is not None:
+                bar.update()
+        _record(history, net, loss_sum, err_sum, batches, validation)
+        for cb in callbacks:
+            cb.on_epoch_end(net, epoch, history)
+    for cb in callbacks:
+        cb.on_train_end(net)
+    if bar is not None:
+        bar.close()
+    return history
+
+
+def fit_stream(net, batch_source, n_updates, lr, *, eval_every=None, validation=None, callbacks=(), progress=False):
+    """SGD on an endless source of minibatches (the paper's online Shapeset training).
+
+    Args:
+        net: an ``MLP``.
+        batch_source: an iterator of (X, y) minibatches, or a callable returning the next one.
+        n_updates: number of updates to make.
+        lr: learning rate ε > 0.
+        eval_every: record a ``History`` entry every this many updates (default: only at the end).
+        validation: optional (X_val, y_val) evaluated at each entry.
+        callbacks: ``Callback`` instances.
+        progress: show a tqdm bar when tqdm is installed.
+
+    Returns:
+        A ``History``.
+    """
+    _check_lr(lr)
+    if not isinstance(n_updates, (int, np.integer)) or n_updates < 0:
+        raise ValueError(f"n_updates must be an integer >= 0, got {n_updates!r}")
+    if eval_every is not None and (not isinstance(eval_every, (int, np.integer)) or eval_every <= 0):
+        raise ValueError(f"eval_every must be a positive integer, got {eval_every!r}")
+    next_batch = batch_source if callable(batch_source) else iter(batch_source).__next__
+    every = eval_every or max(n_updates, 1)
+    history = History()
+    bar = _progress(n_updates, progress, "fit_stream")
+    for cb in callbacks:
+        cb.on_train_begin(net)
+    loss_sum = err_sum = 0.0
+    count = 0
+    for _ in range(n_updates):
+        Xb, yb = next_batch()
+        loss = net.train_step(Xb, yb, lr)
+        loss_sum += loss
+        err_sum += net.last_batch_errors / Xb.shape[0]
+        count += 1
+        for cb in callbacks:
+            cb.on_step_end(net, loss)
+        if bar is not None:
+            bar.update()
+        if count == every:
+            _record(history, net, loss_sum, err_sum, count, validation)
+            for cb in callbacks:
+                cb.on_epoch_end(net, len(history.n_updates) - 1, history)
+            loss_sum = err_sum = 0.0
+            count = 0
+    if count:
+        _record(history, net, loss_sum, err_sum, count, validation)
+    for cb in callbacks:
+        cb.on_train_end(net)
+    if bar is not None:
+        bar.close()
+    return history
