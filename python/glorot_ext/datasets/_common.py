@@ -1,0 +1,225 @@
+"""What the dataset readers share: the error type, the data directory, pixel scaling, and the
+seeded, checkpointable minibatch iterator over finite sets."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+#: Environment variable naming the directory that holds the datasets' files.
+DATA_ENV = "GLOROT_EXT_DATA"
+
+PathLike = Union[str, "os.PathLike[str]"]
+Pair = Tuple[np.ndarray, np.ndarray]
+
+
+class DatasetError(ValueError):
+    """A dataset file exists but is wrong: truncated, corrupt, bad header or checksum.
+
+    Missing files raise ``FileNotFoundError`` instead.
+    """
+
+
+def check_dtype(dtype) -> np.dtype:
+    """float32 or float64 as an ``np.dtype``; anything else is a ``ValueError``."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
+    return dtype
+
+
+def scale_uint8(pixels: np.ndarray, dtype) -> np.ndarray:
+    """uint8 pixels to ``pixels / 255`` in [0, 1], computed in float64 and rounded once to
+    ``dtype`` (a 256-entry table, so no float64 copy of the whole set is made)."""
+    lut = (np.arange(256) / 255.0).astype(check_dtype(dtype))
+    return lut[pixels]
+
+
+def candidate_dirs(data_dir: Optional[PathLike], subfolders: Sequence[str]) -> List[Path]:
+    """Directories to look in, in order: ``data_dir`` (or ``$GLOROT_EXT_DATA``) joined with each
+    of ``subfolders`` ('' for the directory itself).
+
+    Raises:
+        FileNotFoundError: neither ``data_dir`` nor the environment variable is given.
+    """
+    if data_dir is None:
+        env = os.environ.get(DATA_ENV)
+        if not env:
+            raise FileNotFoundError(
+                f"no data directory: pass data_dir=... or set the {DATA_ENV} environment variable "
+                "(nothing is ever downloaded)"
+            )
+        data_dir = env
+    root = Path(data_dir).expanduser()
+    return [root / sub if sub else root for sub in subfolders]
+
+
+def find_files(
+    data_dir: Optional[PathLike],
+    subfolders: Sequence[str],
+    names: Sequence[str],
+    suffixes: Sequence[str] = ("",),
+    what: str = "dataset",
+) -> List[Path]:
+    """The paths of ``names`` in the first candidate directory that holds all of them (each name
+    possibly with one of ``suffixes``, tried in order).
+
+    Raises:
+        FileNotFoundError: naming every expected file and every directory looked in.
+    """
+    dirs = candidate_dirs(data_dir, subfolders)
+    for d in dirs:
+        found = []
+        for name in names:
+            hit = next((d / (name + s) for s in suffixes if (d / (name + s)).is_file()), None)
+            if hit is None:
+                break
+            found.append(hit)
+        else:
+            return found
+    alts = " or ".join(f"'{s}'" for s in suffixes if s)
+    expected = ", ".join(names) + (f" (optionally ending in {alts})" if alts else "")
+    looked = ", ".join(str(d) for d in dirs)
+    raise FileNotFoundError(f"{what} files not found: expected {expected}; looked in {looked}")
+
+
+class MinibatchIterator:
+    """Endless minibatches over a finite set, reshuffled every epoch, resumable bit-exactly.
+
+    Epoch ``e`` visits the examples in the order ``permutation(n)`` of the stream
+    ``SeedSequence(seed, spawn_key=(e,))``, so the order depends only on (seed, epoch) and the
+    position ``(epoch, index)`` is the whole state. The last batch of an epoch is short
+    unless ``drop_last``; batches never span two epochs.
+
+    Args:
+        X: (n, d) inputs. y: (n,) labels. Neither is copied.
+        batch_size: examples per batch.
+        rng: a ``numpy.random.Generator`` (one seed is drawn from it) or an int seed.
+        shuffle: False visits the examples in their stored order every epoch.
+        drop_last: skip the short final batch of each epoch.
+
+    Example:
+        >>> it = MinibatchIterator(X, y, 10, rng=np.random.default_rng(0))
+        >>> Xb, yb = next(it)
+        >>> saved = it.state()
+        >>> same = MinibatchIterator.from_state(saved, X, y)   # continues identically
+    """
+
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        batch_size: int,
+        *,
+        rng: Union[np.random.Generator, int],
+        shuffle: bool = True,
+        drop_last: bool = False,
+        epoch: int = 0,
+        index: int = 0,
+    ) -> None:
+        if len(X) != len(y):
+            raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+        if len(y) == 0:
+            raise ValueError("cannot iterate over an empty set")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if drop_last and batch_size > len(y):
+            raise ValueError(f"drop_last with batch_size {batch_size} > {len(y)} examples yields nothing")
+        if isinstance(rng, np.random.Generator):
+            self.seed = int(rng.integers(0, 2**63 - 1))
+        elif isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+            self.seed = int(rng)
+        else:
+            raise TypeError(f"rng must be a numpy.random.Generator or a non-negative int, got {rng!r}")
+        self.X, self.y = X, y
+        self.batch_size = int(batch_size)
+        self.shuffle = bool(shuffle)
+        self.drop_last = bool(drop_last)
+        self.epoch, self.index = int(epoch), int(index)
+        self._order_epoch: Optional[int] = None
+        self._order: Optional[np.ndarray] = None
+
+    @property
+    def batches_per_epoch(self) -> int:
+        """Number of batches in one epoch."""
+        n, b = len(self.y), self.batch_size
+        return n // b if self.drop_last else -(-n // b)
+
+    def _epoch_order(self) -> np.ndarray:
+        if self._order_epoch != self.epoch:
+            n = len(self.y)
+            if self.shuffle:
+                ss = np.random.SeedSequence(self.seed, spawn_key=(self.epoch,))
+                self._order = np.random.Generator(np.random.PCG64(ss)).permutation(n)
+            else:
+                self._order = np.arange(n)
+            self._order_epoch = self.epoch
+        return self._order
+
+    def __iter__(self) -> Iterator[Pair]:
+        return self
+
+    def __next__(self) -> Pair:
+        n = len(self.y)
+        end = self.index + self.batch_size
+        if self.index >= n or (self.drop_last and end > n):
+            self.epoch, self.index = self.epoch + 1, 0
+            end = self.batch_size
+        idx = self._epoch_order()[self.index : min(end, n)]
+        self.index = min(end, n)
+        return self.X[idx], self.y[idx]
+
+    def epoch_batches(self) -> Iterable[Pair]:
+        """The batches that remain in the current epoch (all of them at an epoch's start)."""
+        start = self.epoch
+        while True:
+            saved = (self.epoch, self.index)
+            batch = next(self)
+            if self.epoch != start:
+                self.epoch, self.index = saved  # put the batch of the next epoch back
+                return
+            yield batch
+
+    def state(self) -> dict:
+        """The position as a JSON-safe dict; the arrays are not included."""
+        return {
+            "seed": self.seed,
+            "epoch": self.epoch,
+            "index": self.index,
+            "batch_size": self.batch_size,
+            "shuffle": self.shuffle,
+            "drop_last": self.drop_last,
+            "n": len(self.y),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, X: np.ndarray, y: np.ndarray) -> "MinibatchIterator":
+        """The iterator over (X, y) that continues from ``state``."""
+        if state["n"] != len(y):
+            raise ValueError(f"state was saved for {state['n']} examples, got {len(y)}")
+        return cls(
+            X,
+            y,
+            state["batch_size"],
+            rng=state["seed"],
+            shuffle=state["shuffle"],
+            drop_last=state["drop_last"],
+            epoch=state["epoch"],
+            index=state["index"],
+        )
+
+
+def minibatches(
+    X: np.ndarray,
+    y: np.ndarray,
+    batch_size: int,
+    *,
+    rng: Union[np.random.Generator, int],
+    shuffle: bool = True,
+    drop_last: bool = False,
+) -> MinibatchIterator:
+    """A ``MinibatchIterator`` over (X, y); see there."""
+    return MinibatchIterator(X, y, batch_size, rng=rng, shuffle=shuffle, drop_last=drop_last)
