@@ -46,8 +46,10 @@ _SUBFOLDERS = {
 }
 
 # What the official pickles (Python 2 cPickle of NumPy arrays) and NumPy's own pickles of a
-# uint8/int array may name. Rebuilding an array from these runs no user-chosen code.
+# uint8/int array may name, plus _codecs.encode, which Python 3 uses for bytes in protocol 2
+# (as PyTorch's weights-only unpickler admits it). None of these runs user-chosen code.
 _ALLOWED_GLOBALS = {
+    ("_codecs", "encode"),
     ("numpy.core.multiarray", "_reconstruct"),
     ("numpy._core.multiarray", "_reconstruct"),
     ("numpy.core.numeric", "_frombuffer"),
@@ -114,10 +116,10 @@ def read_python_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> T
             keys, wrong shapes or counts, or labels outside 0..9.
     """
     path = Path(path)
+    data = path.read_bytes()
     try:
-        with open(path, "rb") as f:
-            # encoding="bytes": the Python 2 pickles' str keys and NumPy buffers stay bytes.
-            obj = _SafeUnpickler(io.BufferedReader(f), encoding="bytes").load()
+        # encoding="bytes": the Python 2 pickles' str keys and NumPy buffers stay bytes.
+        obj = _SafeUnpickler(io.BytesIO(data), encoding="bytes").load()
     except pickle.UnpicklingError as exc:
         raise DatasetError(f"{path}: refused or corrupt pickle: {exc}") from exc
     except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
@@ -162,7 +164,7 @@ def load(
     dtype=np.float32,
     version: Optional[str] = None,
     verify: bool = True,
-    n_validation: int = _PER_BATCH,
+    n_validation: Optional[int] = None,
 ):
     """CIFAR-10 with the paper's split: train 40,000, validation 10,000, test 10,000.
 
@@ -171,7 +173,8 @@ def load(
         dtype: float32 (default) or float64.
         version: "binary", "python", or None for whichever is found (binary first).
         verify: require 10,000 records per file, as the official files; False for small files.
-        n_validation: training images held out at the end (all of ``data_batch_5``).
+        n_validation: training images held out at the end; None holds out all of
+            ``data_batch_5`` (10,000 in the official files).
 
     Returns:
         ``(train, validation, test)``, each ``(X, y)``: X (n, 3072) ``dtype`` with pixels / 255
@@ -190,6 +193,8 @@ def load(
     batches = [reader(p, count=count) for p in paths]
     train_x = np.concatenate([b[0] for b in batches[:5]])
     train_y = np.concatenate([b[1] for b in batches[:5]])
+    if n_validation is None:
+        n_validation = len(batches[4][1])
     if not 0 <= n_validation < len(train_y):
         raise ValueError(f"n_validation must be in [0, {len(train_y)}), got {n_validation}")
     cut = len(train_y) - n_validation
