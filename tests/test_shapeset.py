@@ -206,3 +206,13 @@ def test_save_grid_writes_a_png(tmp_path):
     out = tmp_path / "grid.png"
     S.save_grid(out, n=8, ncols=4, size=32)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_second_shape_given_up_after_the_rejection_cap_leaves_a_single_shape_label(monkeypatch):
+    before = S.scenes(300, seed=8)
+    monkeypatch.setattr(S, "_MAX_TRIES", 0)  # every second shape exhausts its tries
+    after = S.scenes(300, seed=8)
+    assert np.array_equal(after.dropped, before.n_shapes == 2)
+    assert (after.n_shapes == 1).all() and (after.labels <= 2).all()
+    assert np.array_equal(after.labels, before.shape_ids[:, 0])
+    assert np.isnan(after.vertices[:, 1]).all() and (after.foreground[:, 1] == -1).all()

@@ -126,7 +126,7 @@ class MinibatchIterator:
             raise ValueError("cannot iterate over an empty set")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        if drop_last and batch_size > len(y):
+        if drop_last and batch_size > len(y):  # would loop over empty epochs forever
             raise ValueError(f"drop_last with batch_size {batch_size} > {len(y)} examples yields nothing")
         if isinstance(rng, np.random.Generator):
             self.seed = int(rng.integers(0, 2**63 - 1))
@@ -139,6 +139,8 @@ class MinibatchIterator:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.epoch, self.index = int(epoch), int(index)
+        if not 0 <= self.index < len(y):
+            raise ValueError(f"index must be in [0, {len(y)}), got {index}")
         self._order_epoch: Optional[int] = None
         self._order: Optional[np.ndarray] = None
 
@@ -164,24 +166,19 @@ class MinibatchIterator:
 
     def __next__(self) -> Pair:
         n = len(self.y)
-        end = self.index + self.batch_size
-        if self.index >= n or (self.drop_last and end > n):
+        end = min(self.index + self.batch_size, n)
+        idx = self._epoch_order()[self.index : end]
+        self.index = end
+        # Move to the next epoch as soon as this one is done, so the state is canonical.
+        if end >= n or (self.drop_last and end + self.batch_size > n):
             self.epoch, self.index = self.epoch + 1, 0
-            end = self.batch_size
-        idx = self._epoch_order()[self.index : min(end, n)]
-        self.index = min(end, n)
         return self.X[idx], self.y[idx]
 
     def epoch_batches(self) -> Iterable[Pair]:
         """The batches that remain in the current epoch (all of them at an epoch's start)."""
         start = self.epoch
-        while True:
-            saved = (self.epoch, self.index)
-            batch = next(self)
-            if self.epoch != start:
-                self.epoch, self.index = saved  # put the batch of the next epoch back
-                return
-            yield batch
+        while self.epoch == start:
+            yield next(self)
 
     def state(self) -> dict:
         """The position as a JSON-safe dict; the arrays are not included."""
