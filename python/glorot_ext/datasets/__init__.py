@@ -19,7 +19,7 @@ Data directory: ``data_dir``, else the ``GLOROT_EXT_DATA`` environment variable.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional
 
 import numpy as np
 
@@ -118,7 +118,8 @@ def load_npz(
             )
         if {"X", "y"} <= keys:
             X, y = _npz_pair(_npz_array(npz, path, "X"), _npz_array(npz, path, "y"), path, "X, y", dtype)
-            if not (0 <= validation_fraction < 1 and 0 <= test_fraction < 1 and validation_fraction + test_fraction < 1):
+            fractions = (validation_fraction, test_fraction)
+            if not (all(0 <= f < 1 for f in fractions) and sum(fractions) < 1):
                 raise ValueError("validation_fraction and test_fraction must be in [0, 1) with a sum below 1")
             n = len(y)
             n_test = int(round(n * test_fraction))

@@ -657,14 +657,13 @@ def save_grid(
         size: image side in pixels.
         ncols: images per row.
     """
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # A bare Figure, not pyplot: no backend is chosen or changed for the caller.
+    from matplotlib.figure import Figure
 
     sc = scenes(n, seed=seed, start=start, size=size)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(1.4 * ncols, 1.6 * nrows), squeeze=False)
+    fig = Figure(figsize=(1.4 * ncols, 1.6 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
     for k, ax in enumerate(axes.flat):
         ax.axis("off")
         if k < n:
@@ -673,7 +672,6 @@ def save_grid(
             ax.set_title(CLASS_NAMES[sc.labels[k]], fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
 
 
 class _CallableModule(types.ModuleType):
