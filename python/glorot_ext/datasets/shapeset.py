@@ -625,7 +625,7 @@ def load(
     Train 100,000 images of seed 1, validation 10,000 of seed 2 and test 10,000 of seed 0 by
     default (the paper's online training uses ``ShapesetStream`` instead; the paper does not
     give the sizes of its validation and test sets). Different seeds make the sets disjoint
-    streams.
+    streams. The default sizes take about 0.5 GB in float32 and a few seconds to generate.
 
     Returns:
         ``(train, validation, test)``, each ``(X, y)`` with X (n, size*size) ``dtype`` and
