@@ -11,6 +11,15 @@
 
 namespace glorot {
 
+/// Σ_r M(r, j) in double, in row order. Written out because Eigen's vectorized colwise sum
+/// groups terms by the data's alignment, which would make results depend on the address.
+template <class M>
+double column_sum(const M& m, Index j) {
+    double g = 0.0;
+    for (Index r = 0; r < m.rows(); ++r) g += static_cast<double>(m(r, j));
+    return g;
+}
+
 template <class T>
 void check_dense(const char* fn, Index x_rows, Index x_cols, Index w_rows, Index w_cols, Index b_size) {
     require(x_cols == w_rows, std::string(fn) + ": X has " + std::to_string(x_cols) + " columns but W has " +
@@ -56,7 +65,7 @@ void dense_backward(const CMatMap<T>& X, const CMatMap<T>& W, const CMatMap<T>& 
     }
     for_each_block(W.cols(), [&](Index c0, Index w) {
         dW.middleCols(c0, w).noalias() = X.transpose() * dY.middleCols(c0, w);
-        db.segment(c0, w) = dY.middleCols(c0, w).template cast<double>().colwise().sum().template cast<T>();
+        for (Index j = c0; j < c0 + w; ++j) db[j] = static_cast<T>(column_sum(dY, j));
     });
 }
 

@@ -152,7 +152,8 @@ class Network {
         for_each_block(size(l + 1), [&](Index c0, Index w) {
             // Eigen folds -lr into the GEMM and accumulates into W: no ∂C/∂W temporary.
             Wl.middleCols(c0, w).noalias() -= (lr * in.transpose()) * d.middleCols(c0, w);
-            bl.segment(c0, w) -= (static_cast<double>(lr) * d.middleCols(c0, w).template cast<double>().colwise().sum()).template cast<T>();
+            for (Index j = c0; j < c0 + w; ++j)
+                bl[j] = static_cast<T>(static_cast<double>(bl[j]) - static_cast<double>(lr) * column_sum(d, j));
         });
     }
 };

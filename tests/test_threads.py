@@ -1,0 +1,52 @@
+"""Results do not depend on the thread count: the work partition is fixed."""
+
+import numpy as np
+import pytest
+
+import glorot_ext as ge
+from glorot_ext import _core
+
+
+def _train(threads, dtype, batch, rng_seed=3):
+    rng = np.random.default_rng(rng_seed)
+    with ge.num_threads(threads):
+        net = ge.MLP([784, 1000, 1000, 10], activation="tanh", dtype=dtype, rng=rng)
+        losses = []
+        for _ in range(5):
+            X = rng.random((batch, 784)).astype(dtype)
+            y = rng.integers(0, 10, batch)
+            losses.append(net.train_step(X, y, 0.05))
+        P = net.predict_proba(rng.random((300, 784)).astype(dtype))
+    return losses, net.weights, net.biases, P
+
+
+@pytest.mark.skipif(not _core.has_openmp, reason="serial build: one thread only")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch", [1, 10, 100])
+def test_training_is_bitwise_identical_with_one_and_two_threads(dtype, batch):
+    one = _train(1, dtype, batch)
+    two = _train(2, dtype, batch)
+    assert one[0] == two[0]
+    for a, b in zip(one[1] + one[2], two[1] + two[2]):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(one[3], two[3])
+
+
+@pytest.mark.skipif(not _core.has_openmp, reason="serial build: one thread only")
+def test_kernels_are_bitwise_identical_with_one_and_two_threads(rng):
+    X = rng.standard_normal((37, 1001))
+    W = rng.standard_normal((1001, 999))
+    dY = rng.standard_normal((37, 999))
+    outs = []
+    for t in (1, 2):
+        with ge.num_threads(t):
+            outs.append((_core.dense_forward(X, W, np.zeros(999)), *_core.dense_backward(X, W, dY)))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_num_threads_context_restores_the_previous_count():
+    before = ge.get_num_threads()
+    with ge.num_threads(1):
+        assert ge.get_num_threads() == 1
+    assert ge.get_num_threads() == before
