@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextlib
 
-from glorot_ext import _core, init, reference
+from glorot_ext import _core, datasets, init, reference
 from glorot_ext._core import get_num_threads, has_openmp
 from glorot_ext.network import MLP
 from glorot_ext.training import Callback, History, fit, fit_stream
@@ -25,6 +25,7 @@ __all__ = [
     "History",
     "fit",
     "fit_stream",
+    "datasets",
     "init",
     "reference",
     "has_openmp",
