@@ -130,13 +130,14 @@ def _load(path, net, config):
     try:
         with np.load(path) as z:
             state = json.loads(bytes(z["state"]).decode())
-            if state["config"] != config.identity():
-                raise ValueError(f"{path} belongs to another configuration: {state['config']}")
-            for l, (W, b) in enumerate(zip(net.weights, net.biases)):
-                W[...] = z[f"W{l}"]
-                b[...] = z[f"b{l}"]
-    except (OSError, KeyError, json.JSONDecodeError, EOFError) as e:
-        raise ValueError(f"{path}: unreadable checkpoint ({e}); delete it to start over") from e
+            arrays = {k: z[k] for k in z.files if k != "state"}
+    except Exception as e:  # whatever np.load or json says of a damaged file
+        raise ValueError(f"{path}: unreadable checkpoint ({e}); delete it or pass restart to start over") from e
+    if state.get("config") != config.identity():
+        raise ValueError(f"{path} belongs to another configuration: {state.get('config')}")
+    for l, (W, b) in enumerate(zip(net.weights, net.biases)):
+        W[...] = arrays[f"W{l}"]
+        b[...] = arrays[f"b{l}"]
     net.n_updates = int(state["n_updates"])
     return state
 
@@ -171,7 +172,7 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
     if not curve["n_updates"]:
-        _evaluate(net, val, test, curve, float("nan"))
+        _evaluate(net, val, test, curve, None)  # no training loss before the first update
     while net.n_updates < config.n_updates:
         k = min(config.eval_every, config.n_updates - net.n_updates)
         t0 = time.perf_counter()

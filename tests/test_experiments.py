@@ -1,0 +1,80 @@
+"""Checkpointed runs resume bit-exactly; the reproduction writes the table beside the paper's."""
+
+import json
+
+import numpy as np
+import pytest
+
+from glorot_ext.experiments import RunConfig, paper, reproduce, run
+
+TOY = dict(depth=2, width=24, eval_every=50, n_eval=200, lr=0.05)
+
+
+def test_a_resumed_run_equals_an_uninterrupted_one(tmp_path):
+    straight, net_a = run(RunConfig(n_updates=150, **TOY), tmp_path / "a")
+    run(RunConfig(n_updates=50, **TOY), tmp_path / "b")  # "interrupted" after 50 updates
+    resumed, net_b = run(RunConfig(n_updates=150, **TOY), tmp_path / "b", resume=True)
+    assert resumed["curve"] == straight["curve"]
+    for a, b in zip(net_a.weights + net_a.biases, net_b.weights + net_b.biases):
+        np.testing.assert_array_equal(a, b)
+    assert net_b.n_updates == 150
+
+
+def test_restart_ignores_the_checkpoint(tmp_path):
+    run(RunConfig(n_updates=100, **TOY), tmp_path)
+    again, net = run(RunConfig(n_updates=50, **TOY), tmp_path, resume=False)
+    assert again["curve"]["n_updates"] == [0, 50]
+
+
+def test_the_checkpoint_is_written_atomically_and_names_its_run(tmp_path):
+    res, _ = run(RunConfig(n_updates=50, **TOY), tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz", "result.json"]
+    assert json.loads((tmp_path / "result.json").read_text())["final_test_error"] == res["final_test_error"]
+
+
+def test_a_corrupt_checkpoint_is_reported_not_trained_over(tmp_path):
+    (tmp_path / "checkpoint.npz").write_bytes(b"\x00garbage")
+    with pytest.raises(ValueError, match="checkpoint.npz: unreadable checkpoint"):
+        run(RunConfig(n_updates=50, **TOY), tmp_path)
+
+
+def test_a_checkpoint_of_another_configuration_is_refused(tmp_path):
+    run(RunConfig(n_updates=50, **TOY), tmp_path)
+    with pytest.raises(ValueError, match="belongs to another configuration"):
+        run(RunConfig(n_updates=50, **dict(TOY, lr=0.01)), tmp_path)
+
+
+@pytest.mark.parametrize("field,value", [("lr", 0.0), ("depth", 0), ("dataset", "imagenet"), ("seed", -1)])
+def test_run_config_rejects_bad_values(field, value):
+    with pytest.raises(ValueError, match=field):
+        RunConfig(**{field: value})
+
+
+def test_reproduce_writes_the_table_beside_the_papers_numbers(tmp_path):
+    rows = ["Tanh N", "Sigmoid"]
+    results = reproduce(tmp_path, rows=rows, n_updates=100, overrides=dict(depth=2, width=24, n_eval=300),
+                        log=None, figures=True)
+    assert list(results) == rows
+    table = (tmp_path / "table1.md").read_text()
+    for label in rows:
+        assert f"| {label} |" in table
+        assert f"{paper.TABLE1[label]['shapeset']:.2f}" in table
+        assert 0.0 <= results[label]["ours"][0] <= 1.0
+    assert "Paper claims checked" in table
+    assert (tmp_path / "fig11_test_error_shapeset.png").stat().st_size > 10_000
+    saved = json.loads((tmp_path / "results-shapeset.json").read_text())
+    assert saved["rows"]["Tanh N"]["ours"] == results["Tanh N"]["ours"]
+
+
+def test_reproduce_picks_the_learning_rate_with_the_best_validation_error(tmp_path):
+    results = reproduce(tmp_path, rows=["Tanh N"], lr_grid=[1e-6, 0.05], n_updates=200,
+                        overrides=dict(depth=2, width=24, n_eval=300), log=None, figures=False)
+    grid = results["Tanh N"]["grid"]
+    best = min(grid, key=lambda r: grid[r][0])
+    assert float(best) == results["Tanh N"]["lr"]
+    assert grid["0.05"][0] < grid["1e-06"][0]  # a step of 1e-6 learns nothing in 200 updates
+
+
+def test_reproduce_rejects_unknown_rows(tmp_path):
+    with pytest.raises(ValueError, match="rows must be among"):
+        reproduce(tmp_path, rows=["Relu N"], n_updates=10, log=None)
