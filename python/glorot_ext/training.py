@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from glorot_ext.datasets import MinibatchIterator
+
 
 class Callback:
     """Hooks called by ``fit`` and ``fit_stream``; subclass and override what you need."""
@@ -78,7 +80,8 @@ def fit(net, X, y, *, epochs, lr, batch_size=10, validation=None, rng=None, call
         lr: learning rate ε > 0.
         batch_size: examples per update (the paper: 10). A last partial batch is used too.
         validation: optional (X_val, y_val), evaluated after every epoch.
-        rng: numpy Generator for the shuffling (default: unseeded).
+        rng: numpy Generator (or int seed) for the shuffling (default: unseeded); the order of
+            epoch e depends only on one seed drawn from it and e (``datasets.MinibatchIterator``).
         callbacks: ``Callback`` instances.
         progress: show a tqdm bar when tqdm is installed.
 
@@ -97,26 +100,22 @@ def fit(net, X, y, *, epochs, lr, batch_size=10, validation=None, rng=None, call
                          f"got shape {getattr(y, 'shape', None)}")
     if X.shape[0] == 0:
         raise ValueError("fit: empty training set")
-    rng = np.random.default_rng() if rng is None else rng
+    batches = MinibatchIterator(X, y, batch_size, rng=np.random.default_rng() if rng is None else rng)
     history = History()
-    n = X.shape[0]
-    batches = -(-n // batch_size)
-    bar = _progress(epochs * batches, progress, "fit")
+    bar = _progress(epochs * batches.batches_per_epoch, progress, "fit")
     for cb in callbacks:
         cb.on_train_begin(net)
     for epoch in range(epochs):
-        order = rng.permutation(n)
         loss_sum = err_sum = 0.0
-        for i in range(batches):
-            idx = order[i * batch_size:(i + 1) * batch_size]
-            loss = net.train_step(X[idx], y[idx], lr)
+        for Xb, yb in batches.epoch_batches():
+            loss = net.train_step(Xb, yb, lr)
             loss_sum += loss
-            err_sum += net.last_batch_errors / idx.shape[0]
+            err_sum += net.last_batch_errors / yb.shape[0]
             for cb in callbacks:
                 cb.on_step_end(net, loss)
             if bar is not None:
                 bar.update()
-        _record(history, net, loss_sum, err_sum, batches, validation)
+        _record(history, net, loss_sum, err_sum, batches.batches_per_epoch, validation)
         for cb in callbacks:
             cb.on_epoch_end(net, epoch, history)
     for cb in callbacks:
