@@ -1,0 +1,297 @@
+"""The paper's figure types, drawn from ``Record``s as PNG files (matplotlib, Agg).
+
+Only this module imports matplotlib, and it never touches pyplot's global state: each function
+builds a ``matplotlib.figure.Figure`` on an Agg canvas and writes it atomically. Training never
+needs matplotlib.
+
+| function                      | paper figure | what                                             |
+|-------------------------------|--------------|--------------------------------------------------|
+| ``activation_mean_std``       | Fig. 2       | mean (± std bars) of activations per layer       |
+| ``activation_percentiles``    | Figs. 3, 10  | 98th/2nd percentiles (markers) and ±std (lines)  |
+| ``histograms``                | Figs. 4, 6–8 | per-layer normalized histograms at one step      |
+| ``weight_gradient_bands``     | Fig. 9       | ±std bands of the weight gradients per layer     |
+| ``error_curves``              | Figs. 11, 12 | error (%) vs examples seen, several runs         |
+| ``jacobian_mean``             | §4.2.2       | mean Jacobian singular value per layer           |
+| ``cost_surface``              | Fig. 5       | NLL vs quadratic cost over two weights           |
+
+The x-axis is the paper's "Epochs of 20k mini-batch updates" when the record spans at least
+20,000 updates, else "updates". Titles name the activation, the init and the dataset.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from glorot_ext import stats as _stats
+from glorot_ext.record import Record, _atomic_write
+
+#: Updates per plotted "epoch" (the paper's x-axis of Figs. 2, 3, 9, 10).
+PAPER_EPOCH = 20_000
+
+_XLABELS = {"act": "Activation value", "bp": "Backpropagated gradients", "wg": "Weights gradients",
+            "jac": "Singular values of the layer Jacobian"}
+_TITLES = {"act": "Activation values", "bp": "Back-propagated gradients ∂C/∂s (per example)",
+           "wg": "Weight gradients ∂C/∂W (minibatch of 10)", "jac": "Jacobian singular values (Eq. 17)"}
+
+
+def _figure(size=(7.0, 4.5)):
+    fig = Figure(figsize=size, layout="constrained")
+    FigureCanvasAgg(fig)
+    return fig
+
+
+def _save(fig, path, dpi=110):
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    _atomic_write(path, buf.getvalue())
+    return Path(path)
+
+
+def _layer_colors(n):
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"]
+    return [cmap(0.9 * i / max(n - 1, 1)) for i in range(n)]
+
+
+def _x(record):
+    steps = np.asarray(record.steps, dtype=np.float64)
+    if steps.size and steps.max() >= PAPER_EPOCH:
+        return steps / PAPER_EPOCH, "Epochs of 20k mini-batch updates"
+    return steps, "updates"
+
+
+def _title(ax, record, what):
+    ax.set_title(f"{what}\n{record.label()}", fontsize=10)
+
+
+def activation_mean_std(record, path):
+    """Fig. 2: mean activation per hidden layer over training, with ±std as vertical bars."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    x, xlabel = _x(record)
+    mean, std = record.scalar("act_mean"), record.scalar("act_std")
+    for l, c in enumerate(_layer_colors(record.n_layers)):
+        ax.errorbar(x, mean[:, l], yerr=std[:, l], color=c, marker="o", ms=3, capsize=2, lw=1, label=f"Layer {l + 1}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Activation value")
+    ax.legend(fontsize=8)
+    _title(ax, record, "Mean and standard deviation of the activations")
+    return _save(fig, path)
+
+
+def activation_percentiles(record, path):
+    """Figs. 3, 10: 98th and 2nd percentiles (markers alone) and ±std (solid lines with markers)."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    x, xlabel = _x(record)
+    p98, p2, std = record.scalar("act_p98"), record.scalar("act_p2"), record.scalar("act_std")
+    markers = "o^sDv*pP"
+    for l, c in enumerate(_layer_colors(record.n_layers)):
+        m = markers[l % len(markers)]
+        ax.plot(x, p98[:, l], ls="none", marker=m, ms=4, color=c, label=f"Layer {l + 1}")
+        ax.plot(x, p2[:, l], ls="none", marker=m, ms=4, color=c, mfc="none")
+        ax.plot(x, std[:, l], ls="-", marker=m, ms=3, color=c)
+        ax.plot(x, -std[:, l], ls="-", marker=m, ms=3, color=c)
+    ax.axhline(0, color="0.7", lw=0.5)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Activation Value")
+    ax.legend(fontsize=8, ncol=2)
+    _title(ax, record, "98th / 2nd percentiles (markers) and ±std (lines) of the activations")
+    return _save(fig, path)
+
+
+def _display_grid(record, name, masses, n_display=121):
+    """Edges to draw a histogram on: the bins themselves for linear bins, else a linear grid over
+    the range holding 99.5% of every layer's mass."""
+    bins, edges = record.bins[name], record.edges(name)
+    if isinstance(bins, _stats.LinearBins):
+        return edges, masses
+    lo = min(_stats.quantile_from_histogram(m, edges, 0.0025) for m in masses if m.sum() > 0)
+    hi = max(_stats.quantile_from_histogram(m, edges, 0.9975) for m in masses if m.sum() > 0)
+    if bins.signed:
+        r = max(abs(lo), abs(hi))
+        grid = np.linspace(-r, r, n_display + 1)
+    else:
+        grid = np.linspace(0.0, hi * 1.05, n_display + 1)
+    return grid, _stats.rebin(masses, edges, grid)
+
+
+def histograms(record, path, quantity="act", step=-1):
+    """Figs. 4, 6, 7, 8: per-layer normalized histograms (density) of one quantity at one step.
+
+    Args:
+        record: a ``Record`` with histograms.
+        path: PNG to write.
+        quantity: "act" (activations, Figs. 4, 6), "bp" (back-propagated gradients, Fig. 7),
+            "wg" (weight gradients, Fig. 8) or "jac" (Jacobian singular values).
+        step: index into ``record.steps`` (default: the last; 0 is initialization).
+    """
+    if quantity not in record.hists:
+        raise ValueError(f"record has no {quantity!r} histograms; it has {sorted(record.hists)}")
+    masses = record.hist(quantity)[step]
+    edges, shown = _display_grid(record, quantity, masses)
+    fig = _figure()
+    ax = fig.add_subplot()
+    centers = (edges[:-1] + edges[1:]) / 2
+    for l, c in enumerate(_layer_colors(record.n_layers)):
+        if masses[l].sum() == 0:
+            continue
+        ax.plot(centers, _stats.density(shown[l], edges), color=c, lw=1.2, label=f"Layer {l + 1}")
+    ax.set_xlabel(_XLABELS[quantity])
+    ax.set_ylabel("Normalized histogram (density)")
+    ax.set_xlim(edges[0], edges[-1])
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    n = record.steps[step]
+    when = "at initialization" if n == 0 else f"after {n:,} updates"
+    _title(ax, record, f"{_TITLES[quantity]} {when}")
+    return _save(fig, path)
+
+
+def weight_gradient_bands(record, path):
+    """Fig. 9: ±std intervals of the weight gradients of each layer over training."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    x, xlabel = _x(record)
+    std = record.scalar("wg_std")
+    for l, c in enumerate(_layer_colors(record.n_layers)):
+        ax.fill_between(x, -std[:, l], std[:, l], color=c, alpha=0.15)
+        ax.plot(x, std[:, l], color=c, lw=1.2, marker="o", ms=2, label=f"Layer {l + 1}")
+        ax.plot(x, -std[:, l], color=c, lw=1.2, marker="o", ms=2)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Weights gradients")
+    ax.legend(fontsize=8)
+    _title(ax, record, "Standard deviation intervals of the weight gradients")
+    return _save(fig, path)
+
+
+def jacobian_mean(record, path):
+    """Mean singular value of each layer's Jacobian (Eq. 17) over training; 1 is the ideal."""
+    fig = _figure()
+    ax = fig.add_subplot()
+    x, xlabel = _x(record)
+    jac = record.scalar("jac_mean")
+    for l, c in enumerate(_layer_colors(record.n_layers)):
+        ok = np.isfinite(jac[:, l])
+        ax.plot(x[ok], jac[ok, l], color=c, marker="o", ms=3, label=f"Layer {l + 1}")
+    ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("Mean singular value of ∂z$^{i}$/∂z$^{i-1}$")
+    ax.set_ylim(bottom=0)
+    ax.legend(fontsize=8)
+    _title(ax, record, "Mean Jacobian singular value per layer")
+    return _save(fig, path)
+
+
+def _curve(run, key, batch_size):
+    """(examples seen, error %) from a Record (globals) or a training History."""
+    if isinstance(run, Record):
+        return np.asarray(run.steps) * batch_size, 100 * run.global_(key)
+    hist = run.as_dict() if hasattr(run, "as_dict") else dict(run)
+    hkey = {"test_error": "val_error"}.get(key, key) if key not in hist else key
+    return np.asarray(hist["n_updates"]) * batch_size, 100 * np.asarray(hist[hkey], dtype=np.float64)
+
+
+def error_curves(runs, path, labels=None, key="test_error", batch_size=10, title=None):
+    """Figs. 11, 12: error (%) against examples seen, one curve per run.
+
+    Args:
+        runs: ``Record``s (their ``key`` global, e.g. "test_error" or "val_error") or ``History``s
+            (their ``val_error``).
+        labels: one legend entry per run (default: each Record's label).
+        batch_size: examples per update, for the x-axis (the paper: 10).
+    """
+    fig = _figure()
+    ax = fig.add_subplot()
+    for i, run in enumerate(runs):
+        x, err = _curve(run, key, batch_size)
+        ok = np.isfinite(err)
+        label = labels[i] if labels else (run.label() if isinstance(run, Record) else f"run {i + 1}")
+        ax.plot(x[ok], err[ok], lw=1.3, label=label)
+    ax.set_xlabel("# examples seen")
+    ax.set_ylabel("test error %" if "test" in key else key.replace("_", " ") + " %")
+    ax.legend(fontsize=8)
+    datasets = {r.meta.get("dataset") for r in runs if isinstance(r, Record)} - {None}
+    default = "Error during training" + (f", {datasets.pop()}" if len(datasets) == 1 else "")
+    ax.set_title(title or default, fontsize=10)
+    return _save(fig, path)
+
+
+# -- Fig. 5 ---------------------------------------------------------------------------------------
+
+
+def cost_surface(n=61, lim=4.0, n_examples=200, noise=0.2, seed=0):
+    """NLL and quadratic cost of a one-hidden-layer tanh network over two weights (Fig. 5).
+
+    The paper gives only "a two-layer network (one hidden layer) with hyperbolic tangent units,
+    and a random input and target signal" (PAPER.md §2: the rest is UNKNOWN). Our documented
+    choice, the smallest network with one weight per layer: one input x ~ N(0, 1), one tanh hidden
+    unit h = tanh(W1·x), a 2-class softmax output with logits (0, W2·h), zero biases; targets
+    y = [x > 0] with a fraction ``noise`` flipped at random. The costs are the mean over
+    ``n_examples`` of -log P(y|x) (NLL) and of ½·||P - onehot(y)||² (quadratic, on the same
+    softmax output), computed by ``glorot_ext.MLP`` with cost "nll" and "quadratic".
+
+    Returns:
+        (W1, W2, nll, quadratic): (n,) grids and (n, n) costs indexed [i2, i1].
+    """
+    import glorot_ext
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n_examples, 1))
+    y = (x[:, 0] > 0).astype(np.int64)
+    flip = rng.random(n_examples) < noise
+    y[flip] = 1 - y[flip]
+    w = np.linspace(-lim, lim, n)
+    out = {}
+    for cost in ("nll", "quadratic"):
+        net = glorot_ext.MLP([1, 1, 2], activation="tanh", init="zeros", cost=cost, dtype=np.float64)
+        C = np.empty((n, n))
+        for i2, w2 in enumerate(w):
+            net.weights[1][0, 1] = w2
+            for i1, w1 in enumerate(w):
+                net.weights[0][0, 0] = w1
+                C[i2, i1] = net.loss(x, y)
+        out[cost] = C
+    return w, w, out["nll"], out["quadratic"]
+
+
+def plot_cost_surface(path, **kwargs):
+    """Fig. 5: the NLL (black, top) and quadratic (red, bottom) cost surfaces over (W1, W2)."""
+    W1, W2, nll, quad = cost_surface(**kwargs)
+    G1, G2 = np.meshgrid(W1, W2)
+    fig = Figure(figsize=(7.0, 5.5))
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(projection="3d")
+    stride = max(len(W1) // 20, 1)
+    ax.plot_wireframe(G1, G2, nll, color="black", lw=0.6, rstride=stride, cstride=stride, label="cross-entropy (NLL)")
+    ax.plot_wireframe(G1, G2, quad, color="red", lw=0.6, rstride=stride, cstride=stride, label="quadratic")
+    ax.set_xlabel("W1 (hidden layer)")
+    ax.set_ylabel("W2 (output layer)")
+    ax.set_zlabel("cost")
+    ax.view_init(elev=25, azim=-60)
+    ax.legend(fontsize=8, loc="upper left")
+    ax.set_title("Cost over two weights of a 1-1-2 tanh network\n(random inputs, noisy targets: see cost_surface)",
+                 fontsize=10)
+    fig.subplots_adjust(left=0.0, right=0.95, bottom=0.02, top=0.92)
+    return _save(fig, path)
+
+
+def all_figures(record, out_dir, prefix=""):
+    """Every per-record figure type into ``out_dir``; returns the written paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths = [activation_mean_std(record, out / f"{prefix}activation_mean_std.png"),
+             activation_percentiles(record, out / f"{prefix}activation_percentiles.png"),
+             weight_gradient_bands(record, out / f"{prefix}weight_gradient_bands.png")]
+    if "jac_mean" in record.scalars:
+        paths.append(jacobian_mean(record, out / f"{prefix}jacobian_mean.png"))
+    for q in record.hists:
+        for step, tag in ((0, "init"), (-1, "end")):
+            paths.append(histograms(record, out / f"{prefix}hist_{q}_{tag}.png", q, step))
+    return paths
