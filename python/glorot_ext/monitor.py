@@ -18,10 +18,13 @@ z^{i-1} to z^i, i.e. W^{i-1}, s^{i-1} and z^i; z^0 is the input):
   θ ← θ - εg, over the probe set cut into consecutive minibatches (30 of them for 300 examples).
   Why this and not the probe-set mean: the paper's training takes steps of exactly this g, and its
   magnitudes fit Fig. 8 best. At init on a 5x1000 tanh Shapeset net we measure std ≈ 3e-4
-  (standard init) and ≈ 4e-3 (normalized); Fig. 8's spans ±0.005 and ±0.05 are then ~15σ and
-  ~12σ, and its peaks 270 and 40 correspond to ~3x wider distributions than ours (the same ~3x
-  we find for the back-propagated gradients of Fig. 7, so it comes from the top of the network,
-  not from this choice); the probe-set mean (std ≈ 1.3e-4 and 2.2e-3) would be narrower still.
+  (standard init) and ≈ 4e-3 (normalized), so Fig. 8's spans ±0.005 and ±0.05 hold the whole
+  distributions (~15σ, ~12σ) and the standard/normalized ratio of ~13 matches its ~10x wider
+  axis. With 100 bins on those spans our peaks are ≈1500–2000 and ≈115–155 against the paper's
+  ≈270 and ≈40: the paper's distributions are 3–7x wider, as its back-propagated gradients of
+  Fig. 7 are ≈3x wider than ours, so the gap comes from the top of the network (the softmax layer
+  or the input scaling, PAPER.md §1.2, §2), not from this choice. The probe-set mean would be
+  narrower still (std ≈ 1.3e-4 and 2.2e-3, peaks ≈3500 and ≈270).
   ``weight_grad_batch=None`` selects the probe-set mean.
 * Jacobian singular values of J^i = diag(f'(s^{i-1}))·W^{i-1ᵀ} (Eq. 17, §4.2.2): mean (the
   paper's 0.5 vs 0.8), std, min, max and histogram, over the first ``jacobian_examples`` probe
