@@ -22,10 +22,13 @@ import numpy as np
 
 from glorot_ext import datasets
 from glorot_ext.experiments.paper import DATASET_SHAPES
+from glorot_ext.monitor import Monitor
 from glorot_ext.network import MLP
+from glorot_ext.record import Record
 
 _CHECKPOINT = "checkpoint.npz"
 _RESULT = "result.json"
+_RECORD = "record.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -35,7 +38,9 @@ class RunConfig:
     The paper leaves the learning rate per model unknown (it was picked on validation error);
     ``lr`` is ours to choose. Shapeset trains online on a fresh stream (seed ``seed``), with
     fixed validation and test sets of ``n_eval`` images from seeds 2 and 0 (sizes unknown in the
-    paper; 10,000 each as the author's later code).
+    paper; 10,000 each as the author's later code). ``monitor_every`` > 0 attaches the paper's
+    instruments (``glorot_ext.monitor.Monitor``) on the first ``probe_size`` test examples (the
+    paper: 300), measuring at init and every ``monitor_every`` updates.
     """
 
     dataset: str = "shapeset"
@@ -50,14 +55,17 @@ class RunConfig:
     seed: int = 0
     dtype: str = "float32"
     n_eval: int = 10_000
+    monitor_every: int = 0
+    probe_size: int = 300
     data_dir: Optional[str] = None
 
     def __post_init__(self):
         if self.dataset not in ("shapeset", "mnist", "cifar10"):
             raise ValueError(f"dataset must be shapeset, mnist or cifar10, got {self.dataset!r}")
-        for name in ("depth", "width", "n_updates", "batch_size", "eval_every", "n_eval"):
+        for name in ("depth", "width", "n_updates", "batch_size", "eval_every", "n_eval", "monitor_every",
+                     "probe_size"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < (0 if name == "n_updates" else 1):
+            if not isinstance(v, int) or v < (0 if name in ("n_updates", "monitor_every") else 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
@@ -164,21 +172,29 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     source, val, test = _data(config)
     curve = {"n_updates": [], "train_loss": [], "val_error": [], "val_loss": [], "test_error": [], "test_loss": []}
     elapsed = 0.0
+    monitor = _monitor(config, test) if config.monitor_every else None
     if resume and ckpt.exists():
         state = _load(ckpt, net, config)
         source = _restore_source(config, source, state["source"])
         curve = state["curve"]
         elapsed = float(state["extra"].get("train_seconds", 0.0))
+        if monitor is not None and (out / _RECORD).exists():
+            monitor.record = Record.from_json(out / _RECORD)
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
     if not curve["n_updates"]:
         _evaluate(net, val, test, curve, None)  # no training loss before the first update
+        if monitor is not None:
+            monitor.measure(net)
     while net.n_updates < config.n_updates:
         k = min(config.eval_every, config.n_updates - net.n_updates)
         t0 = time.perf_counter()
-        history = net.fit_stream(source, k, config.lr, callbacks=callbacks, progress=progress)
+        history = net.fit_stream(source, k, config.lr, callbacks=list(callbacks) + ([monitor] if monitor else []),
+                                 progress=progress)
         elapsed += time.perf_counter() - t0
         _evaluate(net, val, test, curve, history.train_loss[-1])
+        if monitor is not None:  # the record first: a checkpoint never points past its record
+            monitor.record.to_json(out / _RECORD)
         _save(ckpt, net, source, curve, config, {"train_seconds": elapsed})
         if log:
             log(f"{config.key()}: {net.n_updates} updates, val error {100 * curve['val_error'][-1]:.2f}%, "
@@ -193,9 +209,16 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         "best_val_updates": curve["n_updates"][best],
         "train_seconds": elapsed,
         "ms_per_update": 1000 * elapsed / max(net.n_updates, 1),
+        "record": str(out / _RECORD) if monitor is not None else None,
     }
     _atomic_write(out / _RESULT, lambda f: f.write(json.dumps(result, indent=1).encode()))
     return result, net
+
+
+def _monitor(config, test):
+    n = min(config.probe_size, test[0].shape[0])
+    meta = {"dataset": config.dataset, "seed": config.seed, "lr": config.lr, "run": config.key()}
+    return Monitor((test[0][:n], test[1][:n]), every=config.monitor_every, meta=meta)
 
 
 def _evaluate(net, val, test, curve, train_loss):
