@@ -26,6 +26,7 @@ import time
 import numpy as np
 
 import glorot_ext as ge
+from glorot_ext import stats as _stats
 from glorot_ext.monitor import Monitor
 
 
@@ -44,7 +45,7 @@ def main():
     ap.add_argument("--updates", type=int, default=2000, help="updates per timed training run")
     ap.add_argument("--check-every", type=int, default=1000, help="monitor interval of the end-to-end check")
     ap.add_argument("--interval", type=int, default=20_000, help="interval at which to report the overhead")
-    ap.add_argument("--jacobian-examples", type=int, default=10)
+    ap.add_argument("--jacobian-examples", type=int, default=_stats.JACOBIAN_EXAMPLES)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--out", default=None, help="write the results as JSON here")
     args = ap.parse_args()

@@ -68,7 +68,8 @@ class Monitor(Callback):
         probe: (X, y), the fixed probe set (the paper: 300 test examples); X (n, n_inputs), y (n,).
         every: measure when ``net.n_updates`` is a multiple of this (the paper: 20,000).
         validation, test: optional (X, y) sets whose loss and error are recorded at each measurement.
-        jacobian_examples: probe examples whose Jacobians are decomposed (0: none). Default 10.
+        jacobian_examples: probe examples whose Jacobians are decomposed (0: none); default 5
+            (``stats.JACOBIAN_EXAMPLES``).
         jacobian_every: decompose Jacobians at every this-many-th measurement (1: always).
         weight_grad_batch: minibatch size of the weight gradients (10, the paper's); None: probe mean.
         histograms: record histograms (False keeps only the scalars).

@@ -40,7 +40,10 @@ SATURATION_LEVEL = 0.99
 #: The percentiles the paper plots (Figs. 3, 10: 98th, and the mirrored 2nd) plus the median.
 PERCENTILES = (2.0, 50.0, 98.0)
 #: Default number of probe examples whose Jacobians are decomposed (see ``jacobian_singular_values``).
-JACOBIAN_EXAMPLES = 10
+#: Each gives min(n_in, n_out) singular values; on a 5x1000 tanh net at init the per-example mean
+#: varies by about 3.5% between examples, so 5 examples give the layer mean to about ±1.6%, at
+#: about 0.35 s per 1000x1000 layer (2 cores) — the bulk of a default measurement.
+JACOBIAN_EXAMPLES = 5
 
 
 # -- bins and histograms ----------------------------------------------------------------------
