@@ -59,6 +59,18 @@ def test_all_figures_writes_every_figure_type(tmp_path, record):
     assert all(_is_png(p) for p in paths)
 
 
+def test_histograms_of_a_step_whose_jacobian_was_skipped_raise_and_all_figures_skips_it(tmp_path, rng):
+    net = ge.MLP([8, 6, 6, 3], activation="tanh", dtype=np.float64, rng=rng)
+    X, y = rng.uniform(0, 1, (20, 8)), rng.integers(0, 3, 20)
+    mon = Monitor((X, y), every=2, jacobian_examples=2, jacobian_every=2)
+    net.fit_stream(iter([(X[:10], y[:10])] * 3), 3, 0.1, callbacks=[mon])
+    assert mon.record.steps == [0, 2, 3]
+    with pytest.raises(ValueError, match="not measured"):
+        plots.histograms(mon.record, tmp_path / "j.png", "jac", 1)
+    paths = plots.all_figures(mon.record, tmp_path / "all")
+    assert (tmp_path / "all" / "hist_jac_init.png") in paths and all(_is_png(p) for p in paths)
+
+
 def test_unknown_histogram_quantity_raises(tmp_path, record):
     with pytest.raises(ValueError, match="no 'zz' histograms"):
         plots.histograms(record, tmp_path / "x.png", "zz")

@@ -135,6 +135,9 @@ def histograms(record, path, quantity="act", step=-1):
     if quantity not in record.hists:
         raise ValueError(f"record has no {quantity!r} histograms; it has {sorted(record.hists)}")
     masses = record.hist(quantity)[step]
+    if not masses.any():
+        raise ValueError(f"no {quantity!r} histogram at step index {step} (update {record.steps[step]}); "
+                         f"it was not measured there")
     edges, shown = _display_grid(record, quantity, masses)
     fig = _figure()
     ax = fig.add_subplot()
@@ -292,6 +295,9 @@ def all_figures(record, out_dir, prefix=""):
     if "jac_mean" in record.scalars:
         paths.append(jacobian_mean(record, out / f"{prefix}jacobian_mean.png"))
     for q in record.hists:
-        for step, tag in ((0, "init"), (-1, "end")):
-            paths.append(histograms(record, out / f"{prefix}hist_{q}_{tag}.png", q, step))
+        measured = np.flatnonzero(record.hist(q).sum(axis=(1, 2)) > 0)  # e.g. Jacobians every k-th step
+        if measured.size:
+            for step, tag in ((measured[0], "init" if record.steps[measured[0]] == 0 else "first"),
+                              (measured[-1], "end")):
+                paths.append(histograms(record, out / f"{prefix}hist_{q}_{tag}.png", q, int(step)))
     return paths
