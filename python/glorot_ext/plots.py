@@ -76,8 +76,11 @@ def activation_mean_std(record, path):
     ax = fig.add_subplot()
     x, xlabel = _x(record)
     mean, std = record.scalar("act_mean"), record.scalar("act_std")
+    # shift the layers a little sideways so that their std bars, all at the same steps, stay apart
+    spacing = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
     for l, c in enumerate(_layer_colors(record.n_layers)):
-        ax.errorbar(x, mean[:, l], yerr=std[:, l], color=c, marker="o", ms=3, capsize=2, lw=1, label=f"Layer {l + 1}")
+        dx = (l - (record.n_layers - 1) / 2) * 0.06 * spacing
+        ax.errorbar(x + dx, mean[:, l], yerr=std[:, l], color=c, marker="o", ms=3, capsize=2, lw=1, label=f"Layer {l + 1}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Activation value")
     ax.legend(fontsize=8)
