@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import contextlib
 
-from glorot_ext import _core, datasets, init, reference
+from glorot_ext import _core, datasets, init, reference, stats, theory
 from glorot_ext._core import get_num_threads, has_openmp
+from glorot_ext.monitor import Monitor
 from glorot_ext.network import MLP
+from glorot_ext.record import Record
 from glorot_ext.training import Callback, History, fit, fit_stream
 
 __version__ = "0.1.0"
 
 __all__ = [
     "MLP",
+    "Monitor",
+    "Record",
     "Callback",
     "History",
     "fit",
@@ -28,6 +32,8 @@ __all__ = [
     "datasets",
     "init",
     "reference",
+    "stats",
+    "theory",
     "has_openmp",
     "get_num_threads",
     "set_num_threads",
