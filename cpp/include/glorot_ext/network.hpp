@@ -10,6 +10,7 @@
 #include "glorot_ext/dense.hpp"
 #include "glorot_ext/loss.hpp"
 #include "glorot_ext/parallel.hpp"
+#include "glorot_ext/small_batch.hpp"
 #include "glorot_ext/types.hpp"
 
 #include <cmath>
@@ -72,6 +73,7 @@ class Network {
         require((dW == nullptr) == (db == nullptr), "backprop: pass both dW and db, or neither");
         const Index batch = X.rows();
         const Index last = layers() - 1;
+        if (dW == nullptr && use_small_batch(batch)) return small_batch_step(X, y, lr);
         const CostResult result = forward_layers(X, y, true);
         for (Index l = last; l >= 0; --l) {
             const CMatMap<T> in = input(l, X, batch);
@@ -99,13 +101,42 @@ class Network {
         return result;
     }
 
+    /// Whether a step at this batch size runs the small-batch kernels (small_batch.hpp) instead
+    /// of Eigen's GEMM; both give the reference result up to rounding.
+    static bool use_small_batch(Index batch) {
+        return GLOROT_SMALL_BATCH_KERNELS && small_batch_enabled_ && batch <= kernels::kSmallBatchMax;
+    }
+    /// Turns the small-batch kernels off (for benchmarks and tests of the Eigen path).
+    static void set_small_batch_enabled(bool on) { small_batch_enabled_ = on; }
+
+    /// Per-phase wall time of small-batch steps since the last call, in seconds: forward of each
+    /// layer, the softmax, backward+update of each layer (collected while profiling is on).
+    std::vector<double> take_phase_seconds() {
+        std::vector<double> out = std::move(phase_seconds_);
+        phase_seconds_.clear();
+        return out;
+    }
+    void set_profiling(bool on) { profiling_ = on; }
+
    private:
+    static double now() {
+#ifdef GLOROT_HAS_OPENMP
+        return omp_get_wtime();
+#else
+        return 0.0;
+#endif
+    }
+    bool profiling_ = false;
+    std::vector<double> phase_seconds_;
+    static inline bool small_batch_enabled_ = true;
     std::vector<Index> sizes_;
     std::vector<T*> W_, b_;
     std::vector<Activation> act_;
     Cost cost_;
     Index capacity_ = 0;
     std::vector<RowMatrix<T>> s_, z_, ds_;
+    std::vector<T> scratch_;  // kRowTile·batch values per thread for the backward kernels
+    kernels::SpinBarrier barrier_;
 
     CMatMap<T> input(Index l, const CMatMap<T>& X, Index batch) const {
         return l == 0 ? CMatMap<T>(X.data(), batch, size(0)) : CMatMap<T>(z_[l - 1].data(), batch, size(l));
@@ -121,6 +152,8 @@ class Network {
     }
 
     void reserve(Index batch) {
+        const size_t scratch = static_cast<size_t>(kernels::kRowTile * batch * get_num_threads());
+        if (scratch_.size() < scratch) scratch_.resize(scratch);
         if (batch <= capacity_) return;
         for (Index l = 0; l < layers(); ++l) {
             s_[l].resize(batch, size(l + 1));
@@ -146,13 +179,84 @@ class Network {
                                with_gradient ? ds_[last].data() : nullptr);
     }
 
+#if GLOROT_SMALL_BATCH_KERNELS
+    /// The whole step in one parallel region: per layer, threads take fixed blocks (columns
+    /// forward, rows of W backward) and meet at a spinning barrier; the update is fused into the
+    /// backward pass, so each W is read once forward and read+written once backward.
+    CostResult small_batch_step(const CMatMap<T>& X, const Label* y, T lr) {
+        const Index batch = X.rows();
+        reserve(batch);
+        const Index last = layers() - 1;
+        const Index fwd_width = kernels::forward_block_width<T>(batch);
+        CostResult result{0.0, 0};
+        if (profiling_) phase_seconds_.resize(static_cast<size_t>(2 * layers() + 1), 0.0);
+        double t_prev = profiling_ ? now() : 0.0;
+        // Thread 0 charges the time since the last barrier to a phase: forward l, softmax, backward l.
+        auto mark = [&](int tid, Index phase) {
+            if (!profiling_ || tid != 0) return;
+            const double t = now();
+            phase_seconds_[static_cast<size_t>(phase)] += t - t_prev;
+            t_prev = t;
+        };
+#ifdef GLOROT_HAS_OPENMP
+#pragma omp parallel
+#endif
+        {
+#ifdef GLOROT_HAS_OPENMP
+            const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+            const int tid = 0, nt = 1;
+#endif
+            Index first, end;
+            for (Index l = 0; l <= last; ++l) {
+                const Index K = size(l), N = size(l + 1);
+                const T* in = l == 0 ? X.data() : z_[l - 1].data();
+                kernels::share((N + fwd_width - 1) / fwd_width, tid, nt, first, end);
+                for (Index i = first; i < end; ++i) {
+                    const Index c0 = i * fwd_width, w = std::min(fwd_width, N - c0);
+                    kernels::forward_block<T>(in, batch, K, W_[l], N, b_[l], s_[l].data(), c0, w);
+                    if (l < last) activation_forward_rows(activation(l), s_[l].data(), z_[l].data(), batch, N, c0, w);
+                }
+                barrier_.wait(nt);
+                mark(tid, l);
+            }
+            if (tid == 0)
+                result = softmax_cost<T>(cost_, CMatMap<T>(s_[last].data(), batch, size(last + 1)), y,
+                                         post(last, batch), ds_[last].data());
+            barrier_.wait(nt);
+            mark(tid, layers());
+            T* nlz = scratch_.data() + static_cast<Index>(tid) * kernels::kRowTile * batch;
+            for (Index l = last; l >= 0; --l) {
+                const Index K = size(l), N = size(l + 1);
+                const T* in = l == 0 ? X.data() : z_[l - 1].data();
+                T* dprev = l == 0 ? nullptr : ds_[l - 1].data();
+                kernels::share((K + kernels::kRowBlock - 1) / kernels::kRowBlock, tid, nt, first, end);
+                for (Index i = first; i < end; ++i) {
+                    const Index k0 = i * kernels::kRowBlock, k1 = std::min(K, k0 + kernels::kRowBlock);
+                    kernels::backward_block<T>(ds_[l].data(), batch, N, W_[l], K, k0, k1, in, lr, dprev, nlz);
+                    if (dprev != nullptr)
+                        activation_backward_rows(activation(l - 1), z_[l - 1].data(), dprev, dprev, batch, K, k0,
+                                                 k1 - k0);
+                }
+                // The bias: each entry summed over the batch in double, in a fixed order.
+                kernels::share(N, tid, nt, first, end);
+                bias_update(CMatMap<T>(ds_[l].data(), batch, N), first, end - first, lr, b_[l]);
+                if (l > 0) barrier_.wait(nt);
+                mark(tid, layers() + 1 + l);
+            }
+        }
+        return result;
+    }
+#else
+    CostResult small_batch_step(const CMatMap<T>&, const Label*, T) { return CostResult{0.0, 0}; }
+#endif
+
     void update(Index l, const CMatMap<T>& in, const CMatMap<T>& d, T lr) {
         MatMap<T> Wl = W_mut(l);
-        VecMap<T> bl(b_[l], size(l + 1));
         for_each_block(size(l + 1), [&](Index c0, Index w) {
             // Eigen folds -lr into the GEMM and accumulates into W: no ∂C/∂W temporary.
             Wl.middleCols(c0, w).noalias() -= (lr * in.transpose()) * d.middleCols(c0, w);
-            bl.segment(c0, w) -= (static_cast<double>(lr) * d.middleCols(c0, w).template cast<double>().colwise().sum()).template cast<T>();
+            bias_update(d, c0, w, lr, b_[l]);
         });
     }
 };

@@ -1,0 +1,346 @@
+// Small-batch kernels for the SGD step: each weight matrix streamed once per pass, the batch
+// held in registers, the update fused into the backward pass.
+//
+// Shapes as everywhere: X (batch, fan_in), W (fan_in, fan_out) row-major, Y = X·W + b.
+// At batch ≤ ~32 a general GEMM spends its time packing W; here every kernel walks W once:
+//   forward   Y[:, c:c+w] = X·W[:, c:c+w] + b    a column block, one row of W per step of k,
+//                                                NB×NC accumulators (the batch) in registers;
+//   backward  dZ[:, k]  = Σ_j D[:, j]·W[k, j]     with the OLD row k, and in the same pass
+//             W[k, :]  += Σ_b (-lr·Z[b, k])·D[b, :]   (∂C/∂W is never stored).
+// Every output element is computed by the same instruction sequence whatever thread runs it, and
+// the blocks are fixed by the shapes alone, so results are bitwise identical for any thread count.
+// The kernels need AVX-512F (GLOROT_SMALL_BATCH_KERNELS is then 1); elsewhere the network keeps
+// the Eigen path, which gives the same results up to rounding.
+#pragma once
+
+#include "glorot_ext/types.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define GLOROT_SMALL_BATCH_KERNELS 1
+#else
+#define GLOROT_SMALL_BATCH_KERNELS 0
+#endif
+
+namespace glorot::kernels {
+
+/// Largest batch the small-batch step handles; larger batches use Eigen's packed GEMM.
+/// Measured crossover on Zen 4 (bench/bench_step.py --crossover): see BENCHMARKS.md.
+constexpr Index kSmallBatchMax = 64;
+/// Batch rows per register tile (NB·NC accumulators must fit in 32 vector registers).
+constexpr int kMaxTile = 12;
+/// Rows of W per backward tile, and rows per fixed backward block shared among threads.
+constexpr int kRowTile = 2;
+constexpr Index kRowBlock = 16;
+
+/// Splits `batch` rows into tiles of at most kMaxTile, as even as possible: (tiles, base size).
+inline Index batch_tiles(Index batch) { return (batch + kMaxTile - 1) / kMaxTile; }
+
+/// Fixed contiguous share [first, last) of `n` blocks for thread `tid` of `nt`.
+inline void share(Index n, int tid, int nt, Index& first, Index& last) {
+    first = n * tid / nt;
+    last = n * (tid + 1) / nt;
+}
+
+/// A spinning barrier for the threads of one parallel region: a step crosses 10–20 of them,
+/// and a sleeping OpenMP barrier costs tens of µs each under OMP_WAIT_POLICY=passive.
+class SpinBarrier {
+   public:
+    void wait(int n) {
+        if (n <= 1) return;
+        const unsigned g = gen_.load(std::memory_order_acquire);
+        if (count_.fetch_add(1, std::memory_order_acq_rel) == n - 1) {
+            count_.store(0, std::memory_order_relaxed);
+            gen_.store(g + 1, std::memory_order_release);
+            return;
+        }
+        for (unsigned spins = 0; gen_.load(std::memory_order_acquire) == g; ++spins) {
+#if GLOROT_SMALL_BATCH_KERNELS
+            _mm_pause();
+#endif
+            if (spins > (1u << 16)) std::this_thread::yield();  // an oversubscribed core: let the other run
+        }
+    }
+
+   private:
+    alignas(64) std::atomic<int> count_{0};
+    alignas(64) std::atomic<unsigned> gen_{0};
+};
+
+#if GLOROT_SMALL_BATCH_KERNELS
+
+template <class T>
+struct Simd;
+
+template <>
+struct Simd<float> {
+    using V = __m512;
+    using M = __mmask16;
+    static constexpr int width = 16;
+    static V zero() { return _mm512_setzero_ps(); }
+    static V set1(float x) { return _mm512_set1_ps(x); }
+    static V load(const float* p) { return _mm512_loadu_ps(p); }
+    static V load(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+    static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+    static void store(float* p, V v, M m) { _mm512_mask_storeu_ps(p, m, v); }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static float sum(V v) { return _mm512_reduce_add_ps(v); }
+    static M mask(Index n) { return n >= width ? M(0xFFFF) : M((1u << n) - 1u); }
+};
+
+template <>
+struct Simd<double> {
+    using V = __m512d;
+    using M = __mmask8;
+    static constexpr int width = 8;
+    static V zero() { return _mm512_setzero_pd(); }
+    static V set1(double x) { return _mm512_set1_pd(x); }
+    static V load(const double* p) { return _mm512_loadu_pd(p); }
+    static V load(const double* p, M m) { return _mm512_maskz_loadu_pd(m, p); }
+    static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+    static void store(double* p, V v, M m) { _mm512_mask_storeu_pd(p, m, v); }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_pd(a, b); }
+    static double sum(V v) { return _mm512_reduce_add_pd(v); }
+    static M mask(Index n) { return n >= width ? M(0xFF) : M((1u << n) - 1u); }
+};
+
+/// Rows of W ahead to prefetch while walking down a column block: W's rows are a page apart
+/// and the hardware prefetcher does not cross pages.
+#ifndef GLOROT_PF_ROWS
+#define GLOROT_PF_ROWS 12
+#endif
+#ifndef GLOROT_PF_HINT
+#define GLOROT_PF_HINT _MM_HINT_T0
+#endif
+constexpr Index kPrefetchRows = GLOROT_PF_ROWS;
+
+/// Vectors per forward column block: wide blocks for tiny batches keep enough independent
+/// accumulators in flight to hide the FMA latency.
+constexpr int forward_vectors(int nb) { return nb <= 4 ? 4 : 2; }
+
+#define GLOROT_UNROLL _Pragma("GCC unroll 32")
+
+/// Y[b, c0:c0+w] = Σ_k X[b, k]·W[k, c0:c0+w] + bias[c0:c0+w] for b < NB; w ≤ NC·width, and
+/// w < NC·width only when MASKED. X (NB, K) with row stride ldx; W (K, ·) with stride ldw.
+template <class T, int NB, int NC, bool MASKED>
+void forward_tile(const T* X, Index ldx, Index K, const T* W, Index ldw, const T* bias, T* Y, Index ldy, Index c0,
+                  Index w) {
+    using S = Simd<T>;
+    typename S::V acc[NB][NC];
+    typename S::M m[NC];
+    GLOROT_UNROLL
+    for (int c = 0; c < NC; ++c) m[c] = S::mask(std::max<Index>(0, w - c * S::width));
+    GLOROT_UNROLL
+    for (int b = 0; b < NB; ++b) {
+        GLOROT_UNROLL
+        for (int c = 0; c < NC; ++c) acc[b][c] = S::zero();
+    }
+    const T* wp = W + c0;
+    const Index kp = std::max<Index>(0, K - kPrefetchRows);
+    auto step = [&](Index k, bool prefetch) __attribute__((always_inline)) {
+        if (prefetch) {
+            // NC vectors span NC+1 lines when the row is not 64-byte aligned (fan_out 1000 in
+            // float32: every other row), so the last line gets its own prefetch.
+            const char* p = reinterpret_cast<const char*>(wp + kPrefetchRows * ldw);
+            GLOROT_UNROLL
+            for (int c = 0; c < NC; ++c) _mm_prefetch(p + 64 * c, GLOROT_PF_HINT);
+            _mm_prefetch(p + NC * 64 - 1, GLOROT_PF_HINT);
+        }
+        typename S::V wv[NC];
+        GLOROT_UNROLL
+        for (int c = 0; c < NC; ++c) wv[c] = MASKED ? S::load(wp + c * S::width, m[c]) : S::load(wp + c * S::width);
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b) {
+            const typename S::V xb = S::set1(X[b * ldx + k]);
+            GLOROT_UNROLL
+            for (int c = 0; c < NC; ++c) acc[b][c] = S::fma(xb, wv[c], acc[b][c]);
+        }
+        wp += ldw;
+    };
+    Index k = 0;
+    for (; k < kp; ++k) step(k, true);
+    for (; k < K; ++k) step(k, false);
+    GLOROT_UNROLL
+    for (int c = 0; c < NC; ++c) {
+        const typename S::V bv = S::load(bias + c0 + c * S::width, m[c]);
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b) S::store(Y + b * ldy + c0 + c * S::width, S::add(acc[b][c], bv), m[c]);
+    }
+}
+
+/// Backward over R rows k0..k0+R-1 of W for the batch rows [0, NB) of D:
+///   dZ[b, k] = Σ_j D[b, j]·W_old[k, j]            (stored when DOT)
+///   W[k, j] += Σ_b (-lr·Z[b, k])·D[b, j]           (when UPDATE; the sum is formed first, then
+///                                                  added once, so W is rounded once per step).
+/// D (NB, N) stride ldd; Z (NB, ·) stride ldz; dZ (NB, ·) stride lddz.
+template <class T, int NB, int R, bool DOT, bool UPDATE>
+void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, const T* Z, Index ldz, T neg_lr, T* dZ,
+                   Index lddz, bool prefetch_next) {
+    using S = Simd<T>;
+    typename S::V acc[DOT ? NB : 1][R];
+    T nlz[R][NB];
+    GLOROT_UNROLL
+    for (int r = 0; r < R; ++r) {
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b) {
+            if (DOT) acc[b][r] = S::zero();
+            if (UPDATE) nlz[r][b] = neg_lr * Z[b * ldz + k0 + r];
+        }
+    }
+    T* wrow = W + k0 * ldw;
+    auto body = [&](Index j, auto masked, typename S::M m) __attribute__((always_inline)) {
+        typename S::V wv[R], u[R];
+        GLOROT_UNROLL
+        for (int r = 0; r < R; ++r) {
+            if (prefetch_next) _mm_prefetch(reinterpret_cast<const char*>(wrow + (R + r) * ldw + j), _MM_HINT_T0);
+            wv[r] = masked ? S::load(wrow + r * ldw + j, m) : S::load(wrow + r * ldw + j);
+            u[r] = S::zero();
+        }
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b) {
+            const typename S::V dv = masked ? S::load(D + b * ldd + j, m) : S::load(D + b * ldd + j);
+            GLOROT_UNROLL
+            for (int r = 0; r < R; ++r) {
+                if (DOT) acc[b][r] = S::fma(dv, wv[r], acc[b][r]);
+                if (UPDATE) u[r] = S::fma(S::set1(nlz[r][b]), dv, u[r]);
+            }
+        }
+        if (UPDATE) {
+            GLOROT_UNROLL
+            for (int r = 0; r < R; ++r) {
+                if (masked)
+                    S::store(wrow + r * ldw + j, S::add(wv[r], u[r]), m);
+                else
+                    S::store(wrow + r * ldw + j, S::add(wv[r], u[r]));
+            }
+        }
+    };
+    Index j = 0;
+    for (; j + S::width <= N; j += S::width) body(j, std::false_type{}, typename S::M{});
+    if (j < N) body(j, std::true_type{}, S::mask(N - j));
+    if (DOT)
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b)
+            GLOROT_UNROLL
+            for (int r = 0; r < R; ++r) dZ[b * lddz + k0 + r] = S::sum(acc[b][r]);
+}
+
+/// W[k, :] += Σ_b (-lr·Z[b, k])·D[b, :] for rows k0..k0+R-1 and any batch (runtime loop over b).
+template <class T, int R>
+void update_rows(const T* D, Index ldd, Index batch, Index N, T* W, Index ldw, Index k0, const T* Z, Index ldz,
+                 T neg_lr, T* nlz /* R·batch scratch */) {
+    using S = Simd<T>;
+    for (int r = 0; r < R; ++r)
+        for (Index b = 0; b < batch; ++b) nlz[r * batch + b] = neg_lr * Z[b * ldz + k0 + r];
+    T* wrow = W + k0 * ldw;
+    for (Index j = 0; j < N; j += S::width) {
+        const typename S::M m = S::mask(N - j);
+        typename S::V u[R];
+        for (int r = 0; r < R; ++r) u[r] = S::zero();
+        for (Index b = 0; b < batch; ++b) {
+            const typename S::V dv = S::load(D + b * ldd + j, m);
+            for (int r = 0; r < R; ++r) u[r] = S::fma(S::set1(nlz[r * batch + b]), dv, u[r]);
+        }
+        for (int r = 0; r < R; ++r) S::store(wrow + r * ldw + j, S::add(S::load(wrow + r * ldw + j, m), u[r]), m);
+    }
+}
+
+namespace detail {
+
+/// Calls f(std::integral_constant<int, n>) for a runtime n in [1, kMaxTile].
+template <class F>
+void with_tile(Index n, F&& f) {
+    switch (n) {
+#define GLOROT_TILE_CASE(N) \
+    case N:                 \
+        f(std::integral_constant<int, N>{}); \
+        break;
+        GLOROT_TILE_CASE(1)
+        GLOROT_TILE_CASE(2)
+        GLOROT_TILE_CASE(3)
+        GLOROT_TILE_CASE(4)
+        GLOROT_TILE_CASE(5)
+        GLOROT_TILE_CASE(6)
+        GLOROT_TILE_CASE(7)
+        GLOROT_TILE_CASE(8)
+        GLOROT_TILE_CASE(9)
+        GLOROT_TILE_CASE(10)
+        GLOROT_TILE_CASE(11)
+        GLOROT_TILE_CASE(12)
+#undef GLOROT_TILE_CASE
+        default:
+            break;
+    }
+}
+
+}  // namespace detail
+
+/// Column width of one forward block (a function of the batch alone).
+template <class T>
+Index forward_block_width(Index batch) {
+    const Index tile = (batch + batch_tiles(batch) - 1) / batch_tiles(batch);
+    return forward_vectors(static_cast<int>(tile)) * Simd<T>::width;
+}
+
+/// Y[:, c0:c0+w] = X·W[:, c0:c0+w] + bias for the whole batch, in batch tiles of ≤ kMaxTile rows.
+template <class T>
+void forward_block(const T* X, Index batch, Index K, const T* W, Index N, const T* bias, T* Y, Index c0, Index w) {
+    const Index tiles = batch_tiles(batch);
+    for (Index t = 0, r0 = 0; t < tiles; ++t) {
+        const Index rows = batch * (t + 1) / tiles - r0;
+        detail::with_tile(rows, [&](auto nb) {
+            constexpr int NB = decltype(nb)::value;
+            constexpr int NC = forward_vectors(NB);
+            if (w == NC * Simd<T>::width)
+                forward_tile<T, NB, NC, false>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
+            else
+                forward_tile<T, NB, NC, true>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
+        });
+        r0 += rows;
+    }
+}
+
+/// The backward block of rows [k0, k1) of W (K, N): dZ[:, k0:k1] = D·W_old[k0:k1, :]ᵀ when dZ is
+/// given, and W[k0:k1, :] -= lr·Z[:, k0:k1]ᵀ·D. nlz: scratch of kRowTile·batch values.
+template <class T>
+void backward_block(const T* D, Index batch, Index N, T* W, Index K, Index k0, Index k1, const T* Z, T lr, T* dZ,
+                    T* nlz) {
+    const T neg_lr = -lr;
+    const Index tiles = batch_tiles(batch);
+    Index k = k0;
+    auto rows = [&](auto r) {
+        constexpr int R = decltype(r)::value;
+        const bool next = k + 2 * R <= k1;
+        if (dZ == nullptr) {
+            update_rows<T, R>(D, N, batch, N, W, N, k, Z, K, neg_lr, nlz);
+        } else if (tiles == 1) {
+            detail::with_tile(batch, [&](auto nb) {
+                backward_rows<T, decltype(nb)::value, R, true, true>(D, N, N, W, N, k, Z, K, neg_lr, dZ, K, next);
+            });
+        } else {
+            for (Index t = 0, r0 = 0; t < tiles; ++t) {
+                const Index n = batch * (t + 1) / tiles - r0;
+                detail::with_tile(n, [&](auto nb) {
+                    backward_rows<T, decltype(nb)::value, R, true, false>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K,
+                                                                          neg_lr, dZ + r0 * K, K, next && t == 0);
+                });
+                r0 += n;
+            }
+            update_rows<T, R>(D, N, batch, N, W, N, k, Z, K, neg_lr, nlz);
+        }
+        k += R;
+    };
+    while (k + kRowTile <= k1) rows(std::integral_constant<int, kRowTile>{});
+    while (k < k1) rows(std::integral_constant<int, 1>{});
+    (void)K;
+}
+
+#endif  // GLOROT_SMALL_BATCH_KERNELS
+
+}  // namespace glorot::kernels
