@@ -135,7 +135,6 @@ class Network {
     Cost cost_;
     Index capacity_ = 0;
     std::vector<RowMatrix<T>> s_, z_, ds_;
-    std::vector<T> scratch_;  // kRowTile·batch values per thread for the backward kernels
     kernels::SpinBarrier barrier_;
 
     CMatMap<T> input(Index l, const CMatMap<T>& X, Index batch) const {
@@ -152,8 +151,6 @@ class Network {
     }
 
     void reserve(Index batch) {
-        const size_t scratch = static_cast<size_t>(kernels::kRowTile * batch * get_num_threads());
-        if (scratch_.size() < scratch) scratch_.resize(scratch);
         if (batch <= capacity_) return;
         for (Index l = 0; l < layers(); ++l) {
             s_[l].resize(batch, size(l + 1));
@@ -225,7 +222,6 @@ class Network {
                                          post(last, batch), ds_[last].data());
             barrier_.wait(nt);
             mark(tid, layers());
-            T* nlz = scratch_.data() + static_cast<Index>(tid) * kernels::kRowTile * batch;
             for (Index l = last; l >= 0; --l) {
                 const Index K = size(l), N = size(l + 1);
                 const T* in = l == 0 ? X.data() : z_[l - 1].data();
@@ -233,7 +229,7 @@ class Network {
                 kernels::share((K + kernels::kRowBlock - 1) / kernels::kRowBlock, tid, nt, first, end);
                 for (Index i = first; i < end; ++i) {
                     const Index k0 = i * kernels::kRowBlock, k1 = std::min(K, k0 + kernels::kRowBlock);
-                    kernels::backward_block<T>(ds_[l].data(), batch, N, W_[l], K, k0, k1, in, lr, dprev, nlz);
+                    kernels::backward_block<T>(ds_[l].data(), batch, N, W_[l], K, k0, k1, in, lr, dprev);
                     if (dprev != nullptr)
                         activation_backward_rows(activation(l - 1), z_[l - 1].data(), dprev, dprev, batch, K, k0,
                                                  k1 - k0);

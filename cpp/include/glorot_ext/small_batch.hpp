@@ -33,8 +33,7 @@ namespace glorot::kernels {
 constexpr Index kSmallBatchMax = 64;
 /// Batch rows per register tile (NB·NC accumulators must fit in 32 vector registers).
 constexpr int kMaxTile = 12;
-/// Rows of W per backward tile, and rows per fixed backward block shared among threads.
-constexpr int kRowTile = 2;
+/// Rows of W per fixed backward block shared among threads.
 constexpr Index kRowBlock = 16;
 
 /// Splits `batch` rows into tiles of at most kMaxTile, as even as possible: (tiles, base size).
@@ -62,7 +61,7 @@ class SpinBarrier {
 #if GLOROT_SMALL_BATCH_KERNELS
             _mm_pause();
 #endif
-            if (spins > (1u << 16)) std::this_thread::yield();  // an oversubscribed core: let the other run
+            if (spins > (1u << 10)) std::this_thread::yield();  // an oversubscribed core: let the other run
         }
     }
 
@@ -113,7 +112,7 @@ struct Simd<double> {
 /// Rows of W ahead to prefetch while walking down a column block: W's rows are a page apart
 /// and the hardware prefetcher does not cross pages.
 #ifndef GLOROT_PF_ROWS
-#define GLOROT_PF_ROWS 12
+#define GLOROT_PF_ROWS 32
 #endif
 #ifndef GLOROT_PF_HINT
 #define GLOROT_PF_HINT _MM_HINT_T0
@@ -195,12 +194,14 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
     }
     T* wrow = W + k0 * ldw;
     auto body = [&](Index j, auto masked, typename S::M m) __attribute__((always_inline)) {
-        typename S::V wv[R], u[R];
+        // Two partial update sums per row (even and odd b) halve the FMA dependency chain.
+        typename S::V wv[R], u[2][R];
         GLOROT_UNROLL
         for (int r = 0; r < R; ++r) {
             if (prefetch_next) _mm_prefetch(reinterpret_cast<const char*>(wrow + (R + r) * ldw + j), _MM_HINT_T0);
             wv[r] = masked ? S::load(wrow + r * ldw + j, m) : S::load(wrow + r * ldw + j);
-            u[r] = S::zero();
+            u[0][r] = S::zero();
+            u[1][r] = S::zero();
         }
         GLOROT_UNROLL
         for (int b = 0; b < NB; ++b) {
@@ -208,16 +209,17 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
             GLOROT_UNROLL
             for (int r = 0; r < R; ++r) {
                 if (DOT) acc[b][r] = S::fma(dv, wv[r], acc[b][r]);
-                if (UPDATE) u[r] = S::fma(S::set1(nlz[r][b]), dv, u[r]);
+                if (UPDATE) u[b & 1][r] = S::fma(S::set1(nlz[r][b]), dv, u[b & 1][r]);
             }
         }
         if (UPDATE) {
             GLOROT_UNROLL
             for (int r = 0; r < R; ++r) {
+                const typename S::V wn = S::add(wv[r], S::add(u[0][r], u[1][r]));
                 if (masked)
-                    S::store(wrow + r * ldw + j, S::add(wv[r], u[r]), m);
+                    S::store(wrow + r * ldw + j, wn, m);
                 else
-                    S::store(wrow + r * ldw + j, S::add(wv[r], u[r]));
+                    S::store(wrow + r * ldw + j, wn);
             }
         }
     };
@@ -229,26 +231,6 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
         for (int b = 0; b < NB; ++b)
             GLOROT_UNROLL
             for (int r = 0; r < R; ++r) dZ[b * lddz + k0 + r] = S::sum(acc[b][r]);
-}
-
-/// W[k, :] += Σ_b (-lr·Z[b, k])·D[b, :] for rows k0..k0+R-1 and any batch (runtime loop over b).
-template <class T, int R>
-void update_rows(const T* D, Index ldd, Index batch, Index N, T* W, Index ldw, Index k0, const T* Z, Index ldz,
-                 T neg_lr, T* nlz /* R·batch scratch */) {
-    using S = Simd<T>;
-    for (int r = 0; r < R; ++r)
-        for (Index b = 0; b < batch; ++b) nlz[r * batch + b] = neg_lr * Z[b * ldz + k0 + r];
-    T* wrow = W + k0 * ldw;
-    for (Index j = 0; j < N; j += S::width) {
-        const typename S::M m = S::mask(N - j);
-        typename S::V u[R];
-        for (int r = 0; r < R; ++r) u[r] = S::zero();
-        for (Index b = 0; b < batch; ++b) {
-            const typename S::V dv = S::load(D + b * ldd + j, m);
-            for (int r = 0; r < R; ++r) u[r] = S::fma(S::set1(nlz[r * batch + b]), dv, u[r]);
-        }
-        for (int r = 0; r < R; ++r) S::store(wrow + r * ldw + j, S::add(S::load(wrow + r * ldw + j, m), u[r]), m);
-    }
 }
 
 namespace detail {
@@ -307,38 +289,53 @@ void forward_block(const T* X, Index batch, Index K, const T* W, Index N, const 
 }
 
 /// The backward block of rows [k0, k1) of W (K, N): dZ[:, k0:k1] = D·W_old[k0:k1, :]ᵀ when dZ is
-/// given, and W[k0:k1, :] -= lr·Z[:, k0:k1]ᵀ·D. nlz: scratch of kRowTile·batch values.
+/// given, and W[k0:k1, :] -= lr·Z[:, k0:k1]ᵀ·D. Rows one at a time when the dot products are
+/// needed (NB accumulators + the update in registers: two rows would spill), two at a time for
+/// the update alone. A batch of more than kMaxTile rows is split into tiles: every tile's dot
+/// products first (W still old, and in L1 after the first), then every tile's update.
 template <class T>
-void backward_block(const T* D, Index batch, Index N, T* W, Index K, Index k0, Index k1, const T* Z, T lr, T* dZ,
-                    T* nlz) {
+void backward_block(const T* D, Index batch, Index N, T* W, Index K, Index k0, Index k1, const T* Z, T lr,
+                    T* dZ) {
     const T neg_lr = -lr;
     const Index tiles = batch_tiles(batch);
-    Index k = k0;
-    auto rows = [&](auto r) {
-        constexpr int R = decltype(r)::value;
-        const bool next = k + 2 * R <= k1;
-        if (dZ == nullptr) {
-            update_rows<T, R>(D, N, batch, N, W, N, k, Z, K, neg_lr, nlz);
-        } else if (tiles == 1) {
-            detail::with_tile(batch, [&](auto nb) {
-                backward_rows<T, decltype(nb)::value, R, true, true>(D, N, N, W, N, k, Z, K, neg_lr, dZ, K, next);
-            });
-        } else {
-            for (Index t = 0, r0 = 0; t < tiles; ++t) {
-                const Index n = batch * (t + 1) / tiles - r0;
-                detail::with_tile(n, [&](auto nb) {
-                    backward_rows<T, decltype(nb)::value, R, true, false>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K,
-                                                                          neg_lr, dZ + r0 * K, K, next && t == 0);
-                });
-                r0 += n;
-            }
-            update_rows<T, R>(D, N, batch, N, W, N, k, Z, K, neg_lr, nlz);
+    auto for_tiles = [&](auto&& f) {
+        for (Index t = 0, r0 = 0; t < tiles; ++t) {
+            const Index n = batch * (t + 1) / tiles - r0;
+            detail::with_tile(n, [&](auto nb) { f(nb, r0); });
+            r0 += n;
         }
-        k += R;
     };
-    while (k + kRowTile <= k1) rows(std::integral_constant<int, kRowTile>{});
-    while (k < k1) rows(std::integral_constant<int, 1>{});
-    (void)K;
+    if (dZ == nullptr) {
+        Index k = k0;
+        for (; k + 2 <= k1; k += 2)
+            for_tiles([&](auto nb, Index r0) {
+                backward_rows<T, decltype(nb)::value, 2, false, true>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K,
+                                                                     neg_lr, nullptr, K, k + 4 <= k1);
+            });
+        for (; k < k1; ++k)
+            for_tiles([&](auto nb, Index r0) {
+                backward_rows<T, decltype(nb)::value, 1, false, true>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K,
+                                                                     neg_lr, nullptr, K, false);
+            });
+        return;
+    }
+    for (Index k = k0; k < k1; ++k) {
+        const bool next = k + 1 < k1;
+        if (tiles == 1) {
+            detail::with_tile(batch, [&](auto nb) {
+                backward_rows<T, decltype(nb)::value, 1, true, true>(D, N, N, W, N, k, Z, K, neg_lr, dZ, K, next);
+            });
+            continue;
+        }
+        for_tiles([&](auto nb, Index r0) {
+            backward_rows<T, decltype(nb)::value, 1, true, false>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K, neg_lr,
+                                                                 dZ + r0 * K, K, next && r0 == 0);
+        });
+        for_tiles([&](auto nb, Index r0) {
+            backward_rows<T, decltype(nb)::value, 1, false, true>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K, neg_lr,
+                                                                 nullptr, K, false);
+        });
+    }
 }
 
 #endif  // GLOROT_SMALL_BATCH_KERNELS
