@@ -28,16 +28,16 @@
 
 namespace glorot::kernels {
 
-/// Largest batch the small-batch step handles; larger batches use Eigen's packed GEMM.
-/// Measured crossover on Zen 4 (bench/bench_step.py --crossover): see BENCHMARKS.md.
-constexpr Index kSmallBatchMax = 64;
-/// Batch rows per register tile (NB·NC accumulators must fit in 32 vector registers).
+/// Largest batch the small-batch step handles; larger batches use Eigen's packed GEMM. The
+/// crossover measured on Zen 4 (1 thread, float32) lies between 24 and 32: see BENCHMARKS.md.
+constexpr Index kSmallBatchMax = 24;
+/// Batch rows per forward register tile (NB·NC accumulators fit in 32 vector registers).
 constexpr int kMaxTile = 12;
+/// The backward kernel holds the whole batch (≤ kSmallBatchMax) in NB accumulators.
+constexpr int kMaxBackwardTile = static_cast<int>(kSmallBatchMax);
 /// Rows of W per fixed backward block shared among threads.
 constexpr Index kRowBlock = 16;
 
-/// Splits `batch` rows into tiles of at most kMaxTile, as even as possible: (tiles, base size).
-inline Index batch_tiles(Index batch) { return (batch + kMaxTile - 1) / kMaxTile; }
 
 /// Fixed contiguous share [first, last) of `n` blocks for thread `tid` of `nt`.
 inline void share(Index n, int tid, int nt, Index& first, Index& last) {
@@ -119,9 +119,10 @@ struct Simd<double> {
 #endif
 constexpr Index kPrefetchRows = GLOROT_PF_ROWS;
 
-/// Vectors per forward column block: wide blocks for tiny batches keep enough independent
-/// accumulators in flight to hide the FMA latency.
-constexpr int forward_vectors(int nb) { return nb <= 4 ? 4 : 2; }
+/// Vectors per forward column block for a tile of nb batch rows: nb·NC ≤ 24 accumulators, and
+/// small tiles take wide blocks, so each row of W is read in longer contiguous runs and enough
+/// independent FMAs are in flight.
+constexpr int forward_vectors(int nb) { return nb >= 9 ? 2 : nb >= 6 ? 3 : nb >= 4 ? 4 : nb == 3 ? 6 : 8; }
 
 #define GLOROT_UNROLL _Pragma("GCC unroll 32")
 
@@ -235,7 +236,7 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
 
 namespace detail {
 
-/// Calls f(std::integral_constant<int, n>) for a runtime n in [1, kMaxTile].
+/// Calls f(std::integral_constant<int, n>) for a runtime n in [1, kMaxBackwardTile].
 template <class F>
 void with_tile(Index n, F&& f) {
     switch (n) {
@@ -255,6 +256,18 @@ void with_tile(Index n, F&& f) {
         GLOROT_TILE_CASE(10)
         GLOROT_TILE_CASE(11)
         GLOROT_TILE_CASE(12)
+        GLOROT_TILE_CASE(13)
+        GLOROT_TILE_CASE(14)
+        GLOROT_TILE_CASE(15)
+        GLOROT_TILE_CASE(16)
+        GLOROT_TILE_CASE(17)
+        GLOROT_TILE_CASE(18)
+        GLOROT_TILE_CASE(19)
+        GLOROT_TILE_CASE(20)
+        GLOROT_TILE_CASE(21)
+        GLOROT_TILE_CASE(22)
+        GLOROT_TILE_CASE(23)
+        GLOROT_TILE_CASE(24)
 #undef GLOROT_TILE_CASE
         default:
             break;
@@ -263,79 +276,75 @@ void with_tile(Index n, F&& f) {
 
 }  // namespace detail
 
+/// Batch rows per forward tile: float32 holds the batch of the paper (10) in one tile; float64,
+/// whose weights stream from DRAM, takes short tiles and wide blocks (the block is re-read from
+/// L2 for each tile, and DRAM sees longer runs): 3×6 vectors measured 15% faster than 10×2.
+template <class T>
+constexpr Index forward_tile_rows() {
+    return sizeof(T) == 4 ? kMaxTile : 3;
+}
+
+template <class T>
+Index forward_tiles(Index batch) {
+    return (batch + forward_tile_rows<T>() - 1) / forward_tile_rows<T>();
+}
+
 /// Column width of one forward block (a function of the batch alone).
 template <class T>
 Index forward_block_width(Index batch) {
-    const Index tile = (batch + batch_tiles(batch) - 1) / batch_tiles(batch);
-    return forward_vectors(static_cast<int>(tile)) * Simd<T>::width;
+    const Index tiles = forward_tiles<T>(batch);
+    return forward_vectors(static_cast<int>((batch + tiles - 1) / tiles)) * Simd<T>::width;
 }
 
-/// Y[:, c0:c0+w] = X·W[:, c0:c0+w] + bias for the whole batch, in batch tiles of ≤ kMaxTile rows.
+/// Y[:, c0:c0+w] = X·W[:, c0:c0+w] + bias for the whole batch, in forward_tiles tiles whose sizes
+/// differ by at most one row; all use the vectors per block of the largest.
 template <class T>
 void forward_block(const T* X, Index batch, Index K, const T* W, Index N, const T* bias, T* Y, Index c0, Index w) {
-    const Index tiles = batch_tiles(batch);
-    for (Index t = 0, r0 = 0; t < tiles; ++t) {
-        const Index rows = batch * (t + 1) / tiles - r0;
-        detail::with_tile(rows, [&](auto nb) {
-            constexpr int NB = decltype(nb)::value;
-            constexpr int NC = forward_vectors(NB);
-            if (w == NC * Simd<T>::width)
-                forward_tile<T, NB, NC, false>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
-            else
-                forward_tile<T, NB, NC, true>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
-        });
-        r0 += rows;
-    }
+    const Index tiles = forward_tiles<T>(batch);
+    detail::with_tile((batch + tiles - 1) / tiles, [&](auto nbmax) {
+        constexpr int NBM = decltype(nbmax)::value;
+        if constexpr (NBM <= kMaxTile) {
+            constexpr int NC = forward_vectors(NBM);
+            const bool full = w == NC * Simd<T>::width;
+            auto tile = [&](auto nb, Index r0) {
+                constexpr int NB = decltype(nb)::value;
+                if (full)
+                    forward_tile<T, NB, NC, false>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
+                else
+                    forward_tile<T, NB, NC, true>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
+            };
+            for (Index t = 0, r0 = 0; t < tiles; ++t) {
+                const Index rows = batch * (t + 1) / tiles - r0;
+                if (rows == NBM)
+                    tile(std::integral_constant<int, NBM>{}, r0);
+                else if constexpr (NBM > 1)
+                    tile(std::integral_constant<int, NBM - 1>{}, r0);
+                r0 += rows;
+            }
+        }
+    });
 }
 
 /// The backward block of rows [k0, k1) of W (K, N): dZ[:, k0:k1] = D·W_old[k0:k1, :]ᵀ when dZ is
-/// given, and W[k0:k1, :] -= lr·Z[:, k0:k1]ᵀ·D. Rows one at a time when the dot products are
-/// needed (NB accumulators + the update in registers: two rows would spill), two at a time for
-/// the update alone. A batch of more than kMaxTile rows is split into tiles: every tile's dot
-/// products first (W still old, and in L1 after the first), then every tile's update.
+/// given, and W[k0:k1, :] -= lr·Z[:, k0:k1]ᵀ·D; batch ≤ kMaxBackwardTile. Rows one at a time
+/// when the dot products are needed (batch accumulators + the update in registers: two rows
+/// would spill), two at a time for the update alone (layer 0).
 template <class T>
 void backward_block(const T* D, Index batch, Index N, T* W, Index K, Index k0, Index k1, const T* Z, T lr,
                     T* dZ) {
     const T neg_lr = -lr;
-    const Index tiles = batch_tiles(batch);
-    auto for_tiles = [&](auto&& f) {
-        for (Index t = 0, r0 = 0; t < tiles; ++t) {
-            const Index n = batch * (t + 1) / tiles - r0;
-            detail::with_tile(n, [&](auto nb) { f(nb, r0); });
-            r0 += n;
+    detail::with_tile(batch, [&](auto nb) {
+        constexpr int NB = decltype(nb)::value;
+        if (dZ == nullptr) {
+            Index k = k0;
+            for (; k + 2 <= k1; k += 2)
+                backward_rows<T, NB, 2, false, true>(D, N, N, W, N, k, Z, K, neg_lr, nullptr, K, k + 4 <= k1);
+            if (k < k1) backward_rows<T, NB, 1, false, true>(D, N, N, W, N, k, Z, K, neg_lr, nullptr, K, false);
+            return;
         }
-    };
-    if (dZ == nullptr) {
-        Index k = k0;
-        for (; k + 2 <= k1; k += 2)
-            for_tiles([&](auto nb, Index r0) {
-                backward_rows<T, decltype(nb)::value, 2, false, true>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K,
-                                                                     neg_lr, nullptr, K, k + 4 <= k1);
-            });
-        for (; k < k1; ++k)
-            for_tiles([&](auto nb, Index r0) {
-                backward_rows<T, decltype(nb)::value, 1, false, true>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K,
-                                                                     neg_lr, nullptr, K, false);
-            });
-        return;
-    }
-    for (Index k = k0; k < k1; ++k) {
-        const bool next = k + 1 < k1;
-        if (tiles == 1) {
-            detail::with_tile(batch, [&](auto nb) {
-                backward_rows<T, decltype(nb)::value, 1, true, true>(D, N, N, W, N, k, Z, K, neg_lr, dZ, K, next);
-            });
-            continue;
-        }
-        for_tiles([&](auto nb, Index r0) {
-            backward_rows<T, decltype(nb)::value, 1, true, false>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K, neg_lr,
-                                                                 dZ + r0 * K, K, next && r0 == 0);
-        });
-        for_tiles([&](auto nb, Index r0) {
-            backward_rows<T, decltype(nb)::value, 1, false, true>(D + r0 * N, N, N, W, N, k, Z + r0 * K, K, neg_lr,
-                                                                 nullptr, K, false);
-        });
-    }
+        for (Index k = k0; k < k1; ++k)
+            backward_rows<T, NB, 1, true, true>(D, N, N, W, N, k, Z, K, neg_lr, dZ, K, k + 1 < k1);
+    });
 }
 
 #endif  // GLOROT_SMALL_BATCH_KERNELS
