@@ -185,6 +185,18 @@ class PyNetwork {
         });
     }
 
+    /// Turns per-phase timing of small-batch steps on or off.
+    void set_profiling(bool on) {
+        std::lock_guard<std::mutex> lock(mu_);
+        std::visit([&](auto& net) { net->set_profiling(on); }, net_);
+    }
+
+    /// Seconds per phase since the last call: forward per layer, softmax, backward per layer.
+    std::vector<double> phase_seconds() {
+        std::lock_guard<std::mutex> lock(mu_);
+        return std::visit([](auto& net) { return net->take_phase_seconds(); }, net_);
+    }
+
     std::string dtype() const { return dtype_ == DType::F32 ? "float32" : "float64"; }
     py::list weights() const { return weights_; }
     py::list biases() const { return biases_; }
@@ -223,6 +235,16 @@ class PyNetwork {
 }  // namespace
 
 void bind_network(py::module_& m) {
+    m.attr("small_batch_kernels") = bool(GLOROT_SMALL_BATCH_KERNELS);
+    m.attr("small_batch_max") = kernels::kSmallBatchMax;
+    m.def(
+        "set_small_batch_enabled",
+        [](bool on) {
+            Network<float>::set_small_batch_enabled(on);
+            Network<double>::set_small_batch_enabled(on);
+        },
+        py::arg("on"),
+        "Lets sgd_step use the small-batch kernels (batch <= small_batch_max) or forces Eigen's GEMM path.");
     py::class_<PyNetwork>(m, "Network",
                           "A deep MLP over NumPy-owned weights (fan_in, fan_out) and biases, updated in place.")
         .def(py::init<const py::list&, const py::list&, const std::vector<std::string>&, const std::string&>(),
@@ -234,6 +256,10 @@ void bind_network(py::module_& m) {
         .def("forward", &PyNetwork::forward, py::arg("X"), "([s_l], [z_{l+1}]) per layer; the last z is P.")
         .def("gradients", &PyNetwork::gradients, py::arg("X"), py::arg("y"),
              "dict(loss, errors, pre, post, delta, dW, db) for the batch; weights unchanged.")
+        .def("set_profiling", &PyNetwork::set_profiling, py::arg("on"),
+             "Times each phase of small-batch steps (forward per layer, softmax, backward per layer).")
+        .def("phase_seconds", &PyNetwork::phase_seconds,
+             "Seconds per phase since the last call: [forward_0..forward_{L-1}, softmax, backward_0..backward_{L-1}].")
         .def_property_readonly("dtype", &PyNetwork::dtype)
         .def_property_readonly("weights", &PyNetwork::weights)
         .def_property_readonly("biases", &PyNetwork::biases);

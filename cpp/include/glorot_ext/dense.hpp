@@ -46,6 +46,15 @@ void dense_forward(const CMatMap<T>& X, const CMatMap<T>& W, const CVecMap<T>& b
     });
 }
 
+/// b[c0 + j] -= lr·Σ_b dY[b, c0 + j] for j < w (the bias step of SGD, summed in double, b
+/// ascending). Plain loops on purpose here and in dense_backward: Eigen's vectorized
+/// colwise().sum() peels to the data's alignment, so its rounding would vary with where NumPy
+/// happened to allocate dY (and results would differ from run to run).
+template <class T>
+void bias_update(const CMatMap<T>& dY, Index c0, Index w, T lr, T* bias) {
+    for (Index j = c0; j < c0 + w; ++j) bias[j] -= static_cast<T>(static_cast<double>(lr) * column_sum(dY, j));
+}
+
 /// dX = dY·Wᵀ (skipped when dX is null), dW = Xᵀ·dY, db = Σ_batch dY.
 template <class T>
 void dense_backward(const CMatMap<T>& X, const CMatMap<T>& W, const CMatMap<T>& dY, T* dX, MatMap<T> dW,

@@ -10,6 +10,7 @@
 #include "glorot_ext/dense.hpp"
 #include "glorot_ext/loss.hpp"
 #include "glorot_ext/parallel.hpp"
+#include "glorot_ext/small_batch.hpp"
 #include "glorot_ext/types.hpp"
 
 #include <cmath>
@@ -70,42 +71,45 @@ class Network {
         require(dW != nullptr || (std::isfinite(static_cast<double>(lr)) && lr > T(0)),
                 "sgd_step: learning rate must be a finite number > 0, got " + std::to_string(lr));
         require((dW == nullptr) == (db == nullptr), "backprop: pass both dW and db, or neither");
-        const Index batch = X.rows();
-        const Index last = layers() - 1;
-        const CostResult result = forward_layers(X, y, true);
-        for (Index l = last; l >= 0; --l) {
-            const CMatMap<T> in = input(l, X, batch);
-            const CMatMap<T> d(ds_[l].data(), batch, size(l + 1));
-            if (l > 0) {
-                // ∂C/∂z_l = ∂C/∂s_l·W_lᵀ, then ∂C/∂s_{l-1} = ∂C/∂z_l ⊙ f'(z_l), blockwise in place.
-                const Index fan_in = size(l);
-                MatMap<T> dprev(ds_[l - 1].data(), batch, fan_in);
-                const Activation act = activation(l - 1);
-                const T* zl = z_[l - 1].data();
-                const auto Wl = W(l);
-                for_each_block(fan_in, [&](Index c0, Index w) {
-                    dprev.middleCols(c0, w).noalias() = d * Wl.middleRows(c0, w).transpose();
-                    activation_backward_rows(act, zl, dprev.data(), dprev.data(), batch, fan_in, c0, w);
-                });
-            }
-            if (dW != nullptr) {
-                MatMap<T> gW((*dW)[l], size(l), size(l + 1));
-                VecMap<T> gb((*db)[l], size(l + 1));
-                dense_backward<T>(in, W(l), d, nullptr, gW, gb);
-            } else {
-                update(l, in, d, lr);
-            }
-        }
-        return result;
+        if (dW == nullptr && use_small_batch(X.rows())) return small_batch_step(X, y, lr);
+        return gemm_step(X, y, lr, dW, db);
     }
 
+    /// Whether a step at this batch size runs the small-batch kernels (small_batch.hpp) instead
+    /// of Eigen's GEMM; both give the reference result up to rounding.
+    static bool use_small_batch(Index batch) {
+        return GLOROT_SMALL_BATCH_KERNELS && small_batch_enabled_ && batch <= kernels::kSmallBatchMax;
+    }
+    /// Turns the small-batch kernels off (for benchmarks and tests of the Eigen path).
+    static void set_small_batch_enabled(bool on) { small_batch_enabled_ = on; }
+
+    /// Per-phase wall time of small-batch steps since the last call, in seconds: forward of each
+    /// layer, the softmax, backward+update of each layer (collected while profiling is on).
+    std::vector<double> take_phase_seconds() {
+        std::vector<double> out = std::move(phase_seconds_);
+        phase_seconds_.clear();
+        return out;
+    }
+    void set_profiling(bool on) { profiling_ = on; }
+
    private:
+    static double now() {
+#ifdef GLOROT_HAS_OPENMP
+        return omp_get_wtime();
+#else
+        return 0.0;
+#endif
+    }
+    bool profiling_ = false;
+    std::vector<double> phase_seconds_;
+    static inline bool small_batch_enabled_ = true;
     std::vector<Index> sizes_;
     std::vector<T*> W_, b_;
     std::vector<Activation> act_;
     Cost cost_;
     Index capacity_ = 0;
     std::vector<RowMatrix<T>> s_, z_, ds_;
+    kernels::SpinBarrier barrier_;
 
     CMatMap<T> input(Index l, const CMatMap<T>& X, Index batch) const {
         return l == 0 ? CMatMap<T>(X.data(), batch, size(0)) : CMatMap<T>(z_[l - 1].data(), batch, size(l));
@@ -146,15 +150,146 @@ class Network {
                                with_gradient ? ds_[last].data() : nullptr);
     }
 
-    void update(Index l, const CMatMap<T>& in, const CMatMap<T>& d, T lr) {
-        MatMap<T> Wl = W_mut(l);
-        VecMap<T> bl(b_[l], size(l + 1));
-        for_each_block(size(l + 1), [&](Index c0, Index w) {
-            // Eigen folds -lr into the GEMM and accumulates into W: no ∂C/∂W temporary.
-            Wl.middleCols(c0, w).noalias() -= (lr * in.transpose()) * d.middleCols(c0, w);
-            for (Index j = c0; j < c0 + w; ++j)
-                bl[j] = static_cast<T>(static_cast<double>(bl[j]) - static_cast<double>(lr) * column_sum(d, j));
-        });
+#if GLOROT_SMALL_BATCH_KERNELS
+    /// The whole step in one parallel region: per layer, threads take fixed blocks (columns
+    /// forward, rows of W backward) and meet at a spinning barrier; the update is fused into the
+    /// backward pass, so each W is read once forward and read+written once backward.
+    CostResult small_batch_step(const CMatMap<T>& X, const Label* y, T lr) {
+        const Index batch = X.rows();
+        reserve(batch);
+        const Index last = layers() - 1;
+        const Index fwd_width = kernels::forward_block_width<T>(batch);
+        CostResult result{0.0, 0};
+        if (profiling_) phase_seconds_.resize(static_cast<size_t>(2 * layers() + 1), 0.0);
+        double t_prev = profiling_ ? now() : 0.0;
+        // Thread 0 charges the time since the last barrier to a phase: forward l, softmax, backward l.
+        auto mark = [&](int tid, Index phase) {
+            if (!profiling_ || tid != 0) return;
+            const double t = now();
+            phase_seconds_[static_cast<size_t>(phase)] += t - t_prev;
+            t_prev = t;
+        };
+#ifdef GLOROT_HAS_OPENMP
+#pragma omp parallel
+#endif
+        {
+#ifdef GLOROT_HAS_OPENMP
+            const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+            const int tid = 0, nt = 1;
+#endif
+            Index first, end;
+            for (Index l = 0; l <= last; ++l) {
+                const Index K = size(l), N = size(l + 1);
+                const T* in = l == 0 ? X.data() : z_[l - 1].data();
+                kernels::share((N + fwd_width - 1) / fwd_width, tid, nt, first, end);
+                for (Index i = first; i < end; ++i) {
+                    const Index c0 = i * fwd_width, w = std::min(fwd_width, N - c0);
+                    kernels::forward_block<T>(in, batch, K, W_[l], N, b_[l], s_[l].data(), c0, w);
+                    if (l < last) activation_forward_rows(activation(l), s_[l].data(), z_[l].data(), batch, N, c0, w);
+                }
+                barrier_.wait(nt);
+                mark(tid, l);
+            }
+            if (tid == 0)
+                result = softmax_cost<T>(cost_, CMatMap<T>(s_[last].data(), batch, size(last + 1)), y,
+                                         post(last, batch), ds_[last].data());
+            barrier_.wait(nt);
+            mark(tid, layers());
+            for (Index l = last; l >= 0; --l) {
+                const Index K = size(l), N = size(l + 1);
+                const T* in = l == 0 ? X.data() : z_[l - 1].data();
+                T* dprev = l == 0 ? nullptr : ds_[l - 1].data();
+                kernels::share((K + kernels::kRowBlock - 1) / kernels::kRowBlock, tid, nt, first, end);
+                for (Index i = first; i < end; ++i) {
+                    const Index k0 = i * kernels::kRowBlock, k1 = std::min(K, k0 + kernels::kRowBlock);
+                    kernels::backward_block<T>(ds_[l].data(), batch, N, W_[l], K, k0, k1, in, lr, dprev);
+                    if (dprev != nullptr)
+                        activation_backward_rows(activation(l - 1), z_[l - 1].data(), dprev, dprev, batch, K, k0,
+                                                 k1 - k0);
+                }
+                // The bias: each entry summed over the batch in double, in a fixed order.
+                kernels::share(N, tid, nt, first, end);
+                bias_update(CMatMap<T>(ds_[l].data(), batch, N), first, end - first, lr, b_[l]);
+                if (l > 0) barrier_.wait(nt);
+                mark(tid, layers() + 1 + l);
+            }
+        }
+        return result;
+    }
+#else
+    CostResult small_batch_step(const CMatMap<T>&, const Label*, T) { return CostResult{0.0, 0}; }
+#endif
+
+    /// The step for larger batches, and gradients(): serial Eigen GEMMs on fixed blocks, all in
+    /// one parallel region whose threads meet at the spinning barrier (a region per product would
+    /// wake the threads ~20 times a step, and on a busy machine a wake-up can cost a scheduler
+    /// tick). Backward takes row blocks of W_l: ∂C/∂z for those rows from the OLD rows, then their
+    /// update W -= lr·zᵀ·∂C/∂s (Eigen folds -lr into the GEMM: no ∂C/∂W temporary) or, with dW
+    /// given, their gradient; no thread touches another's rows.
+    CostResult gemm_step(const CMatMap<T>& X, const Label* y, T lr, const std::vector<T*>* dW,
+                         const std::vector<T*>* db) {
+        const Index batch = X.rows();
+        reserve(batch);
+        const Index last = layers() - 1;
+        CostResult result{0.0, 0};
+#ifdef GLOROT_HAS_OPENMP
+#pragma omp parallel
+#endif
+        {
+#ifdef GLOROT_HAS_OPENMP
+            const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
+#else
+            const int tid = 0, nt = 1;
+#endif
+            Index first, end;
+            for (Index l = 0; l <= last; ++l) {
+                const Index N = size(l + 1), width = block_width(N);
+                const CMatMap<T> in = input(l, X, batch);
+                MatMap<T> S = pre(l, batch);
+                kernels::share((N + width - 1) / width, tid, nt, first, end);
+                for (Index i = first; i < end; ++i) {
+                    const Index c0 = i * width, w = std::min(width, N - c0);
+                    auto s = S.middleCols(c0, w);
+                    s.noalias() = in * W(l).middleCols(c0, w);
+                    s.rowwise() += b(l).segment(c0, w);
+                    if (l < last) activation_forward_rows(activation(l), S.data(), z_[l].data(), batch, N, c0, w);
+                }
+                barrier_.wait(nt);
+            }
+            if (tid == 0)
+                result = softmax_cost<T>(cost_, CMatMap<T>(s_[last].data(), batch, size(last + 1)), y,
+                                         post(last, batch), ds_[last].data());
+            barrier_.wait(nt);
+            for (Index l = last; l >= 0; --l) {
+                const Index K = size(l), N = size(l + 1), width = block_width(K);
+                const CMatMap<T> in = input(l, X, batch);
+                const CMatMap<T> d(ds_[l].data(), batch, N);
+                kernels::share((K + width - 1) / width, tid, nt, first, end);
+                for (Index i = first; i < end; ++i) {
+                    const Index k0 = i * width, w = std::min(width, K - k0);
+                    if (l > 0) {
+                        MatMap<T> dprev(ds_[l - 1].data(), batch, K);
+                        dprev.middleCols(k0, w).noalias() = d * W(l).middleRows(k0, w).transpose();
+                        activation_backward_rows(activation(l - 1), z_[l - 1].data(), dprev.data(), dprev.data(),
+                                                 batch, K, k0, w);
+                    }
+                    if (dW != nullptr)
+                        MatMap<T>((*dW)[l], K, N).middleRows(k0, w).noalias() = in.middleCols(k0, w).transpose() * d;
+                    else
+                        W_mut(l).middleRows(k0, w).noalias() -= (lr * in.middleCols(k0, w).transpose()) * d;
+                }
+                kernels::share(N, tid, nt, first, end);
+                if (dW != nullptr) {
+                    T* g = (*db)[l];
+                    for (Index j = first; j < end; ++j) g[j] = static_cast<T>(column_sum(d, j));  // as bias_update
+                } else {
+                    bias_update(d, first, end - first, lr, b_[l]);
+                }
+                if (l > 0) barrier_.wait(nt);
+            }
+        }
+        return result;
     }
 };
 

@@ -1,0 +1,352 @@
+// Small-batch kernels for the SGD step: each weight matrix streamed once per pass, the batch
+// held in registers, the update fused into the backward pass.
+//
+// Shapes as everywhere: X (batch, fan_in), W (fan_in, fan_out) row-major, Y = X·W + b.
+// At batch ≤ ~32 a general GEMM spends its time packing W; here every kernel walks W once:
+//   forward   Y[:, c:c+w] = X·W[:, c:c+w] + b    a column block, one row of W per step of k,
+//                                                NB×NC accumulators (the batch) in registers;
+//   backward  dZ[:, k]  = Σ_j D[:, j]·W[k, j]     with the OLD row k, and in the same pass
+//             W[k, :]  += Σ_b (-lr·Z[b, k])·D[b, :]   (∂C/∂W is never stored).
+// Every output element is computed by the same instruction sequence whatever thread runs it, and
+// the blocks are fixed by the shapes alone, so results are bitwise identical for any thread count.
+// The kernels need AVX-512F (GLOROT_SMALL_BATCH_KERNELS is then 1); elsewhere the network keeps
+// the Eigen path, which gives the same results up to rounding.
+#pragma once
+
+#include "glorot_ext/types.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <thread>
+
+#if defined(__AVX512F__)
+#include <immintrin.h>
+#define GLOROT_SMALL_BATCH_KERNELS 1
+#else
+#define GLOROT_SMALL_BATCH_KERNELS 0
+#endif
+
+namespace glorot::kernels {
+
+/// Largest batch the small-batch step handles; larger batches use Eigen's packed GEMM. The
+/// crossover measured on Zen 4 (1 thread, float32) lies between 24 and 32: see BENCHMARKS.md.
+constexpr Index kSmallBatchMax = 24;
+/// Batch rows per forward register tile (NB·NC accumulators fit in 32 vector registers).
+constexpr int kMaxTile = 12;
+/// The backward kernel holds the whole batch (≤ kSmallBatchMax) in NB accumulators.
+constexpr int kMaxBackwardTile = static_cast<int>(kSmallBatchMax);
+/// Rows of W per fixed backward block shared among threads.
+constexpr Index kRowBlock = 16;
+
+
+/// Fixed contiguous share [first, last) of `n` blocks for thread `tid` of `nt`.
+inline void share(Index n, int tid, int nt, Index& first, Index& last) {
+    first = n * tid / nt;
+    last = n * (tid + 1) / nt;
+}
+
+/// A spinning barrier for the threads of one parallel region: a step crosses 10–20 of them,
+/// and a sleeping OpenMP barrier costs tens of µs each under OMP_WAIT_POLICY=passive.
+class SpinBarrier {
+   public:
+    void wait(int n) {
+        if (n <= 1) return;
+        const unsigned g = gen_.load(std::memory_order_acquire);
+        if (count_.fetch_add(1, std::memory_order_acq_rel) == n - 1) {
+            count_.store(0, std::memory_order_relaxed);
+            gen_.store(g + 1, std::memory_order_release);
+            return;
+        }
+        for (unsigned spins = 0; gen_.load(std::memory_order_acquire) == g; ++spins) {
+#if GLOROT_SMALL_BATCH_KERNELS
+            _mm_pause();
+#endif
+            if (spins > (1u << 10)) std::this_thread::yield();  // an oversubscribed core: let the other run
+        }
+    }
+
+   private:
+    alignas(64) std::atomic<int> count_{0};
+    alignas(64) std::atomic<unsigned> gen_{0};
+};
+
+#if GLOROT_SMALL_BATCH_KERNELS
+
+template <class T>
+struct Simd;
+
+template <>
+struct Simd<float> {
+    using V = __m512;
+    using M = __mmask16;
+    static constexpr int width = 16;
+    static V zero() { return _mm512_setzero_ps(); }
+    static V set1(float x) { return _mm512_set1_ps(x); }
+    static V load(const float* p) { return _mm512_loadu_ps(p); }
+    static V load(const float* p, M m) { return _mm512_maskz_loadu_ps(m, p); }
+    static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+    static void store(float* p, V v, M m) { _mm512_mask_storeu_ps(p, m, v); }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_ps(a, b); }
+    static float sum(V v) { return _mm512_reduce_add_ps(v); }
+    static M mask(Index n) { return n >= width ? M(0xFFFF) : M((1u << n) - 1u); }
+};
+
+template <>
+struct Simd<double> {
+    using V = __m512d;
+    using M = __mmask8;
+    static constexpr int width = 8;
+    static V zero() { return _mm512_setzero_pd(); }
+    static V set1(double x) { return _mm512_set1_pd(x); }
+    static V load(const double* p) { return _mm512_loadu_pd(p); }
+    static V load(const double* p, M m) { return _mm512_maskz_loadu_pd(m, p); }
+    static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+    static void store(double* p, V v, M m) { _mm512_mask_storeu_pd(p, m, v); }
+    static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+    static V add(V a, V b) { return _mm512_add_pd(a, b); }
+    static double sum(V v) { return _mm512_reduce_add_pd(v); }
+    static M mask(Index n) { return n >= width ? M(0xFF) : M((1u << n) - 1u); }
+};
+
+/// Rows of W ahead to prefetch while walking down a column block: W's rows are a page apart
+/// and the hardware prefetcher does not cross pages.
+#ifndef GLOROT_PF_ROWS
+#define GLOROT_PF_ROWS 32
+#endif
+#ifndef GLOROT_PF_HINT
+#define GLOROT_PF_HINT _MM_HINT_T0
+#endif
+constexpr Index kPrefetchRows = GLOROT_PF_ROWS;
+
+/// Vectors per forward column block for a tile of nb batch rows: nb·NC ≤ 24 accumulators, and
+/// small tiles take wide blocks, so each row of W is read in longer contiguous runs and enough
+/// independent FMAs are in flight.
+constexpr int forward_vectors(int nb) { return nb >= 9 ? 2 : nb >= 6 ? 3 : nb >= 4 ? 4 : nb == 3 ? 6 : 8; }
+
+#define GLOROT_UNROLL _Pragma("GCC unroll 32")
+
+/// Y[b, c0:c0+w] = Σ_k X[b, k]·W[k, c0:c0+w] + bias[c0:c0+w] for b < NB; w ≤ NC·width, and
+/// w < NC·width only when MASKED. X (NB, K) with row stride ldx; W (K, ·) with stride ldw.
+template <class T, int NB, int NC, bool MASKED>
+void forward_tile(const T* X, Index ldx, Index K, const T* W, Index ldw, const T* bias, T* Y, Index ldy, Index c0,
+                  Index w) {
+    using S = Simd<T>;
+    typename S::V acc[NB][NC];
+    typename S::M m[NC];
+    GLOROT_UNROLL
+    for (int c = 0; c < NC; ++c) m[c] = S::mask(std::max<Index>(0, w - c * S::width));
+    GLOROT_UNROLL
+    for (int b = 0; b < NB; ++b) {
+        GLOROT_UNROLL
+        for (int c = 0; c < NC; ++c) acc[b][c] = S::zero();
+    }
+    const T* wp = W + c0;
+    const Index kp = std::max<Index>(0, K - kPrefetchRows);
+    auto step = [&](Index k, bool prefetch) __attribute__((always_inline)) {
+        if (prefetch) {
+            // NC vectors span NC+1 lines when the row is not 64-byte aligned (fan_out 1000 in
+            // float32: every other row), so the last line gets its own prefetch.
+            const char* p = reinterpret_cast<const char*>(wp + kPrefetchRows * ldw);
+            GLOROT_UNROLL
+            for (int c = 0; c < NC; ++c) _mm_prefetch(p + 64 * c, GLOROT_PF_HINT);
+            _mm_prefetch(p + NC * 64 - 1, GLOROT_PF_HINT);
+        }
+        typename S::V wv[NC];
+        GLOROT_UNROLL
+        for (int c = 0; c < NC; ++c) wv[c] = MASKED ? S::load(wp + c * S::width, m[c]) : S::load(wp + c * S::width);
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b) {
+            const typename S::V xb = S::set1(X[b * ldx + k]);
+            GLOROT_UNROLL
+            for (int c = 0; c < NC; ++c) acc[b][c] = S::fma(xb, wv[c], acc[b][c]);
+        }
+        wp += ldw;
+    };
+    Index k = 0;
+    for (; k < kp; ++k) step(k, true);
+    for (; k < K; ++k) step(k, false);
+    GLOROT_UNROLL
+    for (int c = 0; c < NC; ++c) {
+        const typename S::V bv = S::load(bias + c0 + c * S::width, m[c]);
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b) S::store(Y + b * ldy + c0 + c * S::width, S::add(acc[b][c], bv), m[c]);
+    }
+}
+
+/// Backward over R rows k0..k0+R-1 of W for the batch rows [0, NB) of D:
+///   dZ[b, k] = Σ_j D[b, j]·W_old[k, j]            (stored when DOT)
+///   W[k, j] += Σ_b (-lr·Z[b, k])·D[b, j]           (when UPDATE; the sum is formed first, then
+///                                                  added once, so W is rounded once per step).
+/// D (NB, N) stride ldd; Z (NB, ·) stride ldz; dZ (NB, ·) stride lddz.
+template <class T, int NB, int R, bool DOT, bool UPDATE>
+void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, const T* Z, Index ldz, T neg_lr, T* dZ,
+                   Index lddz, bool prefetch_next) {
+    using S = Simd<T>;
+    typename S::V acc[DOT ? NB : 1][R];
+    T nlz[R][NB];
+    GLOROT_UNROLL
+    for (int r = 0; r < R; ++r) {
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b) {
+            if (DOT) acc[b][r] = S::zero();
+            if (UPDATE) nlz[r][b] = neg_lr * Z[b * ldz + k0 + r];
+        }
+    }
+    T* wrow = W + k0 * ldw;
+    auto body = [&](Index j, auto masked, typename S::M m) __attribute__((always_inline)) {
+        // Two partial update sums per row (even and odd b) halve the FMA dependency chain.
+        typename S::V wv[R], u[2][R];
+        GLOROT_UNROLL
+        for (int r = 0; r < R; ++r) {
+            if (prefetch_next) _mm_prefetch(reinterpret_cast<const char*>(wrow + (R + r) * ldw + j), _MM_HINT_T0);
+            wv[r] = masked ? S::load(wrow + r * ldw + j, m) : S::load(wrow + r * ldw + j);
+            u[0][r] = S::zero();
+            u[1][r] = S::zero();
+        }
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b) {
+            const typename S::V dv = masked ? S::load(D + b * ldd + j, m) : S::load(D + b * ldd + j);
+            GLOROT_UNROLL
+            for (int r = 0; r < R; ++r) {
+                if (DOT) acc[b][r] = S::fma(dv, wv[r], acc[b][r]);
+                if (UPDATE) u[b & 1][r] = S::fma(S::set1(nlz[r][b]), dv, u[b & 1][r]);
+            }
+        }
+        if (UPDATE) {
+            GLOROT_UNROLL
+            for (int r = 0; r < R; ++r) {
+                const typename S::V wn = S::add(wv[r], S::add(u[0][r], u[1][r]));
+                if (masked)
+                    S::store(wrow + r * ldw + j, wn, m);
+                else
+                    S::store(wrow + r * ldw + j, wn);
+            }
+        }
+    };
+    Index j = 0;
+    for (; j + S::width <= N; j += S::width) body(j, std::false_type{}, typename S::M{});
+    if (j < N) body(j, std::true_type{}, S::mask(N - j));
+    if (DOT)
+        GLOROT_UNROLL
+        for (int b = 0; b < NB; ++b)
+            GLOROT_UNROLL
+            for (int r = 0; r < R; ++r) dZ[b * lddz + k0 + r] = S::sum(acc[b][r]);
+}
+
+namespace detail {
+
+/// Calls f(std::integral_constant<int, n>) for a runtime n in [1, kMaxBackwardTile].
+template <class F>
+void with_tile(Index n, F&& f) {
+    switch (n) {
+#define GLOROT_TILE_CASE(N) \
+    case N:                 \
+        f(std::integral_constant<int, N>{}); \
+        break;
+        GLOROT_TILE_CASE(1)
+        GLOROT_TILE_CASE(2)
+        GLOROT_TILE_CASE(3)
+        GLOROT_TILE_CASE(4)
+        GLOROT_TILE_CASE(5)
+        GLOROT_TILE_CASE(6)
+        GLOROT_TILE_CASE(7)
+        GLOROT_TILE_CASE(8)
+        GLOROT_TILE_CASE(9)
+        GLOROT_TILE_CASE(10)
+        GLOROT_TILE_CASE(11)
+        GLOROT_TILE_CASE(12)
+        GLOROT_TILE_CASE(13)
+        GLOROT_TILE_CASE(14)
+        GLOROT_TILE_CASE(15)
+        GLOROT_TILE_CASE(16)
+        GLOROT_TILE_CASE(17)
+        GLOROT_TILE_CASE(18)
+        GLOROT_TILE_CASE(19)
+        GLOROT_TILE_CASE(20)
+        GLOROT_TILE_CASE(21)
+        GLOROT_TILE_CASE(22)
+        GLOROT_TILE_CASE(23)
+        GLOROT_TILE_CASE(24)
+#undef GLOROT_TILE_CASE
+        default:
+            break;
+    }
+}
+
+}  // namespace detail
+
+/// Batch rows per forward tile: float32 holds the batch of the paper (10) in one tile; float64,
+/// whose weights stream from DRAM, takes short tiles and wide blocks (the block is re-read from
+/// L2 for each tile, and DRAM sees longer runs): 3×6 vectors measured 15% faster than 10×2.
+template <class T>
+constexpr Index forward_tile_rows() {
+    return sizeof(T) == 4 ? kMaxTile : 3;
+}
+
+template <class T>
+Index forward_tiles(Index batch) {
+    return (batch + forward_tile_rows<T>() - 1) / forward_tile_rows<T>();
+}
+
+/// Column width of one forward block (a function of the batch alone).
+template <class T>
+Index forward_block_width(Index batch) {
+    const Index tiles = forward_tiles<T>(batch);
+    return forward_vectors(static_cast<int>((batch + tiles - 1) / tiles)) * Simd<T>::width;
+}
+
+/// Y[:, c0:c0+w] = X·W[:, c0:c0+w] + bias for the whole batch, in forward_tiles tiles whose sizes
+/// differ by at most one row; all use the vectors per block of the largest.
+template <class T>
+void forward_block(const T* X, Index batch, Index K, const T* W, Index N, const T* bias, T* Y, Index c0, Index w) {
+    const Index tiles = forward_tiles<T>(batch);
+    detail::with_tile((batch + tiles - 1) / tiles, [&](auto nbmax) {
+        constexpr int NBM = decltype(nbmax)::value;
+        if constexpr (NBM <= kMaxTile) {
+            constexpr int NC = forward_vectors(NBM);
+            const bool full = w == NC * Simd<T>::width;
+            auto tile = [&](auto nb, Index r0) {
+                constexpr int NB = decltype(nb)::value;
+                if (full)
+                    forward_tile<T, NB, NC, false>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
+                else
+                    forward_tile<T, NB, NC, true>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
+            };
+            for (Index t = 0, r0 = 0; t < tiles; ++t) {
+                const Index rows = batch * (t + 1) / tiles - r0;
+                if (rows == NBM)
+                    tile(std::integral_constant<int, NBM>{}, r0);
+                else if constexpr (NBM > 1)
+                    tile(std::integral_constant<int, NBM - 1>{}, r0);
+                r0 += rows;
+            }
+        }
+    });
+}
+
+/// The backward block of rows [k0, k1) of W (K, N): dZ[:, k0:k1] = D·W_old[k0:k1, :]ᵀ when dZ is
+/// given, and W[k0:k1, :] -= lr·Z[:, k0:k1]ᵀ·D; batch ≤ kMaxBackwardTile. Rows one at a time
+/// when the dot products are needed (batch accumulators + the update in registers: two rows
+/// would spill), two at a time for the update alone (layer 0).
+template <class T>
+void backward_block(const T* D, Index batch, Index N, T* W, Index K, Index k0, Index k1, const T* Z, T lr,
+                    T* dZ) {
+    const T neg_lr = -lr;
+    detail::with_tile(batch, [&](auto nb) {
+        constexpr int NB = decltype(nb)::value;
+        if (dZ == nullptr) {
+            Index k = k0;
+            for (; k + 2 <= k1; k += 2)
+                backward_rows<T, NB, 2, false, true>(D, N, N, W, N, k, Z, K, neg_lr, nullptr, K, k + 4 <= k1);
+            if (k < k1) backward_rows<T, NB, 1, false, true>(D, N, N, W, N, k, Z, K, neg_lr, nullptr, K, false);
+            return;
+        }
+        for (Index k = k0; k < k1; ++k)
+            backward_rows<T, NB, 1, true, true>(D, N, N, W, N, k, Z, K, neg_lr, dZ, K, k + 1 < k1);
+    });
+}
+
+#endif  // GLOROT_SMALL_BATCH_KERNELS
+
+}  // namespace glorot::kernels

@@ -1,0 +1,30 @@
+"""The benchmark module end to end on a tiny network (the timings themselves are not checked)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from glorot_ext import benchmark
+
+
+def test_step_flops_counts_forward_weight_gradient_and_input_gradient_below_the_first_layer():
+    # forward 2·B·Σ, ∂C/∂W 2·B·Σ, ∂C/∂z 2·B·(Σ without the first layer)
+    assert benchmark.step_flops([784, 1000, 10], 10) == 2 * 10 * (2 * (784_000 + 10_000) + 10_000)
+
+
+def test_tiny_run_writes_json_markdown_and_the_latest_table(tmp_path, monkeypatch):
+    monkeypatch.setitem(benchmark.NETWORKS, "tiny", [20, 33, 5])
+    results = benchmark.run(networks=("tiny",), batches=(3,), dtypes=("float32",), threads=(1,), rounds=1,
+                            torch=False, kernels=True, log=lambda line: None)
+    (row,) = results["steps"]
+    assert set(row["results"]) == {"glorot_ext", "numpy"}
+    assert 0 < row["results"]["glorot_ext"]["min_ms"] <= row["results"]["glorot_ext"]["median_ms"]
+    assert row["speedup_vs_numpy"] == pytest.approx(
+        row["results"]["numpy"]["min_ms"] / row["results"]["glorot_ext"]["min_ms"])
+    (kernels,) = results["kernels"]
+    assert len(kernels["step_forward_ms"]) == 2 and len(kernels["step_backward_update_ms"]) == 2
+    paths = benchmark.write_results(results, tmp_path / "results", tmp_path / "BENCHMARKS.md")
+    assert json.loads(paths[0].read_text())["steps"][0]["batch"] == 3
+    table = (tmp_path / "BENCHMARKS.md").read_text()
+    assert "| tiny | 3 | float32 | 1 |" in table and np.isfinite(row["glorot_ext_gflops"])

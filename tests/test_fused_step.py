@@ -1,0 +1,138 @@
+"""The fused small-batch SGD step against the NumPy reference, and its thread-count invariance.
+
+``_core.Network.sgd_step`` runs the small-batch kernels (forward with the batch in registers,
+backward fused with the in-place update, ∂C/∂W never stored) for batch <= ``_core.small_batch_max``
+on AVX-512 builds, and Eigen's GEMM path otherwise; ``_core.set_small_batch_enabled(False)``
+forces the GEMM path. Both must follow ``glorot_ext.reference.Network`` step after step.
+"""
+
+import numpy as np
+import pytest
+
+from glorot_ext import _core, reference
+
+ACTIVATIONS = ["identity", "sigmoid", "tanh", "softsign", "relu", "scaled_tanh"]
+COSTS = ["nll", "quadratic"]
+# Odd sizes: masked vector tails, a single row tile, blocks that do not divide the layer.
+ODD_SIZES = [13, 1001, 33, 7]
+# Relative tolerance on every weight after the steps, scaled by the largest reference weight.
+TOL = {np.float32: 3e-5, np.float64: 1e-11}
+
+
+@pytest.fixture(autouse=True)
+def _restore_kernel_settings():
+    threads = _core.get_num_threads()
+    yield
+    _core.set_small_batch_enabled(True)
+    _core.set_num_threads(threads)
+
+
+def _params(sizes, dtype, rng):
+    weights = [(rng.uniform(-1, 1, (a, b)) * np.sqrt(6 / (a + b))).astype(dtype) for a, b in zip(sizes, sizes[1:])]
+    biases = [(0.1 * rng.standard_normal(n)).astype(dtype) for n in sizes[1:]]
+    return weights, biases
+
+
+def _batches(sizes, batch, dtype, steps, seed):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((batch, sizes[0])).astype(dtype), rng.integers(0, sizes[-1], batch))
+            for _ in range(steps)]
+
+
+def _train(net_cls, sizes, acts, cost, dtype, batches, lr, seed=5):
+    weights, biases = _params(sizes, dtype, np.random.default_rng(seed))
+    net = net_cls(weights, biases, acts, cost)
+    losses = [net.sgd_step(X, y, lr) for X, y in batches]
+    return weights, biases, losses
+
+
+def _assert_follows_reference(sizes, batch, dtype, act="tanh", cost="nll", steps=4, lr=0.1, small=True):
+    acts = [act] * (len(sizes) - 2)
+    batches = _batches(sizes, batch, dtype, steps, seed=batch)
+    _core.set_small_batch_enabled(small)
+    W, b, losses = _train(_core.Network, sizes, acts, cost, dtype, batches, lr)
+    W_ref, b_ref, losses_ref = _train(reference.Network, sizes, acts, cost, dtype, batches, lr)
+    for got, want in zip(W + b, W_ref + b_ref):
+        assert got.dtype == want.dtype and got.shape == want.shape
+        scale = max(1.0, float(np.abs(want).max()))
+        np.testing.assert_allclose(got, want, rtol=0, atol=TOL[dtype] * scale)
+    for (loss, errors), (loss_ref, errors_ref) in zip(losses, losses_ref):
+        assert loss == pytest.approx(loss_ref, rel=TOL[dtype] * 10)
+        # A near-tie between two classes may flip the argmax under rounding; allow one.
+        assert abs(int(errors) - int(errors_ref)) <= 1
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch", [1, 3, 10, 17, 32, 33, 100])
+def test_step_follows_reference_for_every_batch_size(batch, dtype):
+    _assert_follows_reference(ODD_SIZES, batch, dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cost", COSTS)
+@pytest.mark.parametrize("act", ACTIVATIONS)
+def test_small_batch_step_follows_reference_for_every_activation_and_cost(act, cost, dtype):
+    _assert_follows_reference([21, 40, 17, 9], 10, dtype, act=act, cost=cost, steps=6)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("cost", COSTS)
+def test_gemm_path_follows_reference_at_a_small_batch_when_forced(cost, dtype):
+    _assert_follows_reference(ODD_SIZES, 10, dtype, cost=cost, small=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_both_sides_of_the_kernel_crossover_follow_reference(dtype):
+    for batch in (_core.small_batch_max, _core.small_batch_max + 1):
+        _assert_follows_reference([50, 1000, 10], batch, dtype, steps=2)
+
+
+def test_paper_sized_layers_follow_reference_in_float32():
+    _assert_follows_reference([784, 1000, 1000, 10], 10, np.float32, steps=3, lr=0.05)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("batch", "small"), [(1, True), (10, True), (33, True), (10, False), (100, True)])
+def test_weights_are_bitwise_identical_for_one_and_two_threads(batch, small, dtype):
+    if not _core.has_openmp:
+        pytest.skip("serial build: one thread only, nothing to compare")
+    _core.set_small_batch_enabled(small)
+    sizes = [37, 1001, 130, 10]
+    batches = _batches(sizes, batch, dtype, 5, seed=7)
+    results = []
+    for threads in (1, 2):
+        _core.set_num_threads(threads)
+        W, b, losses = _train(_core.Network, sizes, ["tanh", "relu"], "nll", dtype, batches, 0.1)
+        results.append((W + b, losses))
+    for got, want in zip(results[0][0], results[1][0]):
+        assert np.array_equal(got, want)
+    assert results[0][1] == results[1][1]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gradients_stay_exact_at_a_small_batch(dtype):
+    sizes = [13, 33, 7]
+    weights, biases = _params(sizes, dtype, np.random.default_rng(3))
+    (X, y), = _batches(sizes, 10, dtype, 1, seed=3)
+    got = _core.Network([w.copy() for w in weights], [c.copy() for c in biases], ["tanh"], "nll").gradients(X, y)
+    want = reference.Network(weights, biases, ["tanh"], "nll").gradients(X, y)
+    for key in ("dW", "db", "delta"):
+        for g, w in zip(got[key], want[key]):
+            np.testing.assert_allclose(g, w, rtol=0, atol=TOL[dtype] * max(1.0, float(np.abs(w).max())))
+
+
+def test_small_batch_step_updates_weights_in_place_without_new_arrays():
+    sizes = [13, 33, 7]
+    weights, biases = _params(sizes, np.float32, np.random.default_rng(4))
+    before = [w.copy() for w in weights]
+    net = _core.Network(weights, biases, ["tanh"], "nll")
+    (X, y), = _batches(sizes, 10, np.float32, 1, seed=4)
+    net.sgd_step(X, y, 0.1)
+    assert all(a is b for a, b in zip(net.weights, weights))
+    assert all(not np.array_equal(w, w0) for w, w0 in zip(weights, before))
+
+
+def test_native_builds_run_the_small_batch_kernels():
+    if not _core.native_build or "AVX512" not in _core.simd:
+        pytest.skip("the small-batch kernels need AVX-512; this build uses the GEMM path for every batch")
+    assert _core.small_batch_kernels
