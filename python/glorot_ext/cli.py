@@ -158,7 +158,12 @@ def _cmd_info(_):
 
 
 def main(argv=None):
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if args.command == "bench":  # everything after 'bench' belongs to the benchmark's own parser
+        args.args = extra + args.args
+    elif extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     import glorot_ext
 
     if args.threads is not None:
