@@ -218,7 +218,9 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
 def _monitor(config, test):
     n = min(config.probe_size, test[0].shape[0])
     meta = {"dataset": config.dataset, "seed": config.seed, "lr": config.lr, "run": config.key()}
-    return Monitor((test[0][:n], test[1][:n]), every=config.monitor_every, meta=meta)
+    # Jacobian spectra are the costly part of a measurement: at most one per 10,000 updates.
+    jacobian_every = max(1, 10_000 // config.monitor_every)
+    return Monitor((test[0][:n], test[1][:n]), every=config.monitor_every, jacobian_every=jacobian_every, meta=meta)
 
 
 def _evaluate(net, val, test, curve, train_loss):
