@@ -25,6 +25,7 @@ from glorot_ext.experiments.paper import DATASET_SHAPES
 from glorot_ext.monitor import Monitor
 from glorot_ext.network import MLP
 from glorot_ext.record import Record
+from glorot_ext.training import Callback
 
 _CHECKPOINT = "checkpoint.npz"
 _RESULT = "result.json"
@@ -182,6 +183,7 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
             monitor.record = Record.from_json(out / _RECORD)
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
+    bar = _ProgressBar(config, net.n_updates) if progress else None
     if not curve["n_updates"]:
         _evaluate(net, val, test, curve, None)  # no training loss before the first update
         if monitor is not None:
@@ -189,16 +191,20 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     while net.n_updates < config.n_updates:
         k = min(config.eval_every, config.n_updates - net.n_updates)
         t0 = time.perf_counter()
-        history = net.fit_stream(source, k, config.lr, callbacks=list(callbacks) + ([monitor] if monitor else []),
-                                 progress=progress)
+        history = net.fit_stream(source, k, config.lr,
+                                 callbacks=list(callbacks) + [c for c in (monitor, bar) if c is not None])
         elapsed += time.perf_counter() - t0
         _evaluate(net, val, test, curve, history.train_loss[-1])
         if monitor is not None:  # the record first: a checkpoint never points past its record
             monitor.record.to_json(out / _RECORD)
         _save(ckpt, net, source, curve, config, {"train_seconds": elapsed})
-        if log:
+        if bar is not None:
+            bar.show(curve)
+        elif log:  # the bar shows the errors when there is one
             log(f"{config.key()}: {net.n_updates} updates, val error {100 * curve['val_error'][-1]:.2f}%, "
                 f"test error {100 * curve['test_error'][-1]:.2f}%")
+    if bar is not None:
+        bar.close()
     best = int(np.argmin(curve["val_error"]))
     result = {
         "config": dataclasses.asdict(config),
@@ -213,6 +219,31 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     }
     _atomic_write(out / _RESULT, lambda f: f.write(json.dumps(result, indent=1).encode()))
     return result, net
+
+
+class _ProgressBar(Callback):
+    """One tqdm bar for a whole run (across its evaluation chunks), with the latest errors."""
+
+    def __init__(self, config, start):
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            self._bar = None
+            return
+        self._bar = tqdm(total=config.n_updates, initial=start, desc=f"{config.activation} {config.init}",
+                         unit="upd", mininterval=0.5, leave=True)
+
+    def on_step_end(self, net, loss):
+        if self._bar is not None:
+            self._bar.update()
+
+    def show(self, curve):
+        if self._bar is not None:
+            self._bar.set_postfix(val_err=f"{100 * curve['val_error'][-1]:.1f}%", refresh=False)
+
+    def close(self):
+        if self._bar is not None:
+            self._bar.close()
 
 
 def _monitor(config, test):
