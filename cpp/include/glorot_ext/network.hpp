@@ -169,15 +169,7 @@ class Network {
             phase_seconds_[static_cast<size_t>(phase)] += t - t_prev;
             t_prev = t;
         };
-#ifdef GLOROT_HAS_OPENMP
-#pragma omp parallel
-#endif
-        {
-#ifdef GLOROT_HAS_OPENMP
-            const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
-#else
-            const int tid = 0, nt = 1;
-#endif
+        parallel_region([&](int tid, int nt) {
             Index first, end;
             for (Index l = 0; l <= last; ++l) {
                 const Index K = size(l), N = size(l + 1);
@@ -214,7 +206,7 @@ class Network {
                 if (l > 0) barrier_.wait(nt);
                 mark(tid, layers() + 1 + l);
             }
-        }
+        });
         return result;
     }
 #else
@@ -233,15 +225,7 @@ class Network {
         reserve(batch);
         const Index last = layers() - 1;
         CostResult result{0.0, 0};
-#ifdef GLOROT_HAS_OPENMP
-#pragma omp parallel
-#endif
-        {
-#ifdef GLOROT_HAS_OPENMP
-            const int tid = omp_get_thread_num(), nt = omp_get_num_threads();
-#else
-            const int tid = 0, nt = 1;
-#endif
+        parallel_region([&](int tid, int nt) {
             Index first, end;
             for (Index l = 0; l <= last; ++l) {
                 const Index N = size(l + 1), width = block_width(N);
@@ -288,7 +272,7 @@ class Network {
                 }
                 if (l > 0) barrier_.wait(nt);
             }
-        }
+        });
         return result;
     }
 };

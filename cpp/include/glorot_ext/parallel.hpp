@@ -38,6 +38,18 @@ inline void set_num_threads(int n) {
 #endif
 }
 
+/// Runs f(thread_id, n_threads) on every thread of one parallel region; f(0, 1) in a serial
+/// build. f must not throw.
+template <class F>
+void parallel_region(F&& f) {
+#ifdef GLOROT_HAS_OPENMP
+#pragma omp parallel
+    f(omp_get_thread_num(), omp_get_num_threads());
+#else
+    f(0, 1);
+#endif
+}
+
 /// Width of the column blocks that split an n-column output: a function of n alone,
 /// never of the thread count, so each element is computed by identical arithmetic.
 inline Index block_width(Index n) {
