@@ -151,6 +151,16 @@ def _load(path, net, config):
     return state
 
 
+def load_network(config: RunConfig, out_dir):
+    """The network of ``config`` as its run's last checkpoint in ``out_dir`` left it."""
+    ckpt = Path(out_dir) / _CHECKPOINT
+    if not ckpt.exists():
+        raise FileNotFoundError(f"{ckpt}: no checkpoint of run {config.key()}")
+    net = _build(config)
+    _load(ckpt, net, config)
+    return net
+
+
 def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False, log=None):
     """Trains one configuration, evaluating and checkpointing every ``eval_every`` updates.
 
@@ -251,7 +261,10 @@ def _monitor(config, test):
     meta = {"dataset": config.dataset, "seed": config.seed, "lr": config.lr, "run": config.key()}
     # Jacobian spectra are the costly part of a measurement: at most one per 10,000 updates.
     jacobian_every = max(1, 10_000 // config.monitor_every)
-    return Monitor((test[0][:n], test[1][:n]), every=config.monitor_every, jacobian_every=jacobian_every, meta=meta)
+    # measure_at_end off: a run trains in chunks of eval_every updates, and its record must hold the
+    # same steps (multiples of monitor_every) however often it was stopped and resumed.
+    return Monitor((test[0][:n], test[1][:n]), every=config.monitor_every, jacobian_every=jacobian_every,
+                   measure_at_end=False, meta=meta)
 
 
 def _evaluate(net, val, test, curve, train_loss):
