@@ -68,10 +68,26 @@ def test_reproduce_writes_the_table_beside_the_papers_numbers(tmp_path):
 def test_reproduce_picks_the_learning_rate_with_the_best_validation_error(tmp_path):
     results = reproduce(tmp_path, rows=["Tanh N"], lr_grid=[1e-6, 0.05], n_updates=200,
                         overrides=dict(depth=2, width=24, n_eval=300), log=None, figures=False)["rows"]
-    grid = results["Tanh N"]["grid"]
-    best = min(grid, key=lambda r: grid[r][0])
+    grid = results["Tanh N"]["grid"]["200"]  # validation errors at the end, per rate
+    best = min(grid, key=grid.get)
     assert float(best) == results["Tanh N"]["lr"]
-    assert grid["0.05"][0] < grid["1e-06"][0]  # a step of 1e-6 learns nothing in 200 updates
+    assert grid["0.05"] < grid["1e-06"]  # a step of 1e-6 learns nothing in 200 updates
+
+
+def test_successive_halving_keeps_the_best_rates_at_each_rung_and_continues_the_winner(tmp_path):
+    from glorot_ext.experiments.reproduce import Budget
+
+    b = Budget("test", 300, 50, 300, 0, lr_grid=(1e-6, 1e-3, 0.05), rungs=((100, 2), (200, 1)))
+    content = reproduce(tmp_path, rows=["Tanh N"], budget=b, width=16, depth=2, log=None, figures=False)
+    grid = content["rows"]["Tanh N"]["grid"]
+    assert list(grid) == ["100", "200"] and len(grid["100"]) == 3 and len(grid["200"]) == 2
+    kept = sorted(grid["100"], key=grid["100"].get)[:2]
+    assert sorted(grid["200"]) == sorted(kept)
+    winner = min(grid["200"], key=grid["200"].get)
+    assert float(winner) == content["rows"]["Tanh N"]["lr"]
+    ends = {json.loads((p / "result.json").read_text())["config"]["lr"]:
+            json.loads((p / "result.json").read_text())["curve"]["n_updates"][-1] for p in (tmp_path / "runs").iterdir()}
+    assert ends == {float(r): (300 if r == winner else 200 if r in kept else 100) for r in grid["100"]}
 
 
 def test_reproduce_rejects_unknown_rows(tmp_path):

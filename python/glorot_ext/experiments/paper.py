@@ -42,7 +42,8 @@ UPDATES_PER_PLOT_EPOCH = 20_000
 UNKNOWNS_CHOSEN = [
     ("Learning-rate grid and the rate chosen per model",
      "quick: fixed rates per row (DEFAULT_LR, from a {0.01, 0.03, 0.1} grid on Shapeset at 20k updates); "
-     "standard: {0.01, 0.03, 0.1} per row, chosen on validation error after the grid budget, then continued"),
+     "standard: {0.01, 0.03, 0.1} per row, searched on validation error by successive halving (20k updates, the "
+     "best two to 60k, the best to 200k)"),
     ("Table 1: final test error or test error at the best validation point; after how many updates",
      "both are reported; the verdicts use the final networks (the test set is never used to choose)"),
     ("Shapeset validation/test set sizes and seeds",

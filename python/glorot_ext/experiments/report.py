@@ -58,10 +58,10 @@ def _pct(values):
 def table1(content) -> str:
     s = content["settings"]
     lines = ["| TYPE | ours, final (%) | ours, at best validation (%) | paper (%) | lr chosen | updates | "
-             "validation error of each rate at the grid's end (%) |", "|---|---:|---:|---:|---:|---:|---|"]
+             "rate search: validation error (%) per rate at each rung |", "|---|---:|---:|---:|---:|---:|---|"]
     for label, r in content["rows"].items():
-        grid = ", ".join(f"{k}: {100 * np.mean(v):.2f}" for k, v in r.get("grid", {}).items()) \
-            if s["budget"].get("lr_grid") else "fixed rate"
+        grid = "; ".join(f"{int(step):,}: " + ", ".join(f"{k} {100 * v:.2f}" for k, v in vals.items())
+                         for step, vals in r.get("grid", {}).items()) or "fixed rate"
         paper = "n/a" if r["paper"] is None else f"{r['paper']:.2f}"
         lines.append(f"| {label} | {_pct(r['ours'])} | {_pct(r['ours_at_best_val'])} | {paper} | {r['lr']:g} | "
                      f"{r['n_updates']:,} | {grid} |")
@@ -84,11 +84,15 @@ def render(content, figure_paths, out_dir) -> str:
     s = content["settings"]
     b = s["budget"]
     out = Path(out_dir)
-    protocol = (f"each row ran every rate of {b['lr_grid']} for {b['grid_updates']:,} updates; the rate with the "
-                f"lowest validation error there was continued to {b['n_updates']:,} updates"
-                if b.get("lr_grid") and b.get("grid_updates") else
-                f"every rate of {b['lr_grid']} ran {b['n_updates']:,} updates; the lowest final validation error won"
-                if b.get("lr_grid") else f"fixed learning rates, {b['n_updates']:,} updates")
+    rungs = b.get("rungs") or []
+    if b.get("lr_grid") and rungs:
+        protocol = (f"learning rates {b['lr_grid']} searched per row on validation error by successive halving ("
+                    + ", ".join(f"the best {k} at {u:,} updates go on" for u, k in rungs)
+                    + f"), the chosen rate's run continued to {b['n_updates']:,} updates")
+    elif b.get("lr_grid"):
+        protocol = f"every rate of {b['lr_grid']} ran {b['n_updates']:,} updates; the lowest final validation error won"
+    else:
+        protocol = f"fixed learning rates, {b['n_updates']:,} updates"
     lines = [
         f"# Glorot & Bengio (2010) reproduced: {s['dataset']}, {b['name']} budget",
         "",
