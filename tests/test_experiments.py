@@ -141,3 +141,14 @@ def test_process_jobs_give_the_same_numbers_as_one_process(tmp_path):
     for label in ("Tanh", "Tanh N"):
         assert one["rows"][label]["ours"] == two["rows"][label]["ours"]
         assert one["rows"][label]["curves"] == two["rows"][label]["curves"]
+
+
+def test_a_run_says_where_its_time_went(tmp_path):
+    from glorot_ext.experiments.run import PROFILE_PARTS
+
+    res, _ = run(RunConfig(n_updates=100, monitor_every=50, **TOY), tmp_path)
+    prof = res["profile"]
+    assert tuple(prof) == PROFILE_PARTS and all(v >= 0 for v in prof.values())
+    assert prof["step"] > 0 and prof["monitor"] > 0 and prof["evaluate"] > 0
+    # the training chunks are split exactly into steps, batches and measurements
+    assert prof["step"] + prof["data"] + prof["monitor"] == pytest.approx(res["train_seconds"], rel=1e-9)

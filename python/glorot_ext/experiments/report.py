@@ -105,6 +105,8 @@ def render(content, figure_paths, out_dir) -> str:
         f"p < {s['alpha']} (Table 1's level): **PASS** = the claimed direction is significant, **FAIL** = the "
         "opposite one is, **NOT RESOLVED** = the test cannot tell it from noise at this budget.",
         "",
+        "Where the chosen runs' time went: " + _profile(content) + ".",
+        "",
         "## Table 1",
         "",
         table1(content),
@@ -141,6 +143,13 @@ def render(content, figure_paths, out_dir) -> str:
     lines += ["", f"Everything above is in `results-{s['dataset']}.json` beside this file; each run's folder under "
               "`runs/` holds its checkpoint, curve and record."]
     return "\n".join(lines) + "\n"
+
+
+def _profile(content):
+    from glorot_ext.experiments.run import PROFILE_PARTS, profile_line
+
+    total = {k: sum(r.get("profile", {}).get(k, 0.0) for r in content["rows"].values()) for k in PROFILE_PARTS}
+    return profile_line(total) if sum(total.values()) else "not measured"
 
 
 def _rel(path, out):

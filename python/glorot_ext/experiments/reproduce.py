@@ -35,7 +35,7 @@ import numpy as np
 from glorot_ext.experiments import claims as _claims
 from glorot_ext.experiments import evidence as ev
 from glorot_ext.experiments import paper
-from glorot_ext.experiments.run import RunConfig, _atomic_write, _build, _data, load_network, run
+from glorot_ext.experiments.run import PROFILE_PARTS, RunConfig, _atomic_write, _build, _data, load_network, profile_line, run
 from glorot_ext.record import Record
 
 #: Learning rates per Table 1 row at the quick budget: the best final validation errors of the grid
@@ -327,9 +327,14 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
     _atomic_write(out / "REPORT.md", lambda f: f.write(text.encode()))
     if log:
         log(table)
+        log("time of the chosen runs: " + profile_line(_total_profile(results)))
         log(_report.claims_table(content["claims"]))
         log(f"wrote {out / 'REPORT.md'}")
     return content
+
+
+def _total_profile(results):
+    return {k: sum(r.get("profile", {}).get(k, 0.0) for r in results.values()) for k in PROFILE_PARTS}
 
 
 def _json_bytes(obj):
@@ -375,6 +380,7 @@ def _assemble(final, wanted, seeds, dataset, make_config, out):
             "curves": [x["curve"] for x in res],
             "ms_per_update": float(np.mean([x["ms_per_update"] for x in res])),
             "train_seconds": float(np.sum([x["train_seconds"] for x in res])),
+            "profile": {k: float(sum(x.get("profile", {}).get(k, 0.0) for x in res)) for k in PROFILE_PARTS},
             "records": [x["record"] for x in res],
             "run_dirs": [str(out / "runs" / c.key()) for c in f["configs"]],
             "jacobian_at_init": _jacobian_at_init(res[0]["record"]),
