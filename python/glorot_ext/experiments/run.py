@@ -120,11 +120,11 @@ class RunConfig:
         for name in ("depth", "width", "n_updates", "batch_size", "eval_every", "n_eval", "monitor_every",
                      "probe_size"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < (0 if name in ("n_updates", "monitor_every") else 1):
+            if not isinstance(v, int) or isinstance(v, bool) or v < (0 if name in ("n_updates", "monitor_every") else 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
+        if isinstance(self.lr, bool) or not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
-        if not isinstance(self.seed, int) or self.seed < 0:
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
     def key(self):
