@@ -46,17 +46,21 @@ class DivergedError(RuntimeError):
 
     Attributes:
         update: the update count at which the non-finite value was seen.
-        layer: index l of the first layer (``net.weights[l]``, ``W{l}``/``b{l}`` in checkpoints)
-            whose weights or biases are non-finite, or None when only a loss is.
+        layer: index l of the lowest layer (``net.weights[l]``, ``W{l}``/``b{l}`` in checkpoints)
+            whose weights or biases are non-finite when the divergence is seen, or None when only
+            a loss is. A NaN that appears in one layer reaches every layer below it through the
+            next backward pass, so this is where the damage was found, not always where it began;
+            the message lists every damaged layer.
         what: "loss" (the training loss of that update), "validation loss", "test loss",
             "weights" or "biases".
         run_dir: the run's folder; its checkpoint (if any) is the last good state.
     """
 
-    def __init__(self, update, layer, what, run_dir):
+    def __init__(self, update, layer, what, run_dir, damaged=()):
         self.update, self.layer, self.what, self.run_dir = int(update), layer, what, str(run_dir)
         where = f"the {what}" if layer is None else f"the {what} of layer {layer}"
-        super().__init__(f"training diverged at update {self.update}: {where} became non-finite (NaN or inf); "
+        also = f", and the parameters of layers {', '.join(map(str, damaged))}" if len(damaged) > 1 else ""
+        super().__init__(f"training diverged at update {self.update}: {where} became non-finite (NaN or inf{also}); "
                          f"the last good checkpoint in {self.run_dir} is kept (try a smaller learning rate)")
 
 
@@ -76,14 +80,22 @@ class _DivergenceGuard(Callback):
             raise _Diverged(net.n_updates, "loss")
 
 
-def _first_non_finite(net):
-    """(layer, "weights" | "biases") of the first non-finite parameter array, or (None, None)."""
+def _non_finite(net):
+    """[(layer, "weights" | "biases")] of the layers whose parameters hold a NaN or inf, lowest first."""
+    found = []
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
         if not np.isfinite(W).all():
-            return l, "weights"
-        if not np.isfinite(b).all():
-            return l, "biases"
-    return None, None
+            found.append((l, "weights"))
+        elif not np.isfinite(b).all():
+            found.append((l, "biases"))
+    return found
+
+
+def _diverged(net, what, out):
+    """DivergedError naming the lowest damaged layer (``what`` when no parameter is damaged)."""
+    found = _non_finite(net)
+    layer, kind = found[0] if found else (None, what)
+    return DivergedError(net.n_updates, layer, kind, out, damaged=[l for l, _ in found])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -369,9 +381,8 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
             try:
                 history = net.fit_stream(source, k, config.lr, callbacks=[_DivergenceGuard()] + list(callbacks)
                                          + [c for c in (monitor, bar) if c is not None])
-            except _Diverged as d:  # name the first layer the loss's NaN came from, if any
-                layer, kind = _first_non_finite(net)
-                raise DivergedError(d.update, layer, kind or d.what, out) from None
+            except _Diverged as d:
+                raise _diverged(net, d.what, out) from None
             elapsed += time.perf_counter() - t0
             _evaluate(net, val, test, curve, history.train_loss[-1])
             _check_finite(net, curve, out)
@@ -411,9 +422,8 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
 
 def _check_finite(net, curve, out):
     """DivergedError if a weight, bias or the latest validation/test loss is not finite."""
-    layer, what = _first_non_finite(net)
-    if layer is not None:
-        raise DivergedError(net.n_updates, layer, what, out)
+    if _non_finite(net):
+        raise _diverged(net, None, out)
     for key, what in (("val_loss", "validation loss"), ("test_loss", "test loss")):
         if not math.isfinite(curve[key][-1]):
             raise DivergedError(net.n_updates, None, what, out)
