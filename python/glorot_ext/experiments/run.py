@@ -234,8 +234,8 @@ def _check_state(path, state, net, config, fresh_source):
     if not _is_int(n):
         raise bad("n_updates", f"must be an integer >= 0, got {n!r}")
     curve = state["curve"]
-    if not isinstance(curve, dict) or set(curve) != set(_CURVE_KEYS):
-        raise bad("curve", f"must hold exactly {list(_CURVE_KEYS)}")
+    if not isinstance(curve, dict) or not set(_CURVE_KEYS) <= set(curve):
+        raise bad("curve", f"must hold {list(_CURVE_KEYS)}")
     lengths = {len(v) if isinstance(v, list) else -1 for v in curve.values()}
     if len(lengths) != 1 or lengths == {-1} or lengths == {0}:
         raise bad("curve", "must hold lists of one common, non-zero length")
@@ -313,12 +313,33 @@ def _load(path, net, config, fresh_source):
     return state
 
 
+def _legacy_monitor_state(path, n_updates):
+    """The monitor state of an older run folder whose record lived only in record.json: its
+    measurements up to ``n_updates`` (steps increasing, repeats and later ones dropped, as a
+    record written before its checkpoint may hold); one measurement per step counted."""
+    try:
+        d = Record.from_json(path).to_dict()
+    except Exception as e:
+        raise ValueError(f"{path}: not a valid record ({e}); delete it or pass restart to start over") from e
+    keep, last = [], -1
+    for i, step in enumerate(d["steps"]):
+        if last < step <= n_updates:
+            keep.append(i)
+            last = step
+    d["steps"] = [d["steps"][i] for i in keep]
+    for table in ("scalars", "globals", "hists"):
+        d[table] = {k: [v[i] for i in keep] for k, v in d[table].items()}
+    return {"record": d, "n_measured": len(keep), "loss_sum": 0.0, "loss_count": 0}
+
+
 def _restore_monitor(path, monitor, state, out):
     """Puts the checkpoint's record and counters back into ``monitor``; rewrites record.json."""
     mon = state.get("monitor")
-    if mon is None:
-        raise ValueError(f"{path}: checkpoint field 'monitor' is missing but this run has a monitor; "
-                         "delete the file or pass restart to start over")
+    if mon is None:  # a checkpoint written before the record moved into it
+        if not (out / _RECORD).exists():
+            raise ValueError(f"{path}: checkpoint field 'monitor' is missing but this run has a monitor; "
+                             "delete the file or pass restart to start over")
+        mon = _legacy_monitor_state(out / _RECORD, state["n_updates"])
     try:
         record = Record.from_dict(mon["record"])
     except Exception as e:
@@ -353,7 +374,7 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     ckpt = out / _CHECKPOINT
     net = _build(config)
     source, val, test = _data(config)
-    curve = {k: [] for k in _CURVE_KEYS}
+    curve = {"n_updates": [], "train_loss": [], "val_error": [], "val_loss": [], "test_error": [], "test_loss": []}
     elapsed = 0.0
     monitor = _monitor(config, test) if config.monitor_every else None
     if resume and ckpt.exists():
@@ -369,40 +390,33 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
     bar = _ProgressBar(config, net.n_updates) if progress else None
-    try:
-        if not curve["n_updates"]:
-            _evaluate(net, val, test, curve, None)  # no training loss before the first update
-            _check_finite(net, curve, out)
-            if monitor is not None:
-                monitor.measure(net)
-        while net.n_updates < config.n_updates:
-            k = min(config.eval_every, config.n_updates - net.n_updates)
-            t0 = time.perf_counter()
-            try:
-                history = net.fit_stream(source, k, config.lr, callbacks=[_DivergenceGuard()] + list(callbacks)
-                                         + [c for c in (monitor, bar) if c is not None])
-            except _Diverged as d:
-                raise _diverged(net, d.what, out) from None
-            elapsed += time.perf_counter() - t0
-            _evaluate(net, val, test, curve, history.train_loss[-1])
-            _check_finite(net, curve, out)
-            # The checkpoint holds the record: one file, one state. record.json is its export.
-            _save(ckpt, net, source, curve, config, {"train_seconds": elapsed}, monitor)
-            if monitor is not None:
-                monitor.record.to_json(out / _RECORD)
-            if bar is not None:
-                bar.show(curve)
-            elif log:  # the bar shows the errors when there is one
-                log(f"{config.key()}: {net.n_updates} updates, val error {100 * curve['val_error'][-1]:.2f}%, "
-                    f"test error {100 * curve['test_error'][-1]:.2f}%")
-    except DivergedError as e:
-        _write_json(out / _RESULT, {"status": "diverged", "update": e.update, "layer": e.layer, "what": e.what,
-                                    "run_dir": e.run_dir, "message": str(e), "config": dataclasses.asdict(config),
-                                    "curve": curve}, indent=1)
-        raise
-    finally:
+    if not curve["n_updates"]:
+        _evaluate(net, val, test, curve, None)  # no training loss before the first update
+        _check_finite(net, config, curve, out, bar)
+        if monitor is not None:
+            monitor.measure(net)
+    while net.n_updates < config.n_updates:
+        k = min(config.eval_every, config.n_updates - net.n_updates)
+        t0 = time.perf_counter()
+        try:
+            history = net.fit_stream(source, k, config.lr, callbacks=[_DivergenceGuard()] + list(callbacks)
+                                     + [c for c in (monitor, bar) if c is not None])
+        except _Diverged as d:
+            raise _stop(_diverged(net, d.what, out), config, curve, out, bar) from None
+        elapsed += time.perf_counter() - t0
+        _evaluate(net, val, test, curve, history.train_loss[-1])
+        _check_finite(net, config, curve, out, bar)
+        # The checkpoint holds the record: one file, one state; record.json is its export.
+        _save(ckpt, net, source, curve, config, {"train_seconds": elapsed}, monitor)
+        if monitor is not None:
+            monitor.record.to_json(out / _RECORD)
         if bar is not None:
-            bar.close()
+            bar.show(curve)
+        elif log:  # the bar shows the errors when there is one
+            log(f"{config.key()}: {net.n_updates} updates, val error {100 * curve['val_error'][-1]:.2f}%, "
+                f"test error {100 * curve['test_error'][-1]:.2f}%")
+    if bar is not None:
+        bar.close()
     best = int(np.argmin(curve["val_error"]))
     result = {
         "status": "ok",
@@ -420,13 +434,24 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     return result, net
 
 
-def _check_finite(net, curve, out):
-    """DivergedError if a weight, bias or the latest validation/test loss is not finite."""
+def _check_finite(net, config, curve, out, bar):
+    """Stops the run (``_stop``) if a weight, bias or the latest validation/test loss is not finite."""
     if _non_finite(net):
-        raise _diverged(net, None, out)
+        raise _stop(_diverged(net, None, out), config, curve, out, bar)
     for key, what in (("val_loss", "validation loss"), ("test_loss", "test loss")):
         if not math.isfinite(curve[key][-1]):
-            raise DivergedError(net.n_updates, None, what, out)
+            raise _stop(DivergedError(net.n_updates, None, what, out), config, curve, out, bar)
+
+
+def _stop(err, config, curve, out, bar):
+    """Writes result.json of a diverged run and closes the bar; returns ``err`` to raise. The
+    checkpoint is left as it was: the last state whose every number was finite."""
+    if bar is not None:
+        bar.close()
+    _write_json(out / _RESULT, {"status": "diverged", "update": err.update, "layer": err.layer, "what": err.what,
+                                "run_dir": err.run_dir, "message": str(err), "config": dataclasses.asdict(config),
+                                "curve": curve}, indent=1)
+    return err
 
 
 class _ProgressBar(Callback):
