@@ -164,3 +164,43 @@ def test_missing_files_name_the_expected_files_and_directories(tmp_path):
     assert str(tmp_path / "cifar-10-batches-py") in msg and str(tmp_path / "cifar-10-batches-bin") in msg
     with pytest.raises(ValueError, match="version"):
         cifar10.load(tmp_path, version="matlab")
+
+
+class _Reduce:
+    """Pickles as a call of ``f(*args)``: how a corrupt or hostile file names allowed globals."""
+
+    def __init__(self, f, args):
+        self.f, self.args = f, args
+
+    def __reduce__(self):
+        return self.f, self.args
+
+
+def _reconstruct():
+    try:
+        from numpy._core.multiarray import _reconstruct as r
+    except ImportError:  # NumPy 1
+        from numpy.core.multiarray import _reconstruct as r
+    return r
+
+
+@pytest.mark.parametrize("make, match", [
+    (lambda: _Reduce(__import__("_codecs").encode, ("abc", "no-such-codec")), r"LookupError"),
+    (lambda: _Reduce(_reconstruct(), (np.ndarray, (2**45,), b"b")), r"MemoryError"),
+    (lambda: {b"data": np.zeros((1, 3072), np.uint8), b"labels": [2**70]}, r"'labels' must be integers"),
+])
+def test_lookup_memory_and_overflow_errors_of_corrupt_pickles_are_dataset_errors(tmp_path, make, match):
+    p = tmp_path / "data_batch_1"
+    p.write_bytes(pickle.dumps(make(), protocol=2))
+    with pytest.raises(DatasetError, match=r"data_batch_1: .*" + match):
+        cifar10.read_python_batch(p, count=None)
+
+
+@pytest.mark.parametrize("labels", [[0.0, 1.7], np.array([0.0, 1.7]), [True, False], ["0", "1"]],
+                         ids=["float-list", "float-array", "bool", "str"])
+def test_labels_that_are_not_integers_are_refused_not_truncated(tmp_path, labels):
+    p = tmp_path / "data_batch_1"
+    p.write_bytes(pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": labels}, protocol=2))
+    with pytest.raises(DatasetError, match=r"data_batch_1: 'labels' must be integers"):
+        cifar10.read_python_batch(p, count=None)
+

@@ -152,3 +152,14 @@ def test_a_run_says_where_its_time_went(tmp_path):
     assert prof["step"] > 0 and prof["monitor"] > 0 and prof["evaluate"] > 0
     # the training chunks are split exactly into steps, batches and measurements
     assert prof["step"] + prof["data"] + prof["monitor"] == pytest.approx(res["train_seconds"], rel=1e-9)
+
+
+def test_a_row_that_diverges_is_reported_as_diverged_not_as_a_number(tmp_path):
+    content = reproduce(tmp_path, rows=["Tanh N", "Sigmoid"], lr=1e38, n_updates=100, **SMALL)
+    statuses = {k: r["status"] for k, r in content["rows"].items()}
+    assert "diverged" in statuses.values(), statuses
+    report = (tmp_path / "REPORT.md").read_text()
+    for label, status in statuses.items():
+        if status == "diverged":
+            assert f"| {label} | **diverged** |" in report
+    json.loads((tmp_path / "results-shapeset.json").read_text())

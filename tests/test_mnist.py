@@ -153,3 +153,48 @@ def test_bad_split_and_dtype_arguments_raise_value_errors(tmp_path, rng):
         mnist.load(tmp_path, verify=False, n_validation=12)
     with pytest.raises(ValueError, match="dtype"):
         mnist.load(tmp_path, verify=False, dtype=np.int16)
+
+
+def _write_gzip_bomb(path, header: bytes, zeros: int):
+    """A .gz whose IDX header is small but whose content goes on for ``zeros`` more bytes."""
+    chunk = bytes(1 << 20)
+    with gzip.open(path, "wb", compresslevel=1) as f:
+        f.write(header)
+        for _ in range(zeros // len(chunk)):
+            f.write(chunk)
+
+
+def test_a_gzip_bomb_is_refused_without_decompressing_it(tmp_path, rng):
+    import tracemalloc
+
+    write_mnist(tmp_path, rng, gz=True)
+    bomb = tmp_path / "train-labels-idx1-ubyte.gz"
+    _write_gzip_bomb(bomb, bytes([0, 0, 8, 1]) + (12).to_bytes(4, "big"), 96 << 20)  # 96 MB of zeros
+    assert bomb.stat().st_size < 1 << 20
+    tracemalloc.start()
+    try:
+        with pytest.raises(DatasetError, match=r"train-labels-idx1-ubyte.gz: .*trailing bytes"):
+            mnist.load(tmp_path, verify=False, n_validation=2)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20  # read as far as the header says, plus one byte; never the 96 MB
+
+
+def test_a_header_declaring_more_than_the_size_cap_is_refused_before_reading(tmp_path, rng, monkeypatch):
+    huge = bytes([0, 0, 8, 3]) + b"".join(int(d).to_bytes(4, "big") for d in (2**31, 28, 28))
+    write_mnist(tmp_path, rng, gz=True, overrides={"train-images-idx3-ubyte": huge})
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz: header declares shape "
+                                           r"\(2147483648, 28, 28\).*MAX_IDX_BYTES"):
+        mnist.load(tmp_path, verify=False, n_validation=2)
+    monkeypatch.setattr(mnist, "MAX_IDX_BYTES", 1000)  # the cap holds for real files too
+    write_mnist(tmp_path, rng, gz=False)
+    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte: header declares shape \(12, 28, 28\)"):
+        mnist.load(tmp_path, verify=False, n_validation=2)
+
+
+def test_dimensions_whose_product_overflows_int64_meet_the_size_cap_not_a_wrapped_count(tmp_path, rng):
+    big = bytes([0, 0, 8, 3]) + b"".join(int(d).to_bytes(4, "big") for d in (2**32 - 1, 2**32 - 1, 2**32 - 1))
+    write_mnist(tmp_path, rng, overrides={"t10k-images-idx3-ubyte": big})
+    with pytest.raises(DatasetError, match=r"t10k-images-idx3-ubyte: header declares shape"):
+        mnist.load(tmp_path, verify=False, n_validation=2)

@@ -47,6 +47,11 @@ def set_num_threads(n=None):
     """Sets how many threads the kernels use; None means every core (as scikit-learn's n_jobs).
 
     Results are bitwise identical for any thread count: the work partition is fixed.
+
+    The setting belongs to the calling Python thread, not to the process: it is OpenMP's
+    per-thread ``omp_set_num_threads``, so kernels called from another thread (a
+    ``threading.Thread``, a thread pool) still use that thread's own count, by default every core
+    or ``OMP_NUM_THREADS``. Call it (or use ``num_threads``) in the thread that trains.
     """
     if n is not None and (not isinstance(n, int) or n <= 0):
         raise ValueError(f"n must be a positive integer or None, got {n!r}")
@@ -55,7 +60,8 @@ def set_num_threads(n=None):
 
 @contextlib.contextmanager
 def num_threads(n):
-    """Context manager: run the enclosed kernels with ``n`` threads, then restore the count."""
+    """Context manager: run the enclosed kernels with ``n`` threads, then restore the count
+    (for the calling thread only, as ``set_num_threads``)."""
     before = get_num_threads()
     set_num_threads(n)
     try:

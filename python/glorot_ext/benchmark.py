@@ -383,7 +383,9 @@ def write_results(results, out_dir="bench/results", markdown_path="BENCHMARKS.md
     out_dir.mkdir(parents=True, exist_ok=True)
     stamp = results["started"].replace(":", "").replace("-", "").replace("+0000", "Z")
     js, md = out_dir / f"step-{stamp}.json", out_dir / f"step-{stamp}.md"
-    js.write_text(json.dumps(results, indent=1) + "\n")
+    from glorot_ext.record import dumps  # standard JSON: a NaN timing is written as null
+
+    js.write_text(dumps(results, indent=1) + "\n")
     table = markdown(results)
     md.write_text(table)
     paths = [js, md]

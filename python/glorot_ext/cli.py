@@ -134,13 +134,18 @@ def _cmd_reproduce(a):
 
 def _cmd_train(a):
     from glorot_ext.experiments import RunConfig, run
+    from glorot_ext.experiments.run import DivergedError
 
     cfg = RunConfig(dataset=a.dataset, activation=a.activation, init=a.init, depth=a.depth, width=a.width,
                     n_updates=a.updates, lr=a.lr, batch_size=a.batch_size, eval_every=min(a.eval_every, a.updates),
                     seed=a.seed, dtype=a.dtype, n_eval=a.n_eval, data_dir=a.data_dir)
     from pathlib import Path
 
-    res, net = run(cfg, Path(a.out) / cfg.key(), resume=not a.restart, progress=a.progress, log=print)
+    try:
+        res, net = run(cfg, Path(a.out) / cfg.key(), resume=not a.restart, progress=a.progress, log=print)
+    except DivergedError as e:
+        print(f"glorot-ext: error: {e}", file=sys.stderr)
+        return 3
     if a.save_model:
         net.save(a.save_model)
         print(f"model written to {a.save_model}")

@@ -28,8 +28,20 @@ _TRUNCATED_STD = 0.87962566103423978
 
 def _check_fans(fan_in, fan_out):
     for name, v in (("fan_in", fan_in), ("fan_out", fan_out)):
-        if not isinstance(v, (int, np.integer)) or v <= 0:
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
+
+
+def _check_dtype(dtype):
+    """A real floating dtype (float32, float64, ...); integer, complex, bool or object dtypes would
+    truncate or mangle the draws, so they are a TypeError."""
+    try:
+        dt = np.dtype(dtype)
+    except TypeError as e:
+        raise TypeError(f"dtype must be a floating-point dtype such as float32 or float64, got {dtype!r}") from e
+    if not np.issubdtype(dt, np.floating):
+        raise TypeError(f"dtype must be a floating-point dtype such as float32 or float64, got {dt}")
+    return dt
 
 
 def _check_rng(rng):
@@ -61,12 +73,13 @@ def variance_scaling(scale=1.0, mode="fan_avg", distribution="uniform"):
         raise ValueError(f"mode must be one of {_MODES}, got {mode!r}")
     if distribution not in _DISTRIBUTIONS:
         raise ValueError(f"distribution must be one of {_DISTRIBUTIONS}, got {distribution!r}")
-    if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
+    if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
 
     def init(fan_in, fan_out, *, rng, dtype=np.float64):
         _check_fans(fan_in, fan_out)
         _check_rng(rng)
+        dtype = _check_dtype(dtype)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
         var = scale / n
         shape = (fan_in, fan_out)
@@ -134,6 +147,7 @@ def orthogonal(fan_in, fan_out, *, rng, dtype=np.float64, gain=1.0):
     """
     _check_fans(fan_in, fan_out)
     _check_rng(rng)
+    dtype = _check_dtype(dtype)
     rows, cols = max(fan_in, fan_out), min(fan_in, fan_out)
     Q, R = np.linalg.qr(rng.normal(size=(rows, cols)))
     Q *= np.sign(np.diag(R))
@@ -144,7 +158,7 @@ def orthogonal(fan_in, fan_out, *, rng, dtype=np.float64, gain=1.0):
 def zeros(fan_in, fan_out, *, rng=None, dtype=np.float64):
     """All zeros (the paper's biases). ``rng`` is accepted and ignored."""
     _check_fans(fan_in, fan_out)
-    return np.zeros((fan_in, fan_out), dtype=dtype)
+    return np.zeros((fan_in, fan_out), dtype=_check_dtype(dtype))
 
 
 INITIALIZERS = {

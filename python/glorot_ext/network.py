@@ -142,6 +142,8 @@ class MLP:
         Returns:
             The mean cost of the batch before the update (float).
         """
+        if isinstance(lr, (bool, np.bool_)):
+            raise TypeError(f"train_step: lr must be a number, got {lr!r}")
         loss, errors = self._net.sgd_step(X, _labels(y, "train_step"), lr)
         self.n_updates += 1
         self.last_batch_errors = int(errors)
@@ -232,6 +234,8 @@ class MLP:
         try:
             with os.fdopen(fd, "wb") as f:
                 np.savez(f, **arrays)
+                f.flush()
+                os.fsync(f.fileno())
             os.replace(tmp, path)
         except BaseException:
             os.unlink(tmp)
@@ -239,26 +243,87 @@ class MLP:
 
     @classmethod
     def load(cls, path, backend=None):
-        """Rebuilds a network saved by ``save``; ValueError if the file is not one."""
+        """Rebuilds a network saved by ``save``.
+
+        Every field is checked before anything is built: the format tag, ``layer_sizes``,
+        ``activations``, ``cost``, ``dtype``, ``backend``, ``n_updates``, and each ``W{l}``/``b{l}``
+        array's shape and dtype against the saved config (no missing or extra arrays).
+
+        Raises:
+            FileNotFoundError: no such file.
+            ValueError: not a model file, or a field that does not fit (the message names the
+                file and the field).
+        """
         path = Path(path)
         try:
-            with np.load(path) as z:
+            with np.load(path, allow_pickle=False) as z:
                 meta = json.loads(bytes(z["config"]).decode())
-                n = len(meta["layer_sizes"]) - 1
-                weights = [z[f"W{l}"] for l in range(n)]
-                biases = [z[f"b{l}"] for l in range(n)]
+                arrays = {k: z[k] for k in z.files if k != "config"}
         except FileNotFoundError:
             raise
         except Exception as e:
             raise ValueError(f"{path}: not a glorot_ext model file ({e})") from e
+        meta = _check_model_meta(path, meta, backend)
+        sizes = meta["layer_sizes"]
+        want = {}
+        for l in range(len(sizes) - 1):
+            want[f"W{l}"], want[f"b{l}"] = (sizes[l], sizes[l + 1]), (sizes[l + 1],)
+        for key, shape in want.items():
+            if key not in arrays:
+                raise ValueError(f"{path}: model field {key!r} is missing")
+            a = arrays[key]
+            if a.shape != shape or a.dtype != np.dtype(meta["dtype"]):
+                raise ValueError(f"{path}: model field {key!r} is {a.dtype} {a.shape}, the config needs "
+                                 f"{meta['dtype']} {shape}")
+        if set(arrays) != set(want):
+            raise ValueError(f"{path}: model has unexpected arrays {sorted(set(arrays) - set(want))}")
         net = cls.__new__(cls)
-        net.layer_sizes = tuple(meta["layer_sizes"])
+        net.layer_sizes = tuple(sizes)
         net.activations = tuple(meta["activations"])
         net.cost = meta["cost"]
         net.dtype = np.dtype(meta["dtype"])
-        net.backend = backend or meta.get("backend", "native")
+        net.backend = backend or meta["backend"]
         net.init_name = meta.get("init", "custom")
-        net.n_updates = int(meta["n_updates"])
-        net._bind([np.ascontiguousarray(W, dtype=net.dtype) for W in weights],
-                  [np.ascontiguousarray(b, dtype=net.dtype) for b in biases])
+        net.n_updates = meta["n_updates"]
+        net._bind([np.ascontiguousarray(arrays[f"W{l}"]) for l in range(len(sizes) - 1)],
+                  [np.ascontiguousarray(arrays[f"b{l}"]) for l in range(len(sizes) - 1)])
         return net
+
+
+def _check_model_meta(path, meta, backend):
+    """The config of a model file, each field checked; ValueError naming the file and field."""
+    def bad(field, why):
+        return ValueError(f"{path}: model field {field!r} {why}")
+
+    if not isinstance(meta, dict):
+        raise bad("config", "must be a JSON object")
+    if meta.get("format") != "glorot_ext.MLP/1":
+        raise bad("format", f"must be 'glorot_ext.MLP/1', got {meta.get('format')!r}")
+    for key in ("layer_sizes", "activations", "cost", "dtype", "n_updates"):
+        if key not in meta:
+            raise bad(key, "is missing")
+    sizes = meta["layer_sizes"]
+    if not (isinstance(sizes, list) and len(sizes) >= 2
+            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)):
+        raise bad("layer_sizes", f"must list at least 2 positive integers, got {sizes!r}")
+    acts = meta["activations"]
+    if not (isinstance(acts, list) and len(acts) == len(sizes) - 2):
+        raise bad("activations", f"must list {len(sizes) - 2} names, got {acts!r}")
+    for a in acts:
+        try:
+            _activations.get(a)
+        except (ValueError, KeyError, TypeError) as e:
+            raise bad("activations", f"has an unknown name {a!r}") from e
+    if meta["cost"] not in _reference.COSTS:
+        raise bad("cost", f"must be one of {sorted(_reference.COSTS)}, got {meta['cost']!r}")
+    if meta["dtype"] not in ("float32", "float64"):
+        raise bad("dtype", f"must be float32 or float64, got {meta['dtype']!r}")
+    meta.setdefault("backend", "native")
+    if meta["backend"] not in _BACKENDS:
+        raise bad("backend", f"must be one of {_BACKENDS}, got {meta['backend']!r}")
+    if backend is not None and backend not in _BACKENDS:
+        raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
+    n = meta["n_updates"]
+    if not (isinstance(n, int) and not isinstance(n, bool) and n >= 0):
+        raise bad("n_updates", f"must be an integer >= 0, got {n!r}")
+    return meta

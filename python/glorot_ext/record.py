@@ -11,7 +11,10 @@ Layout (all per hidden layer i = 1..L-1, the paper's layer numbering):
 * ``meta``: config of the network, seed, dataset, monitor settings, library/NumPy/Python versions.
 
 Missing values are NaN (None in JSON, empty in CSV). Every writer is atomic: it writes a temporary
-file beside the target and ``os.replace``-s it, so a crash never leaves half a file.
+file beside the target, fsyncs it and ``os.replace``-s it, so a crash never leaves half a file.
+
+``dumps`` and ``write_json`` are the package's one way to write JSON: standard JSON only, every
+non-finite float (NaN, ±inf) written as null.
 """
 
 from __future__ import annotations
@@ -47,11 +50,39 @@ def _atomic_write(path, data):
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _finite(obj):
+    """``obj`` with NumPy scalars and arrays made plain Python and non-finite floats made None."""
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _finite(obj.tolist())
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def dumps(obj, indent=None):
+    """Standard JSON text of ``obj``: NaN and ±inf become null (``json.dumps`` would write the
+    invalid tokens ``NaN``/``Infinity``), NumPy scalars and arrays become numbers and lists."""
+    return json.dumps(_finite(obj), indent=indent, allow_nan=False)
+
+
+def write_json(path, obj, indent=None):
+    """Writes ``dumps(obj)`` to ``path`` atomically (temporary file, fsync, os.replace)."""
+    _atomic_write(path, dumps(obj, indent=indent).encode())
 
 
 def _nan_to_none(a):
@@ -184,7 +215,7 @@ class Record:
 
     def to_json(self, path):
         """Writes the whole record as JSON (standard JSON: NaN as null), atomically."""
-        _atomic_write(path, json.dumps(self.to_dict(), allow_nan=False).encode())
+        write_json(path, self.to_dict())
 
     @classmethod
     def from_json(cls, path):
@@ -201,7 +232,7 @@ class Record:
         arrays.update({f"global/{k}": self.global_(k) for k in self.globals})
         arrays.update({f"hist/{k}": self.hist(k) for k in self.hists})
         header = {"format": FORMAT, "meta": self.meta, "bins": {k: b.spec() for k, b in self.bins.items()}}
-        arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+        arrays["header"] = np.frombuffer(dumps(header).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
         _atomic_write(path, buf.getvalue())

@@ -46,7 +46,8 @@ class History:
 
 
 def _check_lr(lr):
-    if not (isinstance(lr, (int, float, np.floating)) and math.isfinite(lr) and lr > 0):
+    if isinstance(lr, (bool, np.bool_)) or not (isinstance(lr, (int, float, np.floating))
+                                                and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
 
 

@@ -76,6 +76,21 @@ def _check_labels(path: Path, labels: np.ndarray) -> None:
         raise DatasetError(f"{path}: label outside 0..9")
 
 
+def _integer_labels(path: Path, labels) -> np.ndarray:
+    """The labels as int64; floats, booleans, strings or objects are refused, not truncated."""
+    try:
+        arr = np.asarray(labels)
+    except (TypeError, ValueError, OverflowError, MemoryError) as exc:
+        raise DatasetError(f"{path}: 'labels' is not a list of integers ({exc})") from exc
+    if arr.size == 0 and arr.dtype == np.float64:  # np.asarray([]) is float64
+        arr = arr.astype(np.int64)
+    if not np.issubdtype(arr.dtype, np.integer):
+        raise DatasetError(f"{path}: 'labels' must be integers, got {arr.dtype} values")
+    if arr.size and (arr.min() < 0 or arr.max() > 9):
+        raise DatasetError(f"{path}: label outside 0..9")
+    return arr.astype(np.int64)
+
+
 def read_binary_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> Tuple[np.ndarray, np.ndarray]:
     """One file of the binary version.
 
@@ -122,7 +137,8 @@ def read_python_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> T
         obj = _SafeUnpickler(io.BytesIO(data), encoding="bytes").load()
     except pickle.UnpicklingError as exc:
         raise DatasetError(f"{path}: refused or corrupt pickle: {exc}") from exc
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, KeyError) as exc:
+    except (EOFError, ValueError, TypeError, AttributeError, IndexError, LookupError, OverflowError,
+            MemoryError) as exc:  # LookupError: an unknown codec; MemoryError: an absurd declared size
         raise DatasetError(f"{path}: corrupt or truncated pickle ({type(exc).__name__}: {exc})") from exc
     if not isinstance(obj, dict):
         raise DatasetError(f"{path}: expected a pickled dict, got {type(obj).__name__}")
@@ -133,10 +149,7 @@ def read_python_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> T
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 or data.shape[1] != N_PIXELS:
         desc = f"{data.dtype} {data.shape}" if isinstance(data, np.ndarray) else type(data).__name__
         raise DatasetError(f"{path}: 'data' must be a uint8 array (n, {N_PIXELS}), got {desc}")
-    try:
-        labels = np.asarray(keys["labels"], dtype=np.int64)
-    except (TypeError, ValueError) as exc:
-        raise DatasetError(f"{path}: 'labels' is not a list of integers") from exc
+    labels = _integer_labels(path, keys["labels"])
     if labels.shape != (len(data),):
         raise DatasetError(f"{path}: {labels.size} labels for {len(data)} images")
     if count is not None and len(data) != count:

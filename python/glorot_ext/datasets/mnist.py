@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import math
 import zlib
 from pathlib import Path
 from typing import Optional, Tuple
@@ -54,14 +55,49 @@ N_VALIDATION = 10_000
 _IDX_TYPES = {0x08: np.dtype(np.uint8)}
 
 
-def _read_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    if path.suffix == ".gz":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DatasetError(f"{path}: not a valid gzip file ({exc})") from exc
-    return data
+#: Largest IDX content read, header included (the largest MNIST file is 47 MB): a header that
+#: declares more is refused before anything is decompressed or allocated.
+MAX_IDX_BYTES = 1 << 30
+
+
+def _read_exact(f, n: int, path: Path) -> bytes:
+    """Up to ``n`` bytes of the open (possibly gzip) stream ``f``; DatasetError on a bad gzip."""
+    try:
+        return f.read(n)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DatasetError(f"{path}: not a valid gzip file ({exc})") from exc
+
+
+def _read_checked(path: Path, ndim: Optional[int]) -> Tuple[bytes, int, int, Tuple[int, ...]]:
+    """The content of an IDX file, read only as far as its header says (plus one byte to detect
+    trailing data): (bytes, type code, header length, shape). A gzip file is decompressed as a
+    stream, so a small file that expands to gigabytes (a "gzip bomb") costs at most
+    ``MAX_IDX_BYTES``."""
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        head = _read_exact(f, 4, path)
+        if len(head) < 4:
+            raise DatasetError(f"{path}: truncated: {len(head)} bytes, shorter than the IDX magic number")
+        zero, kind, dims = int.from_bytes(head[:2], "big"), head[2], head[3]
+        if zero != 0 or kind not in _IDX_TYPES or dims == 0:
+            raise DatasetError(
+                f"{path}: bad magic number 0x{head.hex()}: expected 0x0000080N (unsigned bytes, N dimensions)"
+            )
+        if ndim is not None and dims != ndim:
+            raise DatasetError(f"{path}: has {dims} dimensions, expected {ndim} (magic 0x{head.hex()})")
+        header = 4 + 4 * dims
+        dim_bytes = _read_exact(f, 4 * dims, path)
+        if len(dim_bytes) < 4 * dims:
+            raise DatasetError(f"{path}: truncated inside the header ({4 + len(dim_bytes)} of {header} bytes)")
+        shape = tuple(int.from_bytes(dim_bytes[4 * i : 4 + 4 * i], "big") for i in range(dims))
+        expected = header + math.prod(shape)  # exact: Python ints do not overflow
+        if expected > MAX_IDX_BYTES:
+            raise DatasetError(
+                f"{path}: header declares shape {shape} ({expected} bytes), more than the "
+                f"{MAX_IDX_BYTES}-byte limit (glorot_ext.datasets.mnist.MAX_IDX_BYTES)"
+            )
+        body = _read_exact(f, expected - header + 1, path)
+    return head + dim_bytes + body, kind, header, shape
 
 
 def read_idx(path: PathLike, *, expected_md5: Optional[str] = None, ndim: Optional[int] = None) -> np.ndarray:
@@ -76,41 +112,26 @@ def read_idx(path: PathLike, *, expected_md5: Optional[str] = None, ndim: Option
         uint8 array with the dimensions of the header.
 
     Raises:
-        DatasetError: bad gzip, md5 mismatch, bad magic number, or a length that does not
-            match the header (truncated or with trailing bytes).
+        DatasetError: bad gzip, md5 mismatch, bad magic number, a header declaring more than
+            ``MAX_IDX_BYTES``, or a length that does not match the header (truncated or with
+            trailing bytes).
     """
     path = Path(path)
-    data = _read_bytes(path)
-    if expected_md5 is not None:
+    data, kind, header, shape = _read_checked(path, ndim)
+    expected = header + math.prod(shape)
+    if expected_md5 is not None and len(data) == expected:
         got = hashlib.md5(data).hexdigest()
         if got != expected_md5:
             raise DatasetError(
                 f"{path}: md5 of the decompressed content is {got}, expected {expected_md5} "
                 "(a corrupt or different file; pass verify=False for files of your own)"
             )
-    if len(data) < 4:
-        raise DatasetError(f"{path}: truncated: {len(data)} bytes, shorter than the IDX magic number")
-    zero, kind, dims = int.from_bytes(data[:2], "big"), data[2], data[3]
-    if zero != 0 or kind not in _IDX_TYPES or dims == 0:
-        raise DatasetError(
-            f"{path}: bad magic number 0x{data[:4].hex()}: expected 0x0000080N "
-            "(unsigned bytes, N dimensions)"
-        )
-    if ndim is not None and dims != ndim:
-        raise DatasetError(f"{path}: has {dims} dimensions, expected {ndim} (magic 0x{data[:4].hex()})")
-    header = 4 + 4 * dims
-    if len(data) < header:
-        raise DatasetError(f"{path}: truncated inside the header ({len(data)} of {header} bytes)")
-    shape = tuple(int.from_bytes(data[4 + 4 * i : 8 + 4 * i], "big") for i in range(dims))
-    expected = header + int(np.prod(shape, dtype=np.int64))
     if len(data) < expected:
         raise DatasetError(
             f"{path}: truncated: header says shape {shape} ({expected} bytes), file has {len(data)} bytes"
         )
     if len(data) > expected:
-        raise DatasetError(
-            f"{path}: {len(data) - expected} trailing bytes after the {expected} that shape {shape} needs"
-        )
+        raise DatasetError(f"{path}: trailing bytes after the {expected} that shape {shape} needs")
     return np.frombuffer(data, dtype=_IDX_TYPES[kind], offset=header).reshape(shape)
 
 

@@ -63,6 +63,9 @@ def table1(content) -> str:
         grid = "; ".join(f"{int(step):,}: " + ", ".join(f"{k} {100 * v:.2f}" for k, v in vals.items())
                          for step, vals in r.get("grid", {}).items()) or "fixed rate"
         paper = "n/a" if r["paper"] is None else f"{r['paper']:.2f}"
+        if r.get("status") == "diverged":
+            lines.append(f"| {label} | **diverged** | | {paper} | {r['lr']:g} | {r['n_updates']:,} | {grid} |")
+            continue
         lines.append(f"| {label} | {_pct(r['ours'])} | {_pct(r['ours_at_best_val'])} | {paper} | {r['lr']:g} | "
                      f"{r['n_updates']:,} | {grid} |")
     return "\n".join(lines)

@@ -35,7 +35,8 @@ import numpy as np
 from glorot_ext.experiments import claims as _claims
 from glorot_ext.experiments import evidence as ev
 from glorot_ext.experiments import paper
-from glorot_ext.experiments.run import PROFILE_PARTS, RunConfig, _atomic_write, _build, _data, load_network, profile_line, run
+from glorot_ext.experiments.run import (PROFILE_PARTS, DivergedError, RunConfig, _atomic_write, _build, _data, load_network,
+                                        profile_line, progress, run)
 from glorot_ext.record import Record
 
 #: Learning rates per Table 1 row at the quick budget: the best final validation errors of the grid
@@ -104,10 +105,18 @@ def _flushed_print(line):
     print(line, flush=True)  # a worker's stdout is a pipe or file: without a flush lines come late
 
 
-def _run_task(config_fields, run_dir, resume, log_lines):
-    cfg = RunConfig(**config_fields)
-    res, _ = run(cfg, run_dir, resume=resume, log=_flushed_print if log_lines else None)
+def _run_guarded(cfg, run_dir, resume, **kwargs):
+    """``run``, with a divergence returned as its result.json (status "diverged") instead of raised."""
+    try:
+        res, _ = run(cfg, run_dir, resume=resume, **kwargs)
+    except DivergedError as e:
+        res = load_results(Path(run_dir) / "result.json")
+        res["message"] = str(e)
     return res
+
+
+def _run_task(config_fields, run_dir, resume, log_lines):
+    return _run_guarded(RunConfig(**config_fields), run_dir, resume, log=_flushed_print if log_lines else None)
 
 
 class _Executor:
@@ -126,10 +135,14 @@ class _Executor:
             self.pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
                                             initargs=(threads,))
 
-    def submit(self, cfg, run_dir, resume):
+    def submit(self, cfg, run_dir, resume, past_ok=False):
+        if past_ok and resume:
+            # a rung only needs the curve: a run already past it (an earlier, longer search) is read
+            done = progress(cfg, run_dir)
+            if done is not None and done[0] >= cfg.n_updates:
+                return _Done({"curve": done[1], "config": dataclasses.asdict(cfg)})
         if self.pool is None:
-            res, _ = run(cfg, run_dir, resume=resume, progress=self.progress, log=self.log)
-            return _Done(res)
+            return _Done(_run_guarded(cfg, run_dir, resume, progress=self.progress, log=self.log))
         return self.pool.submit(_run_task, dataclasses.asdict(cfg), str(run_dir), resume, self.log is not None)
 
     def close(self):
@@ -152,6 +165,8 @@ class _Done:
 
 def _val_at(res, step):
     """Validation error of a run at its last evaluation at or before ``step``."""
+    if res.get("status") == "diverged":
+        return float("inf")  # a rate that diverged never wins a rung
     c = res["curve"]
     i = max(k for k, n in enumerate(c["n_updates"]) if n <= step)
     return c["val_error"][i]
@@ -195,7 +210,8 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, 
                 ready.remove(task)
                 label, rate, seed, stage = task
                 cfg = make_config(label, rate, seed, state[label]["stages"][stage][0])
-                in_flight[executor.submit(cfg, out / "runs" / cfg.key(), resume)] = task
+                is_rung = state[label]["stages"][stage][1] is not None
+                in_flight[executor.submit(cfg, out / "runs" / cfg.key(), resume, past_ok=is_rung)] = task
                 if executor.pool is None:
                     break
             finished = [f for f in in_flight if f.done()] if executor.pool is None else \
@@ -210,7 +226,8 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, 
                 step, keep = st["stages"][stage]
                 if log:
                     log(f"[{done} runs done, {time.perf_counter() - t0:,.0f} s] {label} lr {rate:g} seed {seed} at "
-                        f"{step:,} updates: val error {100 * _val_at(res, step):.2f}%")
+                        f"{step:,} updates: " + (f"diverged ({res.get('message')})" if res.get("status") == "diverged"
+                                                 else f"val error {100 * _val_at(res, step):.2f}%"))
                 if st["pending"]:
                     continue
                 if keep is None:  # the full budget: done
@@ -337,6 +354,10 @@ def _total_profile(results):
     return {k: sum(r.get("profile", {}).get(k, 0.0) for r in results.values()) for k in PROFILE_PARTS}
 
 
+def _ok(results):
+    return {k: r for k, r in results.items() if r.get("status") != "diverged"}
+
+
 def _json_bytes(obj):
     def clean(o):
         if isinstance(o, float) and not np.isfinite(o):
@@ -359,6 +380,14 @@ def _assemble(final, wanted, seeds, dataset, make_config, out):
     for label, activation, init in wanted:
         f = final[label]
         res = f["results"]
+        if any(x.get("status") == "diverged" for x in res):
+            results[label] = {"activation": activation, "init": init, "lr": f["lr"], "grid": f["grid"],
+                              "status": "diverged", "paper": paper.TABLE1[label].get(dataset),
+                              "n_updates": max(x["curve"]["n_updates"][-1] for x in res),
+                              "message": next(x.get("message") for x in res if x.get("status") == "diverged"),
+                              "curves": [x["curve"] for x in res], "run_dirs": [str(out / "runs" / c.key())
+                                                                               for c in f["configs"]]}
+            continue
         correct, profiles = [], []
         for cfg in f["configs"]:
             if test is None:
@@ -371,7 +400,7 @@ def _assemble(final, wanted, seeds, dataset, make_config, out):
         record = Record.from_json(res[0]["record"]) if res[0].get("record") else None
         outcomes[label] = _claims.RowOutcome(label, correct, profiles, record)
         results[label] = {
-            "activation": activation, "init": init, "lr": f["lr"], "grid": f["grid"],
+            "status": "ok", "activation": activation, "init": init, "lr": f["lr"], "grid": f["grid"],
             "n_updates": res[0]["config"]["n_updates"],
             "ours": [x["final_test_error"] for x in res],
             "ours_at_best_val": [x["test_error_at_best_val"] for x in res],
@@ -422,6 +451,9 @@ def format_table(results, dataset, budget, seeds, width=1000, depth=5):
         "|---|---|---|---|---|---|---|---|",
     ]
     for label, r in results.items():
+        if r.get("status") == "diverged":
+            lines.append(f"| {label} | diverged | diverged | {r['paper']} | | {r['lr']:g} | {r['n_updates']:,} | |")
+            continue
         m, s = _summary(r["ours"])
         mb, sb = _summary(r["ours_at_best_val"])
         spread = f" ± {s:.2f}" if len(r["ours"]) > 1 else ""
@@ -445,6 +477,7 @@ def _figures(results, dataset, out, log):
         if log:
             log("matplotlib not installed: no figures (pip install 'glorot_ext[plots]')")
         return {}
+    results = _ok(results)
     order = sorted(results, key=lambda k: -float(np.mean(results[k]["ours"])))  # as the paper: worst first
     number = 11 if dataset == "shapeset" else 12
     paths = {"error_curves": plots.error_curves(

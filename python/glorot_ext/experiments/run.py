@@ -5,6 +5,13 @@ records validation and test error and writes a checkpoint: weights, update count
 source's position and the curve so far. Killing the process loses at most the updates since
 the last checkpoint; ``run(..., resume=True)`` continues bit-exactly (same weights, same batches)
 as if it had never stopped.
+
+The checkpoint is the run's one state: with a monitor attached it also holds the monitor's
+record and counters, so weights, data position, curve and record always belong to the same
+update; ``record.json`` is an export of that record, rewritten after each checkpoint and on
+resume. A non-finite training loss (checked after every update, for free: the step returns it)
+or non-finite weights, biases or evaluation losses (checked at every evaluation, before the
+checkpoint is written) stop the run with ``DivergedError``; the last good checkpoint is kept.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
 import os
 import tempfile
 import time
@@ -24,12 +32,70 @@ from glorot_ext import datasets
 from glorot_ext.experiments.paper import DATASET_SHAPES
 from glorot_ext.monitor import Monitor
 from glorot_ext.network import MLP
-from glorot_ext.record import Record
+from glorot_ext.record import Record, dumps as _dumps, write_json as _write_json
 from glorot_ext.training import Callback
 
 _CHECKPOINT = "checkpoint.npz"
 _RESULT = "result.json"
 _RECORD = "record.json"
+_CURVE_KEYS = ("n_updates", "train_loss", "val_error", "val_loss", "test_error", "test_loss")
+
+
+class DivergedError(RuntimeError):
+    """Training produced a non-finite loss, weight or bias; the run stopped without saving it.
+
+    Attributes:
+        update: the update count at which the non-finite value was seen.
+        layer: index l of the lowest layer (``net.weights[l]``, ``W{l}``/``b{l}`` in checkpoints)
+            whose weights or biases are non-finite when the divergence is seen, or None when only
+            a loss is. A NaN that appears in one layer reaches every layer below it through the
+            next backward pass, so this is where the damage was found, not always where it began;
+            the message lists every damaged layer.
+        what: "loss" (the training loss of that update), "validation loss", "test loss",
+            "weights" or "biases".
+        run_dir: the run's folder; its checkpoint (if any) is the last good state.
+    """
+
+    def __init__(self, update, layer, what, run_dir, damaged=()):
+        self.update, self.layer, self.what, self.run_dir = int(update), layer, what, str(run_dir)
+        where = f"the {what}" if layer is None else f"the {what} of layer {layer}"
+        also = f", and the parameters of layers {', '.join(map(str, damaged))}" if len(damaged) > 1 else ""
+        super().__init__(f"training diverged at update {self.update}: {where} became non-finite (NaN or inf{also}); "
+                         f"the last good checkpoint in {self.run_dir} is kept (try a smaller learning rate)")
+
+
+class _Diverged(Exception):
+    """Raised by ``_DivergenceGuard`` inside the training loop; ``run`` turns it into DivergedError."""
+
+    def __init__(self, update, what):
+        super().__init__(update, what)
+        self.update, self.what = update, what
+
+
+class _DivergenceGuard(Callback):
+    """Stops training at the first non-finite loss (one ``math.isfinite`` per update)."""
+
+    def on_step_end(self, net, loss):
+        if not math.isfinite(loss):
+            raise _Diverged(net.n_updates, "loss")
+
+
+def _non_finite(net):
+    """[(layer, "weights" | "biases")] of the layers whose parameters hold a NaN or inf, lowest first."""
+    found = []
+    for l, (W, b) in enumerate(zip(net.weights, net.biases)):
+        if not np.isfinite(W).all():
+            found.append((l, "weights"))
+        elif not np.isfinite(b).all():
+            found.append((l, "biases"))
+    return found
+
+
+def _diverged(net, what, out):
+    """DivergedError naming the lowest damaged layer (``what`` when no parameter is damaged)."""
+    found = _non_finite(net)
+    layer, kind = found[0] if found else (None, what)
+    return DivergedError(net.n_updates, layer, kind, out, damaged=[l for l, _ in found])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -66,11 +132,11 @@ class RunConfig:
         for name in ("depth", "width", "n_updates", "batch_size", "eval_every", "n_eval", "monitor_every",
                      "probe_size"):
             v = getattr(self, name)
-            if not isinstance(v, int) or v < (0 if name in ("n_updates", "monitor_every") else 1):
+            if not isinstance(v, int) or isinstance(v, bool) or v < (0 if name in ("n_updates", "monitor_every") else 1):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
+        if isinstance(self.lr, bool) or not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
-        if not isinstance(self.seed, int) or self.seed < 0:
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
 
     def key(self):
@@ -84,6 +150,13 @@ class RunConfig:
         d.pop("n_updates")
         d.pop("data_dir")
         return d
+
+
+def _remove_orphans(out):
+    """Deletes temporary files a killed run left beside its checkpoint, record or result."""
+    for name in (_CHECKPOINT, _RECORD, _RESULT):
+        for tmp in out.glob(f"{name}*.tmp"):
+            tmp.unlink(missing_ok=True)
 
 
 def _atomic_write(path: Path, write):
@@ -126,29 +199,172 @@ def _build(config):
                rng=np.random.default_rng(config.seed))
 
 
-def _save(path, net, source, curve, config, extra):
+def _save(path, net, source, curve, config, extra, monitor=None):
+    """Writes the whole run state to one .npz atomically: weights, biases, and a JSON ``state``
+    (config, n_updates, source position, curve, extra, and the monitor's record and counters)."""
     state = {"config": config.identity(), "n_updates": net.n_updates, "source": source.state(), "curve": curve,
              "extra": extra}
+    if monitor is not None:
+        state["monitor"] = {"record": monitor.record.to_dict(), "n_measured": monitor._n_measured,
+                            "loss_sum": monitor._loss_sum, "loss_count": monitor._loss_count}
     arrays = {f"W{l}": W for l, W in enumerate(net.weights)}
     arrays.update({f"b{l}": b for l, b in enumerate(net.biases)})
-    arrays["state"] = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
+    arrays["state"] = np.frombuffer(_dumps(state).encode(), dtype=np.uint8)
     _atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
-def _load(path, net, config):
+def _is_int(v, low=0):
+    return isinstance(v, int) and not isinstance(v, bool) and v >= low
+
+
+def _check_state(path, state, net, config, fresh_source):
+    """Checks every field of a checkpoint's JSON state against the run; ValueError naming the
+    file and the field."""
+    def bad(field, why):
+        return ValueError(f"{path}: checkpoint field {field!r} {why}; delete the file or pass restart to start over")
+
+    if not isinstance(state, dict):
+        raise bad("state", f"must be a JSON object, got {type(state).__name__}")
+    for key in ("config", "n_updates", "source", "curve", "extra"):
+        if key not in state:
+            raise bad(key, "is missing")
+    if state["config"] != config.identity():
+        raise ValueError(f"{path} belongs to another configuration: {state['config']}")
+    n = state["n_updates"]
+    if not _is_int(n):
+        raise bad("n_updates", f"must be an integer >= 0, got {n!r}")
+    curve = state["curve"]
+    if not isinstance(curve, dict) or not set(_CURVE_KEYS) <= set(curve):
+        raise bad("curve", f"must hold {list(_CURVE_KEYS)}")
+    lengths = {len(v) if isinstance(v, list) else -1 for v in curve.values()}
+    if len(lengths) != 1 or lengths == {-1} or lengths == {0}:
+        raise bad("curve", "must hold lists of one common, non-zero length")
+    steps = curve["n_updates"]
+    if not all(_is_int(v) for v in steps) or steps != sorted(set(steps)):
+        raise bad("curve.n_updates", f"must be increasing integers, got {steps}")
+    if steps[-1] != n:
+        raise bad("n_updates", f"is {n} but the curve ends at update {steps[-1]}")
+    if not all(v is None or (isinstance(v, (int, float)) and math.isfinite(v)) for v in curve["train_loss"]):
+        raise bad("curve.train_loss", "must hold finite numbers or null")
+    for key in _CURVE_KEYS[2:]:
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in curve[key]):
+            raise bad(f"curve.{key}", "must hold finite numbers")
+    if not isinstance(state["extra"], dict):
+        raise bad("extra", "must be a JSON object")
+    secs = state["extra"].get("train_seconds", 0.0)
+    if not (isinstance(secs, (int, float)) and not isinstance(secs, bool) and math.isfinite(secs) and secs >= 0):
+        raise bad("extra.train_seconds", f"must be a finite number >= 0, got {secs!r}")
+    src = state["source"]
+    want = fresh_source.state()
+    if not isinstance(src, dict) or set(src) != set(want):
+        raise bad("source", f"must hold the keys {sorted(want)}")
+    for key, v in want.items():
+        if key in ("position", "epoch", "index"):
+            if not _is_int(src[key]):
+                raise bad(f"source.{key}", f"must be an integer >= 0, got {src[key]!r}")
+        elif src[key] != v:
+            raise bad(f"source.{key}", f"is {src[key]!r}, the run's data source has {v!r}")
+    if "monitor" in state:
+        mon = state["monitor"]
+        if not isinstance(mon, dict) or set(mon) != {"record", "n_measured", "loss_sum", "loss_count"}:
+            raise bad("monitor", "must hold record, n_measured, loss_sum and loss_count")
+        if not (_is_int(mon["n_measured"]) and _is_int(mon["loss_count"])
+                and isinstance(mon["loss_sum"], (int, float)) and not isinstance(mon["loss_sum"], bool)):
+            raise bad("monitor", "counters must be integers >= 0 and loss_sum a number")
+
+
+def _check_arrays(path, arrays, net):
+    """Each W{l}, b{l} present with exactly the network's shape and dtype, and nothing else."""
+    want = {}
+    for l, (W, b) in enumerate(zip(net.weights, net.biases)):
+        want[f"W{l}"], want[f"b{l}"] = W, b
+    for key, ref in want.items():
+        if key not in arrays:
+            raise ValueError(f"{path}: checkpoint array {key!r} is missing")
+        a = arrays[key]
+        if a.shape != ref.shape or a.dtype != ref.dtype:
+            raise ValueError(f"{path}: checkpoint array {key!r} is {a.dtype} {a.shape}, the run's network "
+                             f"needs {ref.dtype} {ref.shape}")
+    extra = sorted(set(arrays) - set(want))
+    if extra:
+        raise ValueError(f"{path}: checkpoint has arrays {extra} that the run's network does not")
+
+
+def _load(path, net, config, fresh_source):
+    """Reads and validates a checkpoint, then copies its weights into ``net``; the state dict."""
     try:
-        with np.load(path) as z:
+        with np.load(path, allow_pickle=False) as z:
+            if "state" not in z.files:
+                raise KeyError("no 'state' entry")
             state = json.loads(bytes(z["state"]).decode())
             arrays = {k: z[k] for k in z.files if k != "state"}
     except Exception as e:  # whatever np.load or json says of a damaged file
         raise ValueError(f"{path}: unreadable checkpoint ({e}); delete it or pass restart to start over") from e
-    if state.get("config") != config.identity():
-        raise ValueError(f"{path} belongs to another configuration: {state.get('config')}")
+    _check_state(path, state, net, config, fresh_source)
+    _check_arrays(path, arrays, net)
+    if state["n_updates"] > config.n_updates:
+        raise ValueError(f"{path}: the checkpoint is at update {state['n_updates']}, past the {config.n_updates} "
+                         f"updates asked for; ask for at least {state['n_updates']} to continue it, or pass "
+                         f"restart (--restart) to train {config.n_updates} updates from scratch")
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
         W[...] = arrays[f"W{l}"]
         b[...] = arrays[f"b{l}"]
-    net.n_updates = int(state["n_updates"])
+    net.n_updates = state["n_updates"]
     return state
+
+
+def _legacy_monitor_state(path, n_updates):
+    """The monitor state of an older run folder whose record lived only in record.json: its
+    measurements up to ``n_updates`` (steps increasing, repeats and later ones dropped, as a
+    record written before its checkpoint may hold); one measurement per step counted."""
+    try:
+        d = Record.from_json(path).to_dict()
+    except Exception as e:
+        raise ValueError(f"{path}: not a valid record ({e}); delete it or pass restart to start over") from e
+    keep, last = [], -1
+    for i, step in enumerate(d["steps"]):
+        if last < step <= n_updates:
+            keep.append(i)
+            last = step
+    d["steps"] = [d["steps"][i] for i in keep]
+    for table in ("scalars", "globals", "hists"):
+        d[table] = {k: [v[i] for i in keep] for k, v in d[table].items()}
+    return {"record": d, "n_measured": len(keep), "loss_sum": 0.0, "loss_count": 0}
+
+
+def _restore_monitor(path, monitor, state, out):
+    """Puts the checkpoint's record and counters back into ``monitor``; rewrites record.json."""
+    mon = state.get("monitor")
+    if mon is None:  # a checkpoint written before the record moved into it
+        if not (out / _RECORD).exists():
+            raise ValueError(f"{path}: checkpoint field 'monitor' is missing but this run has a monitor; "
+                             "delete the file or pass restart to start over")
+        mon = _legacy_monitor_state(out / _RECORD, state["n_updates"])
+    try:
+        record = Record.from_dict(mon["record"])
+    except Exception as e:
+        raise ValueError(f"{path}: checkpoint field 'monitor.record' is not a valid record ({e})") from e
+    if record.n_steps and record.steps[-1] > state["n_updates"]:
+        raise ValueError(f"{path}: checkpoint field 'monitor.record' has steps past update {state['n_updates']}")
+    monitor.record = record
+    monitor._n_measured = mon["n_measured"]
+    monitor._loss_sum = float(mon["loss_sum"])
+    monitor._loss_count = mon["loss_count"]
+    record.to_json(out / _RECORD)
+
+
+def progress(config: RunConfig, out_dir):
+    """(update count, curve) of the checkpoint of ``config`` in ``out_dir``, or None when there is
+    none or it belongs to another configuration (``run`` then says why)."""
+    ckpt = Path(out_dir) / _CHECKPOINT
+    try:
+        with np.load(ckpt, allow_pickle=False) as z:
+            state = json.loads(bytes(z["state"]).decode())
+    except Exception:
+        return None
+    if not isinstance(state, dict) or state.get("config") != config.identity():
+        return None
+    return state.get("n_updates"), state.get("curve")
 
 
 def load_network(config: RunConfig, out_dir):
@@ -157,7 +373,8 @@ def load_network(config: RunConfig, out_dir):
     if not ckpt.exists():
         raise FileNotFoundError(f"{ckpt}: no checkpoint of run {config.key()}")
     net = _build(config)
-    _load(ckpt, net, config)
+    source, _, _ = _data(config)
+    _load(ckpt, net, config, source)
     return net
 
 
@@ -178,6 +395,7 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    _remove_orphans(out)
     ckpt = out / _CHECKPOINT
     net = _build(config)
     source, val, test = _data(config)
@@ -186,18 +404,22 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     profile = dict.fromkeys(PROFILE_PARTS, 0.0)
     monitor = _monitor(config, test) if config.monitor_every else None
     if resume and ckpt.exists():
-        state = _load(ckpt, net, config)
-        source = _restore_source(config, source, state["source"])
+        state = _load(ckpt, net, config, source)
+        try:
+            source = _restore_source(config, source, state["source"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise ValueError(f"{ckpt}: checkpoint field 'source' cannot be restored ({e})") from e
         curve = state["curve"]
         elapsed = float(state["extra"].get("train_seconds", 0.0))
         profile.update(state["extra"].get("profile", {}))
-        if monitor is not None and (out / _RECORD).exists():
-            monitor.record = Record.from_json(out / _RECORD)
+        if monitor is not None:
+            _restore_monitor(ckpt, monitor, state, out)
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
     bar = _ProgressBar(config, net.n_updates) if progress else None
     if not curve["n_updates"]:
         _evaluate(net, val, test, curve, None)  # no training loss before the first update
+        _check_finite(net, config, curve, out, bar)
         if monitor is not None:
             monitor.measure(net)
     while net.n_updates < config.n_updates:
@@ -205,8 +427,11 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         t0 = time.perf_counter()
         measured = _monitor_seconds(monitor)
         timed = _TimedSource(source)
-        history = net.fit_stream(timed, k, config.lr,
-                                 callbacks=list(callbacks) + [c for c in (monitor, bar) if c is not None])
+        try:
+            history = net.fit_stream(timed, k, config.lr, callbacks=[_DivergenceGuard()] + list(callbacks)
+                                     + [c for c in (monitor, bar) if c is not None])
+        except _Diverged as d:
+            raise _stop(_diverged(net, d.what, out), config, curve, out, bar) from None
         t1 = time.perf_counter()
         elapsed += t1 - t0
         monitor_s = _monitor_seconds(monitor) - measured
@@ -214,11 +439,13 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         profile["monitor"] += monitor_s
         profile["step"] += t1 - t0 - timed.seconds - monitor_s
         _evaluate(net, val, test, curve, history.train_loss[-1])
+        _check_finite(net, config, curve, out, bar)
         t2 = time.perf_counter()
         profile["evaluate"] += t2 - t1
-        if monitor is not None:  # the record first: a checkpoint never points past its record
+        # The checkpoint holds the record: one file, one state; record.json is its export.
+        _save(ckpt, net, source, curve, config, {"train_seconds": elapsed, "profile": profile}, monitor)
+        if monitor is not None:
             monitor.record.to_json(out / _RECORD)
-        _save(ckpt, net, source, curve, config, {"train_seconds": elapsed, "profile": profile})
         profile["checkpoint"] += time.perf_counter() - t2
         if bar is not None:
             bar.show(curve)
@@ -229,6 +456,7 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         bar.close()
     best = int(np.argmin(curve["val_error"]))
     result = {
+        "status": "ok",
         "config": dataclasses.asdict(config),
         "curve": curve,
         "final_test_error": curve["test_error"][-1],
@@ -242,7 +470,7 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     }
     if log and sum(profile.values()) > 0:
         log(f"{config.key()}: time " + profile_line(profile))
-    _atomic_write(out / _RESULT, lambda f: f.write(json.dumps(result, indent=1).encode()))
+    _write_json(out / _RESULT, result, indent=1)
     return result, net
 
 
@@ -274,6 +502,26 @@ def _monitor_seconds(monitor):
     if monitor is None or "measure_seconds" not in monitor.record.globals:
         return 0.0
     return float(np.nansum(monitor.record.global_("measure_seconds")))
+
+
+def _check_finite(net, config, curve, out, bar):
+    """Stops the run (``_stop``) if a weight, bias or the latest validation/test loss is not finite."""
+    if _non_finite(net):
+        raise _stop(_diverged(net, None, out), config, curve, out, bar)
+    for key, what in (("val_loss", "validation loss"), ("test_loss", "test loss")):
+        if not math.isfinite(curve[key][-1]):
+            raise _stop(DivergedError(net.n_updates, None, what, out), config, curve, out, bar)
+
+
+def _stop(err, config, curve, out, bar):
+    """Writes result.json of a diverged run and closes the bar; returns ``err`` to raise. The
+    checkpoint is left as it was: the last state whose every number was finite."""
+    if bar is not None:
+        bar.close()
+    _write_json(out / _RESULT, {"status": "diverged", "update": err.update, "layer": err.layer, "what": err.what,
+                                "run_dir": err.run_dir, "message": str(err), "config": dataclasses.asdict(config),
+                                "curve": curve}, indent=1)
+    return err
 
 
 class _ProgressBar(Callback):
