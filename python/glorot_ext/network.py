@@ -12,13 +12,12 @@ The weights are NumPy arrays owned by the MLP; the C++ kernels update them in pl
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from glorot_ext import _core, activations as _activations, init as _init, reference as _reference
+from glorot_ext._io import atomic_write
 
 _DTYPES = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 _BACKENDS = ("native", "reference")
@@ -228,14 +227,7 @@ class MLP:
         arrays.update({f"b{l}": b for l, b in enumerate(self._biases)})
         meta = dict(self.config(), n_updates=self.n_updates, format="glorot_ext.MLP/1")
         arrays["config"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        atomic_write(path, lambda f: np.savez(f, **arrays))
 
     @classmethod
     def load(cls, path, backend=None):

@@ -28,7 +28,8 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from glorot_ext import stats as _stats
-from glorot_ext.record import Record, _atomic_write
+from glorot_ext._io import atomic_write
+from glorot_ext.record import Record
 
 #: Updates per plotted "epoch" (the paper's x-axis of Figs. 2, 3, 9, 10).
 PAPER_EPOCH = 20_000
@@ -48,7 +49,7 @@ def _figure(size=(7.0, 4.5)):
 def _save(fig, path, dpi=110):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
     return Path(path)
 
 

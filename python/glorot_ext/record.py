@@ -20,14 +20,12 @@ import csv
 import io
 import json
 import math
-import os
 import platform
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from glorot_ext import stats as _stats
+from glorot_ext._io import atomic_write
 
 FORMAT = "glorot_ext.Record/1"
 
@@ -38,20 +36,6 @@ def versions():
 
     return {"glorot_ext": glorot_ext.__version__, "numpy": np.__version__, "python": platform.python_version(),
             "platform": platform.platform()}
-
-
-def _atomic_write(path, data):
-    """Writes bytes to ``path`` through a temporary file in the same folder and os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _nan_to_none(a):
@@ -184,7 +168,7 @@ class Record:
 
     def to_json(self, path):
         """Writes the whole record as JSON (standard JSON: NaN as null), atomically."""
-        _atomic_write(path, json.dumps(self.to_dict(), allow_nan=False).encode())
+        atomic_write(path, json.dumps(self.to_dict(), allow_nan=False).encode())
 
     @classmethod
     def from_json(cls, path):
@@ -204,7 +188,7 @@ class Record:
         arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
-        _atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
 
     @classmethod
     def from_npz(cls, path):
@@ -256,4 +240,4 @@ class Record:
         for row in self.rows(histograms):
             w.writerow(["" if (v is None or (isinstance(v, float) and math.isnan(v))) else
                         (repr(v) if isinstance(v, float) else v) for v in row])
-        _atomic_write(path, buf.getvalue().encode())
+        atomic_write(path, buf.getvalue().encode())

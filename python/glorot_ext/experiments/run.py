@@ -12,8 +12,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -21,12 +19,14 @@ from typing import Optional
 import numpy as np
 
 from glorot_ext import datasets
+from glorot_ext._io import atomic_write
 from glorot_ext.experiments.paper import DATASET_SHAPES
 from glorot_ext.monitor import Monitor
 from glorot_ext.network import MLP
 from glorot_ext.record import Record
 from glorot_ext.training import Callback
 
+_atomic_write = atomic_write  # the name reproduce.py imports; new code imports glorot_ext._io
 _CHECKPOINT = "checkpoint.npz"
 _RESULT = "result.json"
 _RECORD = "record.json"
@@ -86,19 +86,6 @@ class RunConfig:
         return d
 
 
-def _atomic_write(path: Path, write):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
 def _data(config):
     """(training batch source, validation (X, y), test (X, y))."""
     dtype = np.dtype(config.dtype)
@@ -132,7 +119,7 @@ def _save(path, net, source, curve, config, extra):
     arrays = {f"W{l}": W for l, W in enumerate(net.weights)}
     arrays.update({f"b{l}": b for l, b in enumerate(net.biases)})
     arrays["state"] = np.frombuffer(json.dumps(state).encode(), dtype=np.uint8)
-    _atomic_write(path, lambda f: np.savez(f, **arrays))
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _load(path, net, config):
@@ -217,7 +204,7 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         "ms_per_update": 1000 * elapsed / max(net.n_updates, 1),
         "record": str(out / _RECORD) if monitor is not None else None,
     }
-    _atomic_write(out / _RESULT, lambda f: f.write(json.dumps(result, indent=1).encode()))
+    atomic_write(out / _RESULT, lambda f: f.write(json.dumps(result, indent=1).encode()))
     return result, net
 
 
