@@ -123,7 +123,7 @@ def test_train_monitor_every_writes_the_record_and_the_figures(tmp_path):
     (run,) = (tmp_path / "runs").iterdir()
     assert (run / "record.json").is_file()
     figures = {p.name for p in (run / "figures").iterdir()}
-    assert {"activation_mean_std.png", "weight_gradient_bands.png", "hist_act_init.png"} <= figures
+    assert {"fig2_activation_mean_std.png", "fig9_weight_gradient_bands.png", "fig6_hist_act_init.png"} <= figures
 
 
 def test_shapeset_creates_the_folder_of_the_file_it_names(tmp_path):
