@@ -162,3 +162,42 @@ def test_missing_cifar10_files_name_both_versions_and_where_the_folder_came_from
     assert done.returncode == 1
     assert "binary version: looked for" in err and "python version: looked for" in err
     assert str(tmp_path / "cifar-10-batches-bin") in err and "(from $GLOROT_EXT_DATA)" in err
+
+
+def test_no_progress_bar_when_not_a_terminal_one_with_progress_none_with_quiet(tmp_path):
+    plain = _cli(*_TINY_TRAIN, "--out", "a", cwd=tmp_path)
+    forced = _cli(*_TINY_TRAIN, "--out", "b", "--progress", cwd=tmp_path)
+    quiet = _cli(*_TINY_TRAIN, "--out", "c", "--progress", "--quiet", cwd=tmp_path)
+    assert all(d.returncode == 0 for d in (plain, forced, quiet)), forced.stderr
+    assert "upd" not in plain.stderr and "updates, val error" in plain.stdout
+    assert "4/4" in forced.stderr and "upd" in forced.stderr
+    assert "upd" not in quiet.stderr and "updates, val error" not in quiet.stdout
+
+
+def test_without_tqdm_a_progress_run_keeps_its_log_lines(tmp_path, monkeypatch):
+    from glorot_ext.experiments import RunConfig, run
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    lines = []
+    run(RunConfig(depth=1, width=8, n_updates=4, eval_every=2, n_eval=20), tmp_path, progress=True, log=lines.append)
+    assert sum("updates, val error" in line for line in lines) == 2
+
+
+def test_ctrl_c_ends_with_one_clean_line_and_exit_130(tmp_path):
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "glorot_ext", "train", "--depth", "1", "--width", "8",
+                             "--updates", "10000000", "--eval-every", "50", "--n-eval", "20", "--progress",
+                             "--out", "runs"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list((tmp_path / "runs").glob("*/checkpoint.npz")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    last = err.rstrip("\n").split("\n")[-1]
+    assert last == "interrupted: completed work is checkpointed; run the same command again to resume"
+    assert "Traceback" not in err

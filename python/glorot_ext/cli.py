@@ -234,6 +234,15 @@ def _cmd_info(_):
     print(json.dumps(dict(glorot_ext.build_info(), numpy=np.__version__), indent=1))
 
 
+def _close_progress_bars():
+    """Closes the tqdm bars a Ctrl-C left open (each ends its line); returns how many."""
+    tqdm = sys.modules.get("tqdm.std")
+    bars = list(getattr(getattr(tqdm, "tqdm", None), "_instances", ()))
+    for bar in bars:
+        bar.close()
+    return len(bars)
+
+
 def main(argv=None):
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
@@ -252,8 +261,9 @@ def main(argv=None):
     try:
         return handler(args) or 0
     except KeyboardInterrupt:
-        print("\ninterrupted: completed work is checkpointed; run the same command again to resume",
-              file=sys.stderr)
+        closed = _close_progress_bars()  # else tqdm redraws them after the message, at exit
+        print(("" if closed else "\n") + "interrupted: completed work is checkpointed; run the same command "
+              "again to resume", file=sys.stderr)
         return 130
     except (OSError, ValueError, TypeError) as e:
         print(f"glorot-ext: error: {e}", file=sys.stderr)

@@ -171,6 +171,8 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
     bar = _ProgressBar(config, net.n_updates) if progress else None
+    if bar is not None and bar._bar is None:  # no tqdm: keep the log lines instead of showing nothing
+        bar = None
     if not curve["n_updates"]:
         _evaluate(net, val, test, curve, None)  # no training loss before the first update
         if monitor is not None:
