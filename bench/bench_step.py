@@ -5,8 +5,13 @@
 """
 
 import sys
+from pathlib import Path
 
 from glorot_ext.benchmark import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    repo = Path(__file__).resolve().parent.parent
+    args = sys.argv[1:]
+    if "--quick" not in args and "--out" not in args:
+        args += ["--out", str(repo / "bench" / "results"), "--markdown", str(repo / "BENCHMARKS.md")]
+    sys.exit(main(args))

@@ -31,3 +31,38 @@ def test_tiny_run_writes_json_markdown_and_the_latest_table(tmp_path, monkeypatc
     assert json.loads(paths[0].read_text())["steps"][0]["batch"] == 3
     table = (tmp_path / "BENCHMARKS.md").read_text()
     assert "| tiny | 3 | float32 | 1 |" in table and np.isfinite(row["glorot_ext_gflops"])
+
+
+_TINY = ["--networks", "mnist", "--batches", "1", "--dtypes", "float32", "--threads", "1", "--rounds", "1",
+         "--no-torch", "--no-kernels"]
+
+
+def _bench(cwd, *args):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "glorot_ext", "bench", *_TINY, *args], cwd=cwd,
+                          capture_output=True, text=True)
+
+
+def test_bench_without_out_prints_the_table_and_writes_nothing(tmp_path):
+    done = _bench(tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "| mnist | 1 | float32 | 1 |" in done.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_bench_writes_only_under_out_and_never_replaces_a_file_it_did_not_write(tmp_path):
+    notes = tmp_path / "BENCHMARKS.md"
+    notes.write_text("# my notes\n")
+    refused = _bench(tmp_path, "--out", "res", "--markdown", "BENCHMARKS.md")
+    assert refused.returncode == 1
+    assert "BENCHMARKS.md exists and was not written by glorot-ext bench" in refused.stderr
+    assert notes.read_text() == "# my notes\n" and sorted(p.name for p in tmp_path.iterdir()) == ["BENCHMARKS.md"]
+    done = _bench(tmp_path, "--out", "res", "--markdown", "res/latest.md")
+    assert done.returncode == 0, done.stderr
+    again = _bench(tmp_path, "--out", "res", "--markdown", "res/latest.md")  # its own file: replaced
+    assert again.returncode == 0, again.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["BENCHMARKS.md", "res"]
+    names = sorted(p.suffix for p in (tmp_path / "res").iterdir())
+    assert names.count(".json") >= 1 and "latest.md" in {p.name for p in (tmp_path / "res").iterdir()}

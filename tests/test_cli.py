@@ -26,7 +26,7 @@ def test_train_writes_a_checkpoint_and_a_model(tmp_path, capsys):
             "--n-eval", "100", "--out", str(tmp_path / "runs"), "--save-model", str(model)]
     assert main(argv) == 0
     out = capsys.readouterr().out
-    assert "final_test_error" in out and model.exists()
+    assert "final test error" in out and f"wrote {model}" in out and model.exists()
     assert len(list((tmp_path / "runs").glob("*/checkpoint.npz"))) == 1
     assert main(argv) == 0  # a second call resumes a finished run: nothing to do, same result
     assert "resumed" in capsys.readouterr().out
@@ -68,3 +68,136 @@ def test_unknown_init_is_an_error_message(tmp_path, capsys):
     code = main(["train", "--init", "xavier", "--updates", "1", "--out", str(tmp_path)])
     assert code == 1
     assert "unknown initializer 'xavier'" in capsys.readouterr().err
+
+
+def _cli(*args, cwd=None, env=None):
+    import os
+
+    full_env = dict(os.environ, **(env or {}))
+    return subprocess.run([sys.executable, "-m", "glorot_ext", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True)
+
+
+_TINY_TRAIN = ["train", "--depth", "1", "--width", "8", "--updates", "4", "--eval-every", "2", "--n-eval", "50"]
+
+
+def test_version_prints_the_package_version():
+    import glorot_ext
+
+    done = _cli("--version")
+    assert done.returncode == 0 and done.stdout.strip() == f"glorot-ext {glorot_ext.__version__}"
+
+
+def test_global_options_are_accepted_after_the_command(tmp_path):
+    done = _cli(*_TINY_TRAIN, "--threads", "1", "--quiet", "--out", "runs", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert "updates, val error" not in done.stdout  # --quiet: no per-evaluation lines
+    bad = _cli("train", "--threads", "0", cwd=tmp_path)
+    assert bad.returncode == 2 and "expected a positive integer, got '0'" in bad.stderr
+
+
+def test_help_shows_defaults_in_plain_text():
+    out = _cli("train", "--help", env={"COLUMNS": "200"}).stdout  # one option per line
+    assert "(default: 0.03)" in out and "(default: 20000)" in out and "(default: runs/train)" in out
+    assert "(default: 0)" in out  # --seed: a falsy default is still shown
+    top = _cli("--help", env={"COLUMNS": "200"}).stdout
+    assert "``" not in out + top and "--version" in top
+
+
+def test_train_says_where_it_wrote_and_the_errors_in_percent(tmp_path):
+    done = _cli(*_TINY_TRAIN, "--out", "runs", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    wrote = [line.split(" ", 1)[1] for line in lines if line.startswith("wrote ")]
+    assert {p.rsplit("/", 1)[1] for p in wrote} == {"checkpoint.npz", "result.json"}
+    assert all((tmp_path / p).is_file() for p in wrote)
+    import re
+
+    assert re.fullmatch(r"final test error \d+\.\d\d%, test error at the best validation error \d+\.\d\d% "
+                        r"\(update \d+\), \d+\.\d\d ms/update", lines[-1])
+
+
+def test_train_monitor_every_writes_the_record_and_the_figures(tmp_path):
+    done = _cli(*_TINY_TRAIN, "--monitor-every", "2", "--out", "runs", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    (run,) = (tmp_path / "runs").iterdir()
+    assert (run / "record.json").is_file()
+    figures = {p.name for p in (run / "figures").iterdir()}
+    assert {"fig2_activation_mean_std.png", "fig9_weight_gradient_bands.png", "fig6_hist_act_init.png"} <= figures
+
+
+def test_shapeset_creates_the_folder_of_the_file_it_names(tmp_path):
+    done = _cli("shapeset", "figs/sub/grid.png", "-n", "4", "--cols", "2", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "figs" / "sub" / "grid.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_failed_run_leaves_no_empty_folders(tmp_path):
+    done = _cli("train", "--dataset", "mnist", "--data-dir", "nowhere", "--out", "runs/m", cwd=tmp_path)
+    assert done.returncode == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_missing_mnist_names_the_files_the_folders_and_how_to_point_at_them(tmp_path):
+    done = _cli("train", "--dataset", "mnist", "--data-dir", "nowhere", cwd=tmp_path)
+    err = done.stderr
+    assert done.returncode == 1 and err.count("glorot-ext: error:") == 1
+    for name in ("train-images-idx3-ubyte", "t10k-labels-idx1-ubyte", str(tmp_path / "nowhere" / "mnist"),
+                 str(tmp_path / "nowhere"), "--data-dir DIR", "GLOROT_EXT_DATA=DIR"):
+        assert name in err
+    assert "data_dir=..." not in err
+
+
+def test_missing_cifar10_directory_is_reported_once(tmp_path):
+    done = _cli("train", "--dataset", "cifar10", cwd=tmp_path, env={"GLOROT_EXT_DATA": ""})
+    err = done.stderr
+    assert done.returncode == 1
+    assert err.count("no data directory") == 1 and err.count("GLOROT_EXT_DATA") == 1
+    assert "data_batch_1.bin" in err and "--data-dir DIR" in err
+
+
+def test_missing_cifar10_files_name_both_versions_and_where_the_folder_came_from(tmp_path):
+    done = _cli("train", "--dataset", "cifar10", cwd=tmp_path, env={"GLOROT_EXT_DATA": str(tmp_path)})
+    err = done.stderr
+    assert done.returncode == 1
+    assert "binary version: looked for" in err and "python version: looked for" in err
+    assert str(tmp_path / "cifar-10-batches-bin") in err and "(from $GLOROT_EXT_DATA)" in err
+
+
+def test_no_progress_bar_when_not_a_terminal_one_with_progress_none_with_quiet(tmp_path):
+    plain = _cli(*_TINY_TRAIN, "--out", "a", cwd=tmp_path)
+    forced = _cli(*_TINY_TRAIN, "--out", "b", "--progress", cwd=tmp_path)
+    quiet = _cli(*_TINY_TRAIN, "--out", "c", "--progress", "--quiet", cwd=tmp_path)
+    assert all(d.returncode == 0 for d in (plain, forced, quiet)), forced.stderr
+    assert "upd" not in plain.stderr and "updates, val error" in plain.stdout
+    assert "4/4" in forced.stderr and "upd" in forced.stderr
+    assert "upd" not in quiet.stderr and "updates, val error" not in quiet.stdout
+
+
+def test_without_tqdm_a_progress_run_keeps_its_log_lines(tmp_path, monkeypatch):
+    from glorot_ext.experiments import RunConfig, run
+
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    lines = []
+    run(RunConfig(depth=1, width=8, n_updates=4, eval_every=2, n_eval=20), tmp_path, progress=True, log=lines.append)
+    assert sum("updates, val error" in line for line in lines) == 2
+
+
+def test_ctrl_c_ends_with_one_clean_line_and_exit_130(tmp_path):
+    import os
+    import signal
+    import time
+
+    proc = subprocess.Popen([sys.executable, "-m", "glorot_ext", "train", "--depth", "1", "--width", "8",
+                             "--updates", "10000000", "--eval-every", "50", "--n-eval", "20", "--progress",
+                             "--out", "runs"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while not list((tmp_path / "runs").glob("*/checkpoint.npz")) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    os.kill(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130
+    last = err.rstrip("\n").split("\n")[-1]
+    assert last == "interrupted: completed work is checkpointed; run the same command again to resume"
+    assert "Traceback" not in err

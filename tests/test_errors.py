@@ -17,33 +17,38 @@ def batch(rng):
     return rng.random((4, 6), dtype=np.float32), np.array([0, 1, 2, 0])
 
 
+# The native engine never converts (MLP converts array-likes once: see test_api_inputs.py).
+
+
 def test_wrong_dtype_is_a_type_error_naming_both_dtypes(net, batch):
     X, y = batch
     with pytest.raises(TypeError, match="X must be float32.*got float64"):
-        net.train_step(X.astype(np.float64), y, 0.1)
+        net._net.sgd_step(X.astype(np.float64), y, 0.1)
     with pytest.raises(TypeError, match="X must be float32 or float64, got int64"):
-        net.train_step(X.astype(np.int64), y, 0.1)
+        net._net.sgd_step(X.astype(np.int64), y, 0.1)
 
 
 def test_non_array_input_is_a_type_error(net, batch):
     with pytest.raises(TypeError, match="X must be a numpy.ndarray, got list"):
-        net.train_step([[0.0] * 6] * 4, batch[1], 0.1)
+        net._net.sgd_step([[0.0] * 6] * 4, batch[1], 0.1)
 
 
 def test_wrong_rank_or_width_is_a_value_error(net, batch):
     X, y = batch
     with pytest.raises(ValueError, match=r"X must be 2-D, got shape \(24,\)"):
+        net._net.sgd_step(X.ravel(), y, 0.1)
+    with pytest.raises(ValueError, match=r"X must be 2-D \(n_examples, n_inputs\), got shape \(24,\)"):
         net.train_step(X.ravel(), y, 0.1)
     with pytest.raises(ValueError, match="X has 5 columns but the network takes 6 inputs"):
         net.train_step(np.ascontiguousarray(X[:, :5]), y, 0.1)
 
 
-def test_fortran_order_and_sliced_arrays_are_refused_not_copied(net, batch):
+def test_fortran_order_and_sliced_arrays_are_refused_not_copied_by_the_engine(net, batch):
     X, y = batch
     with pytest.raises(ValueError, match="X must be C-contiguous"):
-        net.train_step(np.asfortranarray(X), y, 0.1)
+        net._net.sgd_step(np.asfortranarray(X), y, 0.1)
     with pytest.raises(ValueError, match="X must be C-contiguous"):
-        net.predict_proba(np.random.default_rng(0).random((8, 12), dtype=np.float32)[:, ::2])
+        net._net.predict_proba(np.random.default_rng(0).random((8, 12), dtype=np.float32)[:, ::2])
 
 
 def test_labels_out_of_range_or_of_the_wrong_kind_or_count(net, batch):

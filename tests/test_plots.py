@@ -57,6 +57,64 @@ def test_all_figures_writes_every_figure_type(tmp_path, record):
     paths = plots.all_figures(record, tmp_path / "out")
     assert len(paths) == 4 + 2 * len(record.hists)
     assert all(_is_png(p) for p in paths)
+    names = {p.name for p in paths}
+    assert {"fig2_activation_mean_std.png", "fig3_activation_percentiles.png", "fig9_weight_gradient_bands.png",
+            "eq17_jacobian_mean.png", "fig6_hist_act_init.png", "fig4_hist_act_end.png", "fig7_hist_bp_init.png",
+            "fig8_hist_wg_init.png"} <= names
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """The matplotlib Figures the plot functions would save."""
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path, dpi=110: drawn.append(fig) or path)
+    return drawn
+
+
+def _spread_record(scales):
+    """A record whose weight-gradient histograms have one normal layer per scale."""
+    from glorot_ext import stats
+    from glorot_ext.record import Record
+
+    rng = np.random.default_rng(0)
+    bins = stats.GRADIENT_BINS
+    mass = np.stack([bins.counts(rng.standard_normal(20_000) * s)[0] for s in scales])
+    rec = Record({"config": {"activations": ["sigmoid"] * len(scales), "init": "standard"}})
+    rec.append(0, scalars={"wg_std": list(scales)}, hists={"wg": (mass / mass.sum(axis=1, keepdims=True), bins)})
+    return rec
+
+
+def test_weight_gradient_histograms_of_very_different_spreads_all_show(tmp_path, figures):
+    plots.histograms(_spread_record([1e-4, 3e-4, 1e-3, 3e-2]), tmp_path / "h.png", "wg", 0)
+    (ax,) = figures[0].axes
+    assert ax.get_xscale() == "symlog"
+    peaks = [line.get_ydata().max() for line in ax.get_lines()]
+    assert len(peaks) == 4 and min(peaks) > 0.3 * max(peaks)  # on a linear axis layer 1 is a 1/300 sliver
+
+
+def test_histograms_of_alike_layers_stay_on_a_linear_axis(tmp_path, figures):
+    plots.histograms(_spread_record([1e-3, 1.5e-3, 2e-3]), tmp_path / "h.png", "wg", 0)
+    assert figures[0].axes[0].get_xscale() == "linear"
+
+
+@pytest.mark.parametrize("draw", [plots.activation_mean_std, plots.activation_percentiles,
+                                  plots.weight_gradient_bands, plots.jacobian_mean,
+                                  lambda r, p: plots.histograms(r, p, "act", 0)])
+def test_legends_sit_outside_the_data_and_titles_carry_the_figure_number(tmp_path, record, figures, draw):
+    draw(record, tmp_path / "f.png")
+    fig = figures[0]
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    legend, frame = ax.get_legend().get_window_extent(), ax.get_window_extent()
+    assert legend.x0 >= frame.x1  # to the right of the axes
+    assert ax.get_title().startswith(("Fig. ", "Figs. ", "Eq. "))
+
+
+def test_the_last_layer_colour_is_readable_on_white():
+    *_, last = plots._layer_colors(5)
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in last[:3])
+    luminance = 0.2126 * r + 0.7152 * g + 0.0722 * b
+    assert 1.05 / (luminance + 0.05) >= 2.9  # contrast against white (WCAG); the former viridis(0.9): 1.5
 
 
 def test_histograms_of_a_step_whose_jacobian_was_skipped_raise_and_all_figures_skips_it(tmp_path, rng):

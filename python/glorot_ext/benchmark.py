@@ -9,7 +9,8 @@ and OPENBLAS_L2_SIZE slow OpenBLAS on some machines and must be unset before Num
 (``nn.Linear`` + ``torch.optim.SGD``) runs when it is importable; it is never a dependency.
 
     python -m glorot_ext.benchmark --quick     # batch 10, float32 and float64
-    python bench/bench_step.py                 # the full table into bench/results/ and BENCHMARKS.md
+    python -m glorot_ext.benchmark --out DIR   # the full table into DIR (nothing is written without --out)
+    python bench/bench_step.py                 # the repository's bench/results/ and BENCHMARKS.md
 
 Achieved GFLOP/s count 2·batch·fan_in·fan_out per layer for the forward pass and for ∂C/∂W, and
 again for ∂C/∂z of every layer but the first; the GEMM peak is the best of a large float32 NumPy
@@ -377,24 +378,51 @@ def markdown(results):
     return "\n".join(lines) + "\n"
 
 
-def write_results(results, out_dir="bench/results", markdown_path="BENCHMARKS.md"):
-    """Writes <out_dir>/step-<time>.json and .md, and the table into markdown_path; returns the paths."""
+_MARK = "<!-- written by glorot-ext bench: rerunning it replaces this file -->"
+_OLD_HEADER = "# Benchmarks\n\nThe paper's SGD step ("  # files written before the marker existed
+
+
+def _written_by_bench(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        head = f.read(200)
+    return head.startswith((_MARK, _OLD_HEADER, '{\n "started": '))
+
+
+def _refuse_foreign(paths, force):
+    for path in paths:
+        if path.exists() and not force and not _written_by_bench(path):
+            raise FileExistsError(f"{path} exists and was not written by glorot-ext bench; "
+                                  "choose another --out/--markdown, or pass --force to replace it")
+
+
+def write_results(results, out_dir, markdown_path=None, force=False):
+    """Writes <out_dir>/step-<time>.json and .md and, if asked, the table into markdown_path.
+
+    Nothing is written anywhere else. An existing file is replaced only if an earlier run of
+    this function wrote it (or ``force``); otherwise FileExistsError, before anything is written.
+
+    Returns:
+        The list of paths written.
+    """
+    from glorot_ext._io import atomic_write
+
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    stamp = results["started"].replace(":", "").replace("-", "").replace("+0000", "Z")
+    stamp = results["started"].replace(":", "").replace("-", "").replace("+0000", "Z").replace("+00:00", "Z")
     js, md = out_dir / f"step-{stamp}.json", out_dir / f"step-{stamp}.md"
+    targets = [js, md] + ([Path(markdown_path)] if markdown_path else [])
+    _refuse_foreign(targets, force)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    table = markdown(results)
     from glorot_ext.record import dumps  # standard JSON: a NaN timing is written as null
 
-    js.write_text(dumps(results, indent=1) + "\n")
-    table = markdown(results)
-    md.write_text(table)
-    paths = [js, md]
+    atomic_write(js, dumps(results, indent=1) + "\n")
+    atomic_write(md, _MARK + "\n\n" + table)
     if markdown_path:
-        Path(markdown_path).write_text(
+        atomic_write(markdown_path, _MARK + "\n\n"
             "# Benchmarks\n\nThe paper's SGD step (784/1024 inputs, 5×1000 tanh hidden layers, 10/9 softmax "
             "outputs) on this machine, from `python bench/bench_step.py` (module `glorot_ext.benchmark`; "
             "`--quick` for batch 10 only). "
-            f"Raw results: `{js.as_posix()}`.\n\n"
+            f"Raw results: `{Path(os.path.relpath(js, Path(markdown_path).parent)).as_posix()}`.\n\n"
             f"Up to batch {results['small_batch_max']} the step runs the small-batch kernels "
             "(`cpp/include/glorot_ext/small_batch.hpp`: "
             "the batch held in registers, each weight matrix read once forward and read+written once backward, "
@@ -402,8 +430,7 @@ def write_results(results, out_dir="bench/results", markdown_path="BENCHMARKS.md
             "Eigen's GEMM on fixed blocks. On a shared machine the 2-thread rows swing with the load of "
             "the other core: compare within a row (the contenders are interleaved), and prefer the min.\n\n"
             + table)
-        paths.append(Path(markdown_path))
-    return paths
+    return targets
 
 
 def quick(rounds=6, threads=(1, 2), torch=True, log=print):
@@ -427,9 +454,19 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
     p.add_argument("--no-kernels", action="store_true", help="skip the per-kernel timings")
-    p.add_argument("--out-dir", default="bench/results")
-    p.add_argument("--markdown", default="BENCHMARKS.md", help="file to receive the latest table ('' for none)")
+    p.add_argument("--out", metavar="DIR",
+                   help="folder for step-<time>.json and .md (default: print the table, write nothing)")
+    p.add_argument("--markdown", metavar="FILE", help="also write the table, with its context, to FILE")
+    p.add_argument("--force", action="store_true", help="replace existing files not written by glorot-ext bench")
     args = p.parse_args(argv)
+    if args.markdown and not args.out:
+        p.error("--markdown needs --out (the folder of the raw results it points to)")
+    if args.markdown:
+        try:
+            _refuse_foreign([Path(args.markdown)], args.force)
+        except FileExistsError as e:  # before minutes of timing, not after
+            print(f"glorot-ext bench: error: {e}", file=sys.stderr)
+            return 1
     if _needs_clean_env():
         # NumPy (already imported here) read the slow OpenBLAS settings at load: rerun clean.
         env = {k: v for k, v in os.environ.items() if k not in _SLOW_BLAS_ENV}
@@ -444,7 +481,15 @@ def main(argv=None):
     results = run(networks=tuple(args.networks.split(",")), batches=ints(args.batches),
                   dtypes=tuple(args.dtypes.split(",")), threads=threads, rounds=args.rounds,
                   torch=not args.no_torch, kernels=not args.no_kernels)
-    for path in write_results(results, args.out_dir, args.markdown):
+    if not args.out:
+        print(markdown(results), end="")
+        return 0
+    try:
+        paths = write_results(results, args.out, args.markdown, force=args.force)
+    except FileExistsError as e:
+        print(f"glorot-ext bench: error: {e}", file=sys.stderr)
+        return 1
+    for path in paths:
         print(f"wrote {path}")
     return 0
 

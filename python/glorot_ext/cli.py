@@ -1,4 +1,4 @@
-"""Command line: ``python -m glorot_ext`` (or ``glorot-ext``) COMMAND [options].
+"""Glorot & Bengio (2010) on the CPU: glorot-ext (or python -m glorot_ext) COMMAND [options].
 
 Commands:
     reproduce   Table 1 and the error-curve figure, side by side with the paper's numbers.
@@ -11,8 +11,10 @@ Commands:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -51,13 +53,47 @@ def _int_list(text):
     return values
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """Shows each option's default, unless its help already says it or there is none to show."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        default = action.default
+        if ("default" in text or default is None or default is False or default == argparse.SUPPRESS
+                or action.nargs == 0
+                or not action.option_strings):
+            return text
+        shown = ",".join(map(str, default)) if isinstance(default, (list, tuple)) else default
+        return f"{text} (default: {shown})".lstrip()
+
+
+def _add_global_options(p, default):
+    """--threads and --quiet, accepted before the command and after it (``train --threads 2``)."""
+    p.add_argument("--threads", type=_positive_int, default=default,
+                   help="kernel threads (default: all cores)")
+    p.add_argument("--quiet", action="store_true", default=False if default is None else default,
+                   help="no progress bars and no per-evaluation log lines")
+
+
+class _CommandParser(argparse.ArgumentParser):
+    """A command's parser: the shared help format, and the global options unless ``globals_=False``."""
+
+    def __init__(self, *args, globals_=True, **kwargs):
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+        if globals_:  # SUPPRESS: given after the command, they override; absent, the global value stays
+            _add_global_options(self, argparse.SUPPRESS)
+
+
 def _parser():
+    from glorot_ext import __version__
     from glorot_ext.experiments import paper
 
     p = argparse.ArgumentParser(prog="glorot-ext", description=__doc__.split("\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=_positive_int, default=None, help="kernel threads (default: all cores)")
-    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+                                formatter_class=_HelpFormatter)
+    p.add_argument("--version", action="version", version=f"glorot-ext {__version__}")
+    _add_global_options(p, None)
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
 
     r = sub.add_parser("reproduce", help="Table 1 and Fig. 11/12 next to the paper's numbers")
     r.add_argument("--dataset", choices=["shapeset", "mnist", "cifar10"], default="shapeset")
@@ -89,33 +125,38 @@ def _parser():
     r.add_argument("--progress", action="store_true", help="progress bars (needs tqdm)")
 
     t = sub.add_parser("train", help="train one network, checkpointed and resumable")
-    t.add_argument("--dataset", choices=["shapeset", "mnist", "cifar10"], default="shapeset")
-    t.add_argument("--activation", default="tanh", choices=["tanh", "softsign", "sigmoid", "relu", "scaled_tanh"])
+    t.add_argument("--dataset", choices=["shapeset", "mnist", "cifar10"], default="shapeset", help="training data")
+    t.add_argument("--activation", default="tanh", choices=["tanh", "softsign", "sigmoid", "relu", "scaled_tanh"],
+                   help="hidden-layer activation")
     t.add_argument("--init", default="normalized", help="standard, normalized, or any glorot_ext.init name")
-    t.add_argument("--depth", type=_positive_int, default=5, help="hidden layers (default 5)")
-    t.add_argument("--width", type=_positive_int, default=1000, help="units per hidden layer (default 1000)")
-    t.add_argument("--updates", type=_positive_int, default=20_000)
-    t.add_argument("--lr", type=_positive_float, default=0.03)
-    t.add_argument("--batch-size", type=_positive_int, default=10)
-    t.add_argument("--eval-every", type=_positive_int, default=2_000)
+    t.add_argument("--depth", type=_positive_int, default=5, help="hidden layers")
+    t.add_argument("--width", type=_positive_int, default=1000, help="units per hidden layer")
+    t.add_argument("--updates", type=_positive_int, default=20_000, help="SGD updates")
+    t.add_argument("--lr", type=_positive_float, default=0.03, help="learning rate")
+    t.add_argument("--batch-size", type=_positive_int, default=10, help="examples per update")
+    t.add_argument("--eval-every", type=_positive_int, default=2_000,
+                   help="updates between evaluations and checkpoints")
     t.add_argument("--n-eval", type=_positive_int, default=10_000, help="Shapeset validation/test set size")
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    t.add_argument("--data-dir")
-    t.add_argument("--out", default="runs/train")
+    t.add_argument("--monitor-every", type=_positive_int, metavar="N",
+                   help="measure the paper's instruments every N updates; writes record.json and figures/")
+    t.add_argument("--seed", type=int, default=0, help="seed of the weights and the data order")
+    t.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="floating-point type")
+    t.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST/CIFAR-10 files (else $GLOROT_EXT_DATA)")
+    t.add_argument("--out", default="runs/train", metavar="DIR", help="output folder; the run gets a subfolder")
     t.add_argument("--restart", action="store_true", help="ignore a checkpoint and start over")
-    t.add_argument("--save-model", help="also write the trained model to this .npz")
-    t.add_argument("--progress", action="store_true")
+    t.add_argument("--save-model", metavar="FILE", help="also write the trained model to this .npz")
+    t.add_argument("--progress", action="store_true",
+                   help="progress bar even when the output is not a terminal (needs tqdm)")
 
     s = sub.add_parser("shapeset", help="save a grid of Shapeset-3x2 samples as PNG")
-    s.add_argument("path", help="output PNG")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("-n", type=_positive_int, default=50, help="number of images (default 50)")
-    s.add_argument("--cols", type=_positive_int, default=10)
-    s.add_argument("--size", type=_positive_int, default=64, help="image side (the paper's figure: 64)")
+    s.add_argument("path", help="output PNG (its folder is created)")
+    s.add_argument("--seed", type=int, default=0, help="seed of the samples")
+    s.add_argument("-n", type=_positive_int, default=50, help="number of images")
+    s.add_argument("--cols", type=_positive_int, default=10, help="images per row")
+    s.add_argument("--size", type=_positive_int, default=64, help="image side in pixels (the paper's figure: 64)")
 
     b = sub.add_parser("bench", help="time the training step against NumPy (and PyTorch if installed)",
-                       add_help=False)
+                       add_help=False, globals_=False)
     b.add_argument("args", nargs=argparse.REMAINDER, help="options of the benchmark (see 'bench --help')")
 
     sub.add_parser("info", help="how the native module was built")
@@ -132,39 +173,75 @@ def _cmd_reproduce(a):
               command="python -m glorot_ext " + " ".join(a.argv))
 
 
+@contextlib.contextmanager
+def _no_empty_folders_on_failure(path):
+    """Removes the folders created under ``path``'s first missing ancestor if the block fails."""
+    path = Path(path).absolute()
+    missing = [d for d in [path, *path.parents] if not d.exists()]
+    try:
+        yield
+    except BaseException:
+        for d in missing:  # deepest first
+            with contextlib.suppress(OSError):  # not empty (or gone): keep it
+                d.rmdir()
+        raise
+
+
 def _cmd_train(a):
     from glorot_ext.experiments import RunConfig, run
     from glorot_ext.experiments.run import DivergedError
 
     cfg = RunConfig(dataset=a.dataset, activation=a.activation, init=a.init, depth=a.depth, width=a.width,
                     n_updates=a.updates, lr=a.lr, batch_size=a.batch_size, eval_every=min(a.eval_every, a.updates),
-                    seed=a.seed, dtype=a.dtype, n_eval=a.n_eval, data_dir=a.data_dir)
-    from pathlib import Path
-
+                    seed=a.seed, dtype=a.dtype, n_eval=a.n_eval, data_dir=a.data_dir,
+                    monitor_every=a.monitor_every or 0)
+    out = Path(a.out) / cfg.key()
     try:
-        res, net = run(cfg, Path(a.out) / cfg.key(), resume=not a.restart, progress=a.progress, log=print)
+        with _no_empty_folders_on_failure(out):
+            res, net = run(cfg, out, resume=not a.restart, progress=a.progress, log=None if a.quiet else print)
     except DivergedError as e:
         print(f"glorot-ext: error: {e}", file=sys.stderr)
         return 3
+    written = [out / "checkpoint.npz", out / "result.json"]
+    if res["record"]:
+        written.append(Path(res["record"]))
+        written += _figures(res["record"], out / "figures")
     if a.save_model:
-        net.save(a.save_model)
-        print(f"model written to {a.save_model}")
-    print(json.dumps({k: res[k] for k in ("final_test_error", "test_error_at_best_val", "best_val_updates",
-                                          "ms_per_update")}, indent=1))
+        with _no_empty_folders_on_failure(Path(a.save_model).parent):
+            Path(a.save_model).parent.mkdir(parents=True, exist_ok=True)
+            net.save(a.save_model)
+        written.append(Path(a.save_model))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"final test error {100 * res['final_test_error']:.2f}%, "
+          f"test error at the best validation error {100 * res['test_error_at_best_val']:.2f}% "
+          f"(update {res['best_val_updates']:,}), {res['ms_per_update']:.2f} ms/update")
+
+
+def _figures(record_path, out):
+    try:
+        from glorot_ext import plots
+    except ImportError:
+        print("figures skipped: matplotlib is not installed (pip install 'glorot_ext[plots]')", file=sys.stderr)
+        return []
+    from glorot_ext.record import Record
+
+    return plots.all_figures(Record.from_json(record_path), out)
 
 
 def _cmd_shapeset(a):
     from glorot_ext.datasets import shapeset
 
-    shapeset.save_grid(a.path, n=a.n, ncols=a.cols, seed=a.seed, size=a.size)
-    print(f"wrote {a.path}")
+    path = Path(a.path)
+    with _no_empty_folders_on_failure(path.parent):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shapeset.save_grid(path, n=a.n, ncols=a.cols, seed=a.seed, size=a.size)
+    print(f"wrote {path}")
 
 
 def _cmd_bench(a):
-    try:
-        from glorot_ext import benchmark
-    except ImportError:
-        raise SystemExit("glorot-ext: error: the benchmark module is not available in this build")
+    from glorot_ext import benchmark
+
     return benchmark.main(a.args)
 
 
@@ -172,6 +249,15 @@ def _cmd_info(_):
     import glorot_ext
 
     print(json.dumps(dict(glorot_ext.build_info(), numpy=np.__version__), indent=1))
+
+
+def _close_progress_bars():
+    """Closes the tqdm bars a Ctrl-C left open (each ends its line); returns how many."""
+    tqdm = sys.modules.get("tqdm.std")
+    bars = list(getattr(getattr(tqdm, "tqdm", None), "_instances", ()))
+    for bar in bars:
+        bar.close()
+    return len(bars)
 
 
 def main(argv=None):
@@ -186,14 +272,17 @@ def main(argv=None):
 
     if args.threads is not None:
         glorot_ext.set_num_threads(args.threads)
+    if hasattr(args, "progress"):  # bars by default in a terminal; never with --quiet
+        args.progress = (args.progress or sys.stderr.isatty()) and not args.quiet
     handler = {"reproduce": _cmd_reproduce, "train": _cmd_train, "shapeset": _cmd_shapeset, "bench": _cmd_bench,
                "info": _cmd_info}[args.command]
     try:
         return handler(args) or 0
     except KeyboardInterrupt:
-        print("\ninterrupted: completed work is checkpointed; run the same command again to resume",
-              file=sys.stderr)
+        closed = _close_progress_bars()  # else tqdm redraws them after the message, at exit
+        print(("" if closed else "\n") + "interrupted: completed work is checkpointed; run the same command "
+              "again to resume", file=sys.stderr)
         return 130
-    except (FileNotFoundError, ValueError, TypeError) as e:
+    except (OSError, ValueError, TypeError) as e:
         print(f"glorot-ext: error: {e}", file=sys.stderr)
         return 1

@@ -12,27 +12,68 @@ The weights are NumPy arrays owned by the MLP; the C++ kernels update them in pl
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from glorot_ext import _core, activations as _activations, init as _init, reference as _reference
+from glorot_ext._io import atomic_write
 
 _DTYPES = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 _BACKENDS = ("native", "reference")
 
 
 def _labels(y, fn):
-    """Labels as int64 (any integer array converts; that copy is tiny and explicit)."""
-    if not isinstance(y, np.ndarray):
-        raise TypeError(f"{fn}: y must be a numpy.ndarray of integer labels, got {type(y).__name__}")
-    if y.dtype == np.int64:
-        return y
-    if not np.issubdtype(y.dtype, np.integer):
-        raise TypeError(f"{fn}: y must hold integer class labels, got dtype {y.dtype}")
-    return y.astype(np.int64)
+    """Labels as a 1-D int64 array: int64 arrays pass as they are; other integer arrays and
+    sequences are converted once (a copy of n integers)."""
+    if not (isinstance(y, np.ndarray) and y.dtype == np.int64):
+        y = np.asarray(y)
+        if not np.issubdtype(y.dtype, np.integer):
+            raise TypeError(f"{fn}: y must hold integer class labels, got dtype {y.dtype}; "
+                            "if the values are whole numbers, pass y.astype(np.int64)")
+        y = y.astype(np.int64)
+    return y
+
+
+def _inputs(X, dtype, fn):
+    """X as the C-contiguous 2-D array of the network's dtype the kernels need.
+
+    The scikit-learn rule, applied once at the public API: an exact array (numpy.ndarray of
+    the network's dtype, C-contiguous, 2-D) passes through without a copy; any other array-like
+    (a list, a pandas DataFrame or anything with ``__array__``, another dtype, Fortran order, a
+    strided view) is converted by ``np.ascontiguousarray(X, dtype)``, one copy. ``_core``
+    itself never converts.
+    """
+    if type(X) is np.ndarray and X.dtype == dtype and X.ndim == 2 and X.flags.c_contiguous:
+        return X
+    try:
+        A = np.asarray(X)
+    except (TypeError, ValueError) as e:  # ragged lists and the like
+        raise ValueError(f"{fn}: X must be an array-like of shape (n_examples, n_inputs): {e}") from None
+    if A.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: X must hold real numbers, got dtype {A.dtype}; "
+                        f"convert it first, e.g. X.astype(np.{dtype.name})")
+    if A.ndim != 2:
+        raise ValueError(f"{fn}: X must be 2-D (n_examples, n_inputs), got shape {A.shape}; "
+                         "one example is X.reshape(1, -1)")
+    return np.ascontiguousarray(A, dtype=dtype)
+
+
+def _learning_rate(lr, fn):
+    """lr as a Python float; anything that is not a real number is a TypeError naming the fix."""
+    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{fn}: lr must be a number, got {type(lr).__name__} {lr!r}; pass float(lr)")
+    return float(lr)
+
+
+def _generator(rng, fn):
+    """None (a fresh unseeded Generator), an int seed, or a numpy Generator, as a Generator."""
+    if rng is None or isinstance(rng, np.random.Generator):
+        return np.random.default_rng(rng)
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"{fn}: rng must be None, a non-negative int seed or a numpy.random.Generator, got {rng!r}; "
+                    "e.g. rng=np.random.default_rng(0)")
 
 
 class MLP:
@@ -48,8 +89,18 @@ class MLP:
         bias_init: "zeros" (the paper) or an initializer as for ``init``, called with fan_in=1.
         cost: "nll" (softmax negative log-likelihood) or "quadratic" (½·||P - onehot(y)||², Fig. 5).
         dtype: np.float32 (fast) or np.float64.
-        rng: numpy Generator for the initial weights; default a fresh unseeded one.
+        rng: numpy Generator or int seed for the initial weights; default a fresh unseeded one.
         backend: "native" (C++ kernels) or "reference" (the NumPy oracle, for comparison).
+
+    Inputs: every method taking X accepts array-likes (lists, pandas DataFrames, other dtypes)
+    and converts them once to a C-contiguous array of ``dtype`` (a copy); an exact array, as
+    the training loops give, is used without a copy. Labels y are integers.
+
+    Attributes (scikit-learn's names, set by ``fit`` and extended by ``partial_fit``):
+        history_: the ``History`` of the calls so far.
+        loss_curve_: mean training cost per epoch (``fit``) or per evaluation point.
+        validation_scores_: validation accuracy at the same points (when validation was given).
+        n_iter_: number of entries in ``loss_curve_``.
 
     Example:
         >>> net = MLP([784, 1000, 1000, 10], activation="tanh", init="normalized",
@@ -75,7 +126,7 @@ class MLP:
             raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
         if backend not in _BACKENDS:
             raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
-        rng = np.random.default_rng() if rng is None else rng
+        rng = _generator(rng, "MLP")
         w_init, b_init = _init.get(init), _init.get(bias_init)
         self.layer_sizes = tuple(sizes)
         self.activations = tuple(acts)
@@ -142,25 +193,78 @@ class MLP:
         Returns:
             The mean cost of the batch before the update (float).
         """
-        if isinstance(lr, (bool, np.bool_)):
-            raise TypeError(f"train_step: lr must be a number, got {lr!r}")
+        if type(lr) is not float:
+            lr = _learning_rate(lr, "train_step")
+        X = _inputs(X, self.dtype, "train_step")
         loss, errors = self._net.sgd_step(X, _labels(y, "train_step"), lr)
         self.n_updates += 1
         self.last_batch_errors = int(errors)
         return loss
 
     def fit(self, X, y, *, epochs, lr, batch_size=10, validation=None, rng=None, callbacks=(), progress=False):
-        """Minibatch SGD over a finite set; see ``glorot_ext.training.fit``."""
+        """Minibatch SGD over a finite set; see ``glorot_ext.training.fit``. Starts ``history_`` anew
+        (the weights are not reset: this continues training)."""
+        from glorot_ext.training import History, fit
+
+        X, y = _inputs(X, self.dtype, "fit"), _labels(y, "fit")
+        history = fit(self, X, y, epochs=epochs, lr=lr, batch_size=batch_size, validation=self._validation(validation),
+                      rng=rng, callbacks=callbacks, progress=progress)
+        self.history_ = History()
+        self._extend_history(history)
+        return history
+
+    def partial_fit(self, X, y, *, lr, batch_size=10, rng=None, validation=None):
+        """One epoch of minibatch SGD over (X, y), appended to ``history_`` (scikit-learn's
+        ``partial_fit``: call it once per chunk of a stream too large to hold)."""
         from glorot_ext.training import fit
 
-        return fit(self, X, y, epochs=epochs, lr=lr, batch_size=batch_size, validation=validation, rng=rng,
-                   callbacks=callbacks, progress=progress)
+        X, y = _inputs(X, self.dtype, "partial_fit"), _labels(y, "partial_fit")
+        history = fit(self, X, y, epochs=1, lr=lr, batch_size=batch_size, validation=self._validation(validation),
+                      rng=rng)
+        self._extend_history(history)
+        return self
 
-    def fit_stream(self, batch_source, n_updates, lr, **kwargs):
+    def fit_stream(self, batch_source, n_updates, lr, *, eval_every=None, validation=None, callbacks=(),
+                   progress=False):
         """SGD on an endless source of minibatches; see ``glorot_ext.training.fit_stream``."""
         from glorot_ext.training import fit_stream
 
-        return fit_stream(self, batch_source, n_updates, lr, **kwargs)
+        return fit_stream(self, batch_source, n_updates, lr, eval_every=eval_every,
+                          validation=self._validation(validation), callbacks=callbacks, progress=progress)
+
+    def _validation(self, validation):
+        if validation is None:
+            return None
+        Xv, yv = validation
+        return _inputs(Xv, self.dtype, "validation"), _labels(yv, "validation")
+
+    def _extend_history(self, history):
+        from glorot_ext.training import History
+
+        if not hasattr(self, "history_"):
+            self.history_ = History()
+        for name, values in history.as_dict().items():
+            getattr(self.history_, name).extend(values)
+
+    @property
+    def loss_curve_(self):
+        """Mean training cost per entry of ``history_`` (scikit-learn's ``MLPClassifier.loss_curve_``)."""
+        return list(self._history("loss_curve_").train_loss)
+
+    @property
+    def validation_scores_(self):
+        """Validation accuracy (1 - error) per entry of ``history_``, when validation was given."""
+        return [1.0 - e for e in self._history("validation_scores_").val_error]
+
+    @property
+    def n_iter_(self):
+        """Number of entries in ``history_`` (epochs, for ``fit`` and ``partial_fit``)."""
+        return len(self._history("n_iter_").train_loss)
+
+    def _history(self, name):
+        if not hasattr(self, "history_"):
+            raise AttributeError(f"{name} exists after fit or partial_fit")
+        return self.history_
 
     # -- inference and inspection -----------------------------------------------------------
 
@@ -173,12 +277,12 @@ class MLP:
         """
         if not hidden:
             return self.predict_proba(X)
-        pre, post = self._net.forward(X)
+        pre, post = self._net.forward(_inputs(X, self.dtype, "forward"))
         return list(pre), list(post)
 
     def predict_proba(self, X):
         """(n, classes) class probabilities."""
-        return self._net.predict_proba(X)
+        return self._net.predict_proba(_inputs(X, self.dtype, "predict_proba"))
 
     def predict(self, X):
         """(n,) int64 predicted classes (argmax of the probabilities)."""
@@ -187,7 +291,7 @@ class MLP:
     def evaluate(self, X, y):
         """(mean cost, error rate) over a set, computed in chunks without Python loops."""
         y = _labels(y, "evaluate")
-        loss, errors = self._net.evaluate(X, y)
+        loss, errors = self._net.evaluate(_inputs(X, self.dtype, "evaluate"), y)
         return float(loss), errors / y.shape[0]
 
     def loss(self, X, y):
@@ -198,6 +302,10 @@ class MLP:
         """Fraction of misclassified examples in (X, y)."""
         return self.evaluate(X, y)[1]
 
+    def score(self, X, y):
+        """Accuracy on (X, y), 1 - error rate (scikit-learn's ``ClassifierMixin.score``)."""
+        return 1.0 - self.evaluate(X, y)[1]
+
     def gradients(self, X, y):
         """Everything a step computes, without updating the weights.
 
@@ -206,7 +314,7 @@ class MLP:
             ``delta`` (∂C/∂s_l per layer, C the batch-mean cost, so per-example gradients are
             batch·delta), ``dW`` and ``db`` (∂C/∂W_l, ∂C/∂b_l).
         """
-        return dict(self._net.gradients(X, _labels(y, "gradients")))
+        return dict(self._net.gradients(_inputs(X, self.dtype, "gradients"), _labels(y, "gradients")))
 
     # -- persistence --------------------------------------------------------------------------
 
@@ -223,6 +331,25 @@ class MLP:
             dst[...] = src
         self.n_updates = int(state["n_updates"])
 
+    def __getstate__(self):
+        """Pickling and ``copy.deepcopy`` go through ``state_dict`` (the native engine is rebuilt)."""
+        state = self.state_dict()
+        if hasattr(self, "history_"):
+            state["history"] = self.history_.as_dict()
+        return state
+
+    def __setstate__(self, state):
+        config = dict(state["config"])
+        init_name = config.pop("init")
+        sizes, acts = config.pop("layer_sizes"), config.pop("activations")
+        self.__init__(sizes, activation=acts, init="zeros", **config)  # every other config key is an argument
+        self.init_name = init_name
+        self.load_state_dict(state)
+        if "history" in state:
+            from glorot_ext.training import History
+
+            self.history_ = History(**{k: list(v) for k, v in state["history"].items()})
+
     def save(self, path):
         """Writes config and weights to an .npz, atomically (a crash never leaves half a file)."""
         path = Path(path)
@@ -230,16 +357,7 @@ class MLP:
         arrays.update({f"b{l}": b for l, b in enumerate(self._biases)})
         meta = dict(self.config(), n_updates=self.n_updates, format="glorot_ext.MLP/1")
         arrays["config"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as f:
-                np.savez(f, **arrays)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            os.unlink(tmp)
-            raise
+        atomic_write(path, lambda f: np.savez(f, **arrays))
 
     @classmethod
     def load(cls, path, backend=None):

@@ -15,7 +15,13 @@ needs matplotlib.
 | ``cost_surface``              | Fig. 5       | NLL vs quadratic cost over two weights           |
 
 The x-axis is the paper's "Epochs of 20k mini-batch updates" when the record spans at least
-20,000 updates, else "updates". Titles name the activation, the init and the dataset.
+20,000 updates, else "updates". Titles start with the paper's figure number and name the
+activation, the init and the dataset; ``all_figures`` puts the number in the file names too
+(``fig2_activation_mean_std.png``). Legends sit outside the axes, never over the data. Layers are
+coloured from dark blue to pink (matplotlib's "plasma", cut before its pale yellow end, so the last
+layer stays readable on white). Histograms whose layers differ in spread by more than
+``SYMLOG_RATIO`` (the weight gradients of the sigmoid network: layers 1–3 would collapse into one
+spike) are drawn on their log-spaced bins on a symmetric-log axis, so every layer shows.
 """
 
 from __future__ import annotations
@@ -28,18 +34,22 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from glorot_ext import stats as _stats
-from glorot_ext.record import Record, _atomic_write
+from glorot_ext._io import atomic_write
+from glorot_ext.record import Record
 
 #: Updates per plotted "epoch" (the paper's x-axis of Figs. 2, 3, 9, 10).
 PAPER_EPOCH = 20_000
 
-_XLABELS = {"act": "Activation value", "bp": "Backpropagated gradients", "wg": "Weights gradients",
+#: Spread ratio between the widest and the narrowest layer above which histograms use a symlog axis.
+SYMLOG_RATIO = 8.0
+
+_XLABELS = {"act": "Activation value", "bp": "Back-propagated gradient", "wg": "Weight gradient",
             "jac": "Singular values of the layer Jacobian"}
 _TITLES = {"act": "Activation values", "bp": "Back-propagated gradients ∂C/∂s (per example)",
            "wg": "Weight gradients ∂C/∂W (minibatch of 10)", "jac": "Jacobian singular values (Eq. 17)"}
 
 
-def _figure(size=(7.0, 4.5)):
+def _figure(size=(8.0, 4.5)):
     fig = Figure(figsize=size, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
@@ -48,15 +58,20 @@ def _figure(size=(7.0, 4.5)):
 def _save(fig, path, dpi=110):
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
-    _atomic_write(path, buf.getvalue())
+    atomic_write(path, buf.getvalue())
     return Path(path)
 
 
 def _layer_colors(n):
     from matplotlib import colormaps
 
-    cmap = colormaps["viridis"]
-    return [cmap(0.9 * i / max(n - 1, 1)) for i in range(n)]
+    cmap = colormaps["plasma"]
+    return [cmap(0.65 * i / max(n - 1, 1)) for i in range(n)]  # plasma(0.65): contrast 2.9 on white
+
+
+def _legend(ax, **kwargs):
+    """The legend to the right of the axes: it never hides data (constrained layout makes room)."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
 
 
 def _x(record):
@@ -66,8 +81,8 @@ def _x(record):
     return steps, "updates"
 
 
-def _title(ax, record, what):
-    ax.set_title(f"{what}\n{record.label()}", fontsize=10)
+def _title(ax, record, what, figure):
+    ax.set_title(f"{figure}: {what}\n{record.label()}", fontsize=10)
 
 
 def activation_mean_std(record, path):
@@ -83,8 +98,8 @@ def activation_mean_std(record, path):
         ax.errorbar(x + dx, mean[:, l], yerr=std[:, l], color=c, marker="o", ms=3, capsize=2, lw=1, label=f"Layer {l + 1}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Activation value")
-    ax.legend(fontsize=8)
-    _title(ax, record, "Mean and standard deviation of the activations")
+    _legend(ax)
+    _title(ax, record, "Mean and standard deviation of the activations", "Fig. 2")
     return _save(fig, path)
 
 
@@ -103,9 +118,9 @@ def activation_percentiles(record, path):
         ax.plot(x, -std[:, l], ls="-", marker=m, ms=3, color=c)
     ax.axhline(0, color="0.7", lw=0.5)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("Activation Value")
-    ax.legend(fontsize=8, ncol=2)
-    _title(ax, record, "98th / 2nd percentiles (markers) and ±std (lines) of the activations")
+    ax.set_ylabel("Activation value")
+    _legend(ax)
+    _title(ax, record, "98th / 2nd percentiles (markers) and ±std (lines) of the activations", "Figs. 3, 10")
     return _save(fig, path)
 
 
@@ -141,23 +156,59 @@ def histograms(record, path, quantity="act", step=-1):
     if not masses.any():
         raise ValueError(f"no {quantity!r} histogram at step index {step} (update {record.steps[step]}); "
                          f"it was not measured there")
-    edges, shown = _display_grid(record, quantity, masses)
     fig = _figure()
     ax = fig.add_subplot()
-    centers = (edges[:-1] + edges[1:]) / 2
-    for l, c in enumerate(_layer_colors(record.n_layers)):
-        if masses[l].sum() == 0:
-            continue
-        ax.plot(centers, _stats.density(shown[l], edges), color=c, lw=1.2, label=f"Layer {l + 1}")
-    ax.set_xlabel(_XLABELS[quantity])
-    ax.set_ylabel("Normalized histogram (density)")
-    ax.set_xlim(edges[0], edges[-1])
+    drawn = [l for l in range(record.n_layers) if masses[l].sum() > 0]
+    colors = _layer_colors(record.n_layers)
+    spreads = [_spread(record, quantity, masses[l]) for l in drawn]
+    bins = record.bins[quantity]
+    if isinstance(bins, _stats.OctaveBins) and min(spreads) > 0 and max(spreads) / min(spreads) > SYMLOG_RATIO:
+        # log-spaced bins: the mass per bin is a density in log|x|, fair to every layer's scale
+        edges = record.edges(quantity)
+        keep = _covering(record, quantity, masses[drawn])
+        centers = (edges[:-1] + edges[1:]) / 2
+        for l in drawn:
+            ax.plot(centers[keep], masses[l][keep], color=colors[l], lw=1.2, label=f"Layer {l + 1}")
+        ax.set_xscale("symlog", linthresh=min(spreads) / 10)
+        ax.set_ylabel("Fraction per bin (log-spaced bins)")
+        ax.set_xlabel(_XLABELS[quantity] + " (symmetric log scale)")
+    else:
+        edges, shown = _display_grid(record, quantity, masses)
+        centers = (edges[:-1] + edges[1:]) / 2
+        for l in drawn:
+            ax.plot(centers, _stats.density(shown[l], edges), color=colors[l], lw=1.2, label=f"Layer {l + 1}")
+        ax.set_xlim(edges[0], edges[-1])
+        ax.set_ylabel("Normalized histogram (density)")
+        ax.set_xlabel(_XLABELS[quantity])
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8)
+    _legend(ax)
     n = record.steps[step]
     when = "at initialization" if n == 0 else f"after {n:,} updates"
-    _title(ax, record, f"{_TITLES[quantity]} {when}")
+    _title(ax, record, f"{_TITLES[quantity]} {when}", _hist_figure(quantity, n))
     return _save(fig, path)
+
+
+def _hist_figure(quantity, n_updates):
+    """The paper's figure for a histogram: activations at init (Fig. 6) or later (Fig. 4), ..."""
+    if quantity == "act":
+        return "Fig. 6" if n_updates == 0 else "Fig. 4"
+    return {"bp": "Fig. 7", "wg": "Fig. 8"}.get(quantity, "Eq. 17")
+
+
+def _spread(record, quantity, mass):
+    """The 99.5% range half-width of one layer's histogram."""
+    edges = record.edges(quantity)
+    lo = _stats.quantile_from_histogram(mass, edges, 0.0025)
+    hi = _stats.quantile_from_histogram(mass, edges, 0.9975)
+    return max(abs(lo), abs(hi))
+
+
+def _covering(record, quantity, masses):
+    """Boolean mask of the bins inside the range holding 99.5% of every layer's mass."""
+    edges = record.edges(quantity)
+    lo = min(_stats.quantile_from_histogram(m, edges, 0.0025) for m in masses)
+    hi = max(_stats.quantile_from_histogram(m, edges, 0.9975) for m in masses)
+    return (edges[1:] >= lo) & (edges[:-1] <= hi)
 
 
 def weight_gradient_bands(record, path):
@@ -171,9 +222,9 @@ def weight_gradient_bands(record, path):
         ax.plot(x, std[:, l], color=c, lw=1.2, marker="o", ms=2, label=f"Layer {l + 1}")
         ax.plot(x, -std[:, l], color=c, lw=1.2, marker="o", ms=2)
     ax.set_xlabel(xlabel)
-    ax.set_ylabel("Weights gradients")
-    ax.legend(fontsize=8)
-    _title(ax, record, "Standard deviation intervals of the weight gradients")
+    ax.set_ylabel("Weight gradient")
+    _legend(ax)
+    _title(ax, record, "Standard deviation intervals of the weight gradients", "Fig. 9")
     return _save(fig, path)
 
 
@@ -190,8 +241,8 @@ def jacobian_mean(record, path):
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Mean singular value of ∂z$^{i}$/∂z$^{i-1}$")
     ax.set_ylim(bottom=0)
-    ax.legend(fontsize=8)
-    _title(ax, record, "Mean Jacobian singular value per layer")
+    _legend(ax)
+    _title(ax, record, "Mean Jacobian singular value per layer", "Eq. 17")
     return _save(fig, path)
 
 
@@ -221,10 +272,10 @@ def error_curves(runs, path, labels=None, key="test_error", batch_size=10, title
         label = labels[i] if labels else (run.label() if isinstance(run, Record) else f"run {i + 1}")
         ax.plot(x[ok], err[ok], lw=1.3, label=label)
     ax.set_xlabel("# examples seen")
-    ax.set_ylabel("test error %" if "test" in key else key.replace("_", " ") + " %")
-    ax.legend(fontsize=8)
+    ax.set_ylabel("Test error %" if "test" in key else key.replace("_", " ").capitalize() + " %")
+    _legend(ax)
     datasets = {r.meta.get("dataset") for r in runs if isinstance(r, Record)} - {None}
-    default = "Error during training" + (f", {datasets.pop()}" if len(datasets) == 1 else "")
+    default = "Figs. 11, 12: error during training" + (f", {datasets.pop()}" if len(datasets) == 1 else "")
     ax.set_title(title or default, fontsize=10)
     return _save(fig, path)
 
@@ -292,15 +343,16 @@ def all_figures(record, out_dir, prefix=""):
     """Every per-record figure type into ``out_dir``; returns the written paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [activation_mean_std(record, out / f"{prefix}activation_mean_std.png"),
-             activation_percentiles(record, out / f"{prefix}activation_percentiles.png"),
-             weight_gradient_bands(record, out / f"{prefix}weight_gradient_bands.png")]
+    paths = [activation_mean_std(record, out / f"{prefix}fig2_activation_mean_std.png"),
+             activation_percentiles(record, out / f"{prefix}fig3_activation_percentiles.png"),
+             weight_gradient_bands(record, out / f"{prefix}fig9_weight_gradient_bands.png")]
     if "jac_mean" in record.scalars:
-        paths.append(jacobian_mean(record, out / f"{prefix}jacobian_mean.png"))
+        paths.append(jacobian_mean(record, out / f"{prefix}eq17_jacobian_mean.png"))
     for q in record.hists:
         measured = np.flatnonzero(record.hist(q).sum(axis=(1, 2)) > 0)  # e.g. Jacobians every k-th step
         if measured.size:
             for step, tag in ((measured[0], "init" if record.steps[measured[0]] == 0 else "first"),
                               (measured[-1], "end")):
-                paths.append(histograms(record, out / f"{prefix}hist_{q}_{tag}.png", q, int(step)))
+                number = _hist_figure(q, record.steps[step]).lower().replace(". ", "")
+                paths.append(histograms(record, out / f"{prefix}{number}_hist_{q}_{tag}.png", q, int(step)))
     return paths

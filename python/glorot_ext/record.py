@@ -23,14 +23,12 @@ import csv
 import io
 import json
 import math
-import os
 import platform
-import tempfile
-from pathlib import Path
 
 import numpy as np
 
 from glorot_ext import stats as _stats
+from glorot_ext._io import atomic_write
 
 FORMAT = "glorot_ext.Record/1"
 
@@ -41,22 +39,6 @@ def versions():
 
     return {"glorot_ext": glorot_ext.__version__, "numpy": np.__version__, "python": platform.python_version(),
             "platform": platform.platform()}
-
-
-def _atomic_write(path, data):
-    """Writes bytes to ``path`` through a temporary file in the same folder and os.replace."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def _finite(obj):
@@ -82,7 +64,7 @@ def dumps(obj, indent=None):
 
 def write_json(path, obj, indent=None):
     """Writes ``dumps(obj)`` to ``path`` atomically (temporary file, fsync, os.replace)."""
-    _atomic_write(path, dumps(obj, indent=indent).encode())
+    atomic_write(path, dumps(obj, indent=indent))
 
 
 def _nan_to_none(a):
@@ -235,7 +217,7 @@ class Record:
         arrays["header"] = np.frombuffer(dumps(header).encode(), dtype=np.uint8)
         buf = io.BytesIO()
         np.savez_compressed(buf, **arrays)
-        _atomic_write(path, buf.getvalue())
+        atomic_write(path, buf.getvalue())
 
     @classmethod
     def from_npz(cls, path):
@@ -287,4 +269,4 @@ class Record:
         for row in self.rows(histograms):
             w.writerow(["" if (v is None or (isinstance(v, float) and math.isnan(v))) else
                         (repr(v) if isinstance(v, float) else v) for v in row])
-        _atomic_write(path, buf.getvalue().encode())
+        atomic_write(path, buf.getvalue().encode())

@@ -76,7 +76,8 @@ def fit(net, X, y, *, epochs, lr, batch_size=10, validation=None, rng=None, call
 
     Args:
         net: an ``MLP``.
-        X: (n, n_inputs) array of the network's dtype; y: (n,) integer labels.
+        X: (n, n_inputs) array-like (converted once to the network's dtype unless it already is
+            a C-contiguous array of it); y: (n,) integer labels.
         epochs: passes over the data.
         lr: learning rate ε > 0.
         batch_size: examples per update (the paper: 10). A last partial batch is used too.
@@ -94,9 +95,10 @@ def fit(net, X, y, *, epochs, lr, batch_size=10, validation=None, rng=None, call
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    if not isinstance(X, np.ndarray) or X.ndim != 2:
-        raise ValueError(f"X must be a 2-D numpy array, got {getattr(X, 'shape', type(X).__name__)}")
-    if not isinstance(y, np.ndarray) or y.shape != (X.shape[0],):
+    from glorot_ext.network import _inputs, _labels
+
+    X, y = _inputs(X, net.dtype, "fit"), _labels(y, "fit")  # array-likes: one copy, as MLP's methods
+    if y.shape != (X.shape[0],):
         raise ValueError(f"y must be a 1-D array with one label per row of X ({X.shape[0]}), "
                          f"got shape {getattr(y, 'shape', None)}")
     if X.shape[0] == 0:

@@ -38,6 +38,19 @@ def scale_uint8(pixels: np.ndarray, dtype) -> np.ndarray:
     return lut[pixels]
 
 
+#: How to point at the data, for every "not found" message (CLI users and Python users alike).
+HOW_TO_POINT = (f"give the folder that holds them with --data-dir DIR on the command line, data_dir=DIR in "
+                f"Python, or the environment variable {DATA_ENV}=DIR (nothing is ever downloaded)")
+
+#: One way a dataset may be laid out: (label, subfolders, file names, optional suffixes).
+Layout = Tuple[str, Sequence[str], Sequence[str], Sequence[str]]
+
+
+def _describe(names: Sequence[str], suffixes: Sequence[str]) -> str:
+    alts = " or ".join(f"'{s}'" for s in suffixes if s)
+    return ", ".join(names) + (f" (each may end in {alts})" if alts else "")
+
+
 def candidate_dirs(data_dir: Optional[PathLike], subfolders: Sequence[str]) -> List[Path]:
     """Directories to look in, in order: ``data_dir`` (or ``$GLOROT_EXT_DATA``) joined with each
     of ``subfolders`` ('' for the directory itself).
@@ -48,13 +61,42 @@ def candidate_dirs(data_dir: Optional[PathLike], subfolders: Sequence[str]) -> L
     if data_dir is None:
         env = os.environ.get(DATA_ENV)
         if not env:
-            raise FileNotFoundError(
-                f"no data directory: pass data_dir=... or set the {DATA_ENV} environment variable "
-                "(nothing is ever downloaded)"
-            )
+            raise FileNotFoundError(f"no data directory given: {HOW_TO_POINT}")
         data_dir = env
     root = Path(data_dir).expanduser()
     return [root / sub if sub else root for sub in subfolders]
+
+
+def find_layout(data_dir: Optional[PathLike], layouts: Sequence[Layout], what: str) -> Tuple[str, List[Path]]:
+    """The first layout whose files all sit in one of its candidate directories.
+
+    Returns:
+        (label of the layout, paths of its files in the order of its names).
+
+    Raises:
+        FileNotFoundError: one message naming, for every layout, the files looked for and every
+            directory looked in, and how to point at the right folder.
+    """
+    source = "" if data_dir is not None or not os.environ.get(DATA_ENV) else f" (from ${DATA_ENV})"
+    if data_dir is None and not os.environ.get(DATA_ENV):
+        wanted = "; or ".join(_describe(names, sfx) for _, _, names, sfx in layouts)
+        raise FileNotFoundError(f"{what}: no data directory given. It needs {wanted}: {HOW_TO_POINT}.")
+    tried = []
+    for label, subfolders, names, suffixes in layouts:
+        dirs = candidate_dirs(data_dir, subfolders)
+        for d in dirs:
+            found = []
+            for name in names:
+                hit = next((d / (name + s) for s in suffixes if (d / (name + s)).is_file()), None)
+                if hit is None:
+                    break
+                found.append(hit)
+            else:
+                return label, found
+        prefix = f"{label}: looked" if label else "Looked"
+        where = ", ".join(str(d.absolute()) for d in dirs)
+        tried.append(f"{prefix} for {_describe(names, suffixes)} in {where}{source}")
+    raise FileNotFoundError(f"{what} files not found. " + "; ".join(tried) + f". To fix: {HOW_TO_POINT}.")
 
 
 def find_files(
@@ -65,25 +107,8 @@ def find_files(
     what: str = "dataset",
 ) -> List[Path]:
     """The paths of ``names`` in the first candidate directory that holds all of them (each name
-    possibly with one of ``suffixes``, tried in order).
-
-    Raises:
-        FileNotFoundError: naming every expected file and every directory looked in.
-    """
-    dirs = candidate_dirs(data_dir, subfolders)
-    for d in dirs:
-        found = []
-        for name in names:
-            hit = next((d / (name + s) for s in suffixes if (d / (name + s)).is_file()), None)
-            if hit is None:
-                break
-            found.append(hit)
-        else:
-            return found
-    alts = " or ".join(f"'{s}'" for s in suffixes if s)
-    expected = ", ".join(names) + (f" (optionally ending in {alts})" if alts else "")
-    looked = ", ".join(str(d) for d in dirs)
-    raise FileNotFoundError(f"{what} files not found: expected {expected}; looked in {looked}")
+    possibly with one of ``suffixes``, tried in order); see ``find_layout``."""
+    return find_layout(data_dir, [("", subfolders, names, suffixes)], what)[1]
 
 
 class MinibatchIterator:

@@ -30,7 +30,7 @@ from typing import List, Optional, Tuple
 
 import numpy as np
 
-from ._common import DatasetError, PathLike, check_dtype, find_files, scale_uint8
+from ._common import DatasetError, PathLike, check_dtype, find_layout, scale_uint8
 
 __all__ = ["CLASS_NAMES", "BINARY_FILES", "PYTHON_FILES", "load", "read_binary_batch", "read_python_batch"]
 
@@ -161,14 +161,10 @@ def read_python_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> T
 def _find(data_dir: Optional[PathLike], fmt: Optional[str]) -> Tuple[str, List[Path]]:
     if fmt not in (None, "binary", "python"):
         raise ValueError(f"version must be None, 'binary' or 'python', got {fmt!r}")
-    errors = []
-    for name in (fmt,) if fmt else ("binary", "python"):
-        files = BINARY_FILES if name == "binary" else PYTHON_FILES
-        try:
-            return name, find_files(data_dir, _SUBFOLDERS[name], files, what=f"CIFAR-10 ({name} version)")
-        except FileNotFoundError as exc:
-            errors.append(str(exc))
-    raise FileNotFoundError("; ".join(errors))
+    layouts = [(f"{name} version", _SUBFOLDERS[name], BINARY_FILES if name == "binary" else PYTHON_FILES, ("",))
+               for name in ((fmt,) if fmt else ("binary", "python"))]
+    label, paths = find_layout(data_dir, layouts, "CIFAR-10")
+    return label.split()[0], paths
 
 
 def load(

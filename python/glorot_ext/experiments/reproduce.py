@@ -35,9 +35,10 @@ import numpy as np
 from glorot_ext.experiments import claims as _claims
 from glorot_ext.experiments import evidence as ev
 from glorot_ext.experiments import paper
-from glorot_ext.experiments.run import (PROFILE_PARTS, DivergedError, RunConfig, _atomic_write, _build, _data, load_network,
+from glorot_ext.experiments.run import (PROFILE_PARTS, DivergedError, RunConfig, _build, _data, load_network,
                                         profile_line, progress, run)
-from glorot_ext.record import Record
+from glorot_ext._io import atomic_write
+from glorot_ext.record import Record, dumps
 
 #: Learning rates per Table 1 row at the quick budget: the best final validation errors of the grid
 #: {0.01, 0.03, 0.1} on Shapeset at 20k updates, seed 0. Sigmoid sits at the class prior's error for
@@ -337,11 +338,11 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
     fig_paths = _figures(results, dataset, out, log) if figures else {}
     from glorot_ext.experiments import report as _report
 
-    _atomic_write(out / f"results-{dataset}.json", lambda f: f.write(_json_bytes(content)))
+    atomic_write(out / f"results-{dataset}.json", dumps(content, indent=1))
     table = format_table(results, dataset, b, seeds, width, depth)
-    _atomic_write(out / "table1.md", lambda f: f.write(table.encode()))
+    atomic_write(out / "table1.md", table)
     text = _report.render(content, fig_paths, out)
-    _atomic_write(out / "REPORT.md", lambda f: f.write(text.encode()))
+    atomic_write(out / "REPORT.md", text)
     if log:
         log(table)
         log("time of the chosen runs: " + profile_line(_total_profile(results)))
@@ -356,21 +357,6 @@ def _total_profile(results):
 
 def _ok(results):
     return {k: r for k, r in results.items() if r.get("status") != "diverged"}
-
-
-def _json_bytes(obj):
-    def clean(o):
-        if isinstance(o, float) and not np.isfinite(o):
-            return None
-        if isinstance(o, dict):
-            return {k: clean(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)):
-            return [clean(v) for v in o]
-        if isinstance(o, np.generic):
-            return clean(o.item())
-        return o
-
-    return json.dumps(clean(obj), indent=1, allow_nan=False).encode()
 
 
 def _assemble(final, wanted, seeds, dataset, make_config, out):

@@ -20,8 +20,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Optional
@@ -29,6 +27,7 @@ from typing import Optional
 import numpy as np
 
 from glorot_ext import datasets
+from glorot_ext._io import atomic_write
 from glorot_ext.experiments.paper import DATASET_SHAPES
 from glorot_ext.monitor import Monitor
 from glorot_ext.network import MLP
@@ -155,21 +154,9 @@ class RunConfig:
 def _remove_orphans(out):
     """Deletes temporary files a killed run left beside its checkpoint, record or result."""
     for name in (_CHECKPOINT, _RECORD, _RESULT):
-        for tmp in out.glob(f"{name}*.tmp"):
-            tmp.unlink(missing_ok=True)
-
-
-def _atomic_write(path: Path, write):
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
+        for pattern in (f".{name}.*.tmp", f"{name}*.tmp"):  # today's atomic_write, and older versions'
+            for tmp in out.glob(pattern):
+                tmp.unlink(missing_ok=True)
 
 
 def _data(config):
@@ -210,7 +197,7 @@ def _save(path, net, source, curve, config, extra, monitor=None):
     arrays = {f"W{l}": W for l, W in enumerate(net.weights)}
     arrays.update({f"b{l}": b for l, b in enumerate(net.biases)})
     arrays["state"] = np.frombuffer(_dumps(state).encode(), dtype=np.uint8)
-    _atomic_write(path, lambda f: np.savez(f, **arrays))
+    atomic_write(path, lambda f: np.savez(f, **arrays))
 
 
 def _is_int(v, low=0):
@@ -417,6 +404,8 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
     bar = _ProgressBar(config, net.n_updates) if progress else None
+    if bar is not None and bar._bar is None:  # no tqdm: keep the log lines instead of showing nothing
+        bar = None
     if not curve["n_updates"]:
         _evaluate(net, val, test, curve, None)  # no training loss before the first update
         _check_finite(net, config, curve, out, bar)
