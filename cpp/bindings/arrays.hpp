@@ -7,6 +7,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <string>
 
 namespace glorot::bindings {
@@ -54,6 +55,10 @@ py::array_t<V> checked(const py::handle& a, const std::string& fn, const char* n
     if (!(arr.flags() & py::array::c_style))
         throw py::value_error(fn + ": " + name + " must be C-contiguous, got a Fortran-order or strided view of shape " +
                               shape_of(arr) + " (use numpy.ascontiguousarray)");
+    // A view at an odd byte offset: dereferencing a misaligned V* is undefined behaviour.
+    if (reinterpret_cast<std::uintptr_t>(arr.data()) % alignof(V) != 0)
+        throw py::value_error(fn + ": " + name + " is not aligned to " + std::to_string(alignof(V)) +
+                              " bytes (a view at an odd byte offset?); pass an aligned copy, numpy.array(" + name + ")");
     if (writeable && !arr.writeable()) throw py::value_error(fn + ": " + name + " must be writeable");
     return py::reinterpret_borrow<py::array_t<V>>(a);
 }
@@ -70,6 +75,13 @@ inline py::array_t<Label> checked_labels(const py::handle& a, const std::string&
         throw py::value_error(fn + ": y has " + std::to_string(y.shape(0)) + " labels but X has " +
                               std::to_string(rows) + " rows");
     return y;
+}
+
+/// Whether the byte ranges of two C-contiguous arrays overlap (numpy.may_share_memory).
+inline bool overlaps(const py::array& a, const py::array& b) {
+    const auto a0 = reinterpret_cast<std::uintptr_t>(a.data()), b0 = reinterpret_cast<std::uintptr_t>(b.data());
+    const auto a1 = a0 + static_cast<std::uintptr_t>(a.nbytes()), b1 = b0 + static_cast<std::uintptr_t>(b.nbytes());
+    return a.nbytes() > 0 && b.nbytes() > 0 && a0 < b1 && b0 < a1;
 }
 
 template <class T>
