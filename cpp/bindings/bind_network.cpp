@@ -243,7 +243,8 @@ class PyNetwork {
         }
         // The step writes every parameter buffer while reading the others: none may overlap.
         std::vector<std::pair<std::string, py::array>> all;
-        for (size_t l = 0; l < weights_.size(); ++l) all.emplace_back("weights[" + std::to_string(l) + "]", weights_[l]);
+        for (size_t l = 0; l < weights_.size(); ++l)
+            all.emplace_back("weights[" + std::to_string(l) + "]", weights_[l]);
         for (size_t l = 0; l < biases_.size(); ++l) all.emplace_back("biases[" + std::to_string(l) + "]", biases_[l]);
         for (size_t i = 0; i < all.size(); ++i)
             for (size_t j = i + 1; j < all.size(); ++j)

@@ -27,7 +27,8 @@ CostResult gemm_forward(const Layers<T>& net, Workspace<T>& ws, const CMatMap<T>
             dense_forward<T>(in, net.W(l), net.b(l), S);
     }
     return softmax_cost<T>(net.cost, CMatMap<T>(ws.pre(last), batch, net.size(last + 1)), y,
-                           MatMap<T>(ws.post(last), batch, net.size(last + 1)), with_gradient ? ws.delta(last) : nullptr);
+                           MatMap<T>(ws.post(last), batch, net.size(last + 1)),
+                           with_gradient ? ws.delta(last) : nullptr);
 }
 
 /// One forward and backward pass in a single parallel region whose threads meet at the spinning
@@ -37,8 +38,8 @@ CostResult gemm_forward(const Layers<T>& net, Workspace<T>& ws, const CMatMap<T>
 /// no ∂C/∂W temporary) or, when dW/db are given, their gradient into dW/db with W unchanged; no
 /// thread touches another's rows. The workspace must hold X.rows() rows; labels are checked.
 template <class T>
-CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrier, const CMatMap<T>& X,
-                     const Label* y, T lr, const std::vector<T*>* dW, const std::vector<T*>* db) {
+CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrier, const CMatMap<T>& X, const Label* y,
+                     T lr, const std::vector<T*>* dW, const std::vector<T*>* db) {
     const Index batch = X.rows(), last = net.count() - 1;
     CostResult result{0.0, 0};
     parallel_region([&](int tid, int nt) {
@@ -71,8 +72,8 @@ CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrie
                 if (l > 0) {
                     MatMap<T> dprev(ws.delta(l - 1), batch, K);
                     dprev.middleCols(k0, w).noalias() = d * net.W(l).middleRows(k0, w).transpose();
-                    activation_backward_rows(net.activation(l - 1), ws.post(l - 1), dprev.data(), dprev.data(),
-                                             batch, K, k0, w);
+                    activation_backward_rows(net.activation(l - 1), ws.post(l - 1), dprev.data(), dprev.data(), batch,
+                                             K, k0, w);
                 }
                 if (dW != nullptr)
                     MatMap<T>((*dW)[l], K, N).middleRows(k0, w).noalias() = in.middleCols(k0, w).transpose() * d;

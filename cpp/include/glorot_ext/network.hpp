@@ -47,9 +47,9 @@ class Network {
         : net_{std::move(sizes), std::move(weights), std::move(biases), std::move(activations), cost},
           kernels_(kernels) {
         require(net_.sizes.size() >= 2, "Network: need at least an input and an output size");
-        require(static_cast<Index>(net_.weights.size()) == layers() &&
-                    static_cast<Index>(net_.biases.size()) == layers(),
-                "Network: one weight and one bias per layer");
+        require(
+            static_cast<Index>(net_.weights.size()) == layers() && static_cast<Index>(net_.biases.size()) == layers(),
+            "Network: one weight and one bias per layer");
         require(static_cast<Index>(net_.activations.size()) == layers() - 1,
                 "Network: one activation per hidden layer");
     }

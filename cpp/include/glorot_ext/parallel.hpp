@@ -100,7 +100,7 @@ class SpinBarrier {
 /// Width of the column blocks that split an n-column output: a function of n alone,
 /// never of the thread count, so each element is computed by identical arithmetic.
 inline Index block_width(Index n) {
-    const Index target = (n + 7) / 8;                    // about 8 blocks: both threads stay busy
+    const Index target = (n + 7) / 8;                     // about 8 blocks: both threads stay busy
     return std::max<Index>(32, (target + 15) / 16 * 16);  // whole SIMD vectors per block
 }
 

@@ -37,7 +37,6 @@ constexpr int kMaxTile = 12;
 /// Rows of W per fixed backward block shared among threads.
 constexpr Index kRowBlock = 16;
 
-
 #if GLOROT_SMALL_BATCH_KERNELS
 
 template <class T>
@@ -189,11 +188,9 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
     Index j = 0;
     for (; j + S::width <= N; j += S::width) body(j, std::false_type{}, typename S::M{});
     if (j < N) body(j, std::true_type{}, S::mask(N - j));
-    if (DOT)
-        GLOROT_UNROLL
-        for (int b = 0; b < NB; ++b)
-            GLOROT_UNROLL
-            for (int r = 0; r < R; ++r) dZ[b * lddz + k0 + r] = S::sum(acc[b][r]);
+    if (DOT) GLOROT_UNROLL
+    for (int b = 0; b < NB; ++b) GLOROT_UNROLL
+    for (int r = 0; r < R; ++r) dZ[b * lddz + k0 + r] = S::sum(acc[b][r]);
 }
 
 namespace detail {
@@ -273,8 +270,7 @@ void forward_block(const T* X, Index batch, Index K, const T* W, Index N, const 
 /// when the dot products are needed (batch accumulators + the update in registers: two rows
 /// would spill), two at a time for the update alone (layer 0).
 template <class T>
-void backward_block(const T* D, Index batch, Index N, T* W, Index K, Index k0, Index k1, const T* Z, T lr,
-                    T* dZ) {
+void backward_block(const T* D, Index batch, Index N, T* W, Index K, Index k0, Index k1, const T* Z, T lr, T* dZ) {
     const T neg_lr = -lr;
     detail::with_tile(batch, [&](auto nb) {
         constexpr int NB = decltype(nb)::value;
