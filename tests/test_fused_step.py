@@ -2,13 +2,14 @@
 
 ``_core.Network.sgd_step`` runs the small-batch kernels (forward with the batch in registers,
 backward fused with the in-place update, ∂C/∂W never stored) for batch <= ``_core.small_batch_max``
-on AVX-512 builds, and Eigen's GEMM path otherwise; ``_core.set_small_batch_enabled(False)``
-forces the GEMM path. Both must follow ``glorot_ext.reference.Network`` step after step.
+on AVX-512 builds, and Eigen's GEMM path otherwise; ``kernels="gemm"`` forces the GEMM path for
+one network. Both must follow ``glorot_ext.reference.Network`` step after step.
 """
 
 import numpy as np
 import pytest
 
+import glorot_ext as ge
 from glorot_ext import _core, reference
 
 ACTIVATIONS = ["identity", "sigmoid", "tanh", "softsign", "relu", "scaled_tanh"]
@@ -17,14 +18,6 @@ COSTS = ["nll", "quadratic"]
 ODD_SIZES = [13, 1001, 33, 7]
 # Relative tolerance on every weight after the steps, scaled by the largest reference weight.
 TOL = {np.float32: 3e-5, np.float64: 1e-11}
-
-
-@pytest.fixture(autouse=True)
-def _restore_kernel_settings():
-    threads = _core.get_num_threads()
-    yield
-    _core.set_small_batch_enabled(True)
-    _core.set_num_threads(threads)
 
 
 def _params(sizes, dtype, rng):
@@ -39,9 +32,9 @@ def _batches(sizes, batch, dtype, steps, seed):
             for _ in range(steps)]
 
 
-def _train(net_cls, sizes, acts, cost, dtype, batches, lr, seed=5):
+def _train(net_cls, sizes, acts, cost, dtype, batches, lr, seed=5, **kwargs):
     weights, biases = _params(sizes, dtype, np.random.default_rng(seed))
-    net = net_cls(weights, biases, acts, cost)
+    net = net_cls(weights, biases, acts, cost, **kwargs)
     losses = [net.sgd_step(X, y, lr) for X, y in batches]
     return weights, biases, losses
 
@@ -49,8 +42,8 @@ def _train(net_cls, sizes, acts, cost, dtype, batches, lr, seed=5):
 def _assert_follows_reference(sizes, batch, dtype, act="tanh", cost="nll", steps=4, lr=0.1, small=True):
     acts = [act] * (len(sizes) - 2)
     batches = _batches(sizes, batch, dtype, steps, seed=batch)
-    _core.set_small_batch_enabled(small)
-    W, b, losses = _train(_core.Network, sizes, acts, cost, dtype, batches, lr)
+    kernels = "auto" if small else "gemm"
+    W, b, losses = _train(_core.Network, sizes, acts, cost, dtype, batches, lr, kernels=kernels)
     W_ref, b_ref, losses_ref = _train(reference.Network, sizes, acts, cost, dtype, batches, lr)
     for got, want in zip(W + b, W_ref + b_ref):
         assert got.dtype == want.dtype and got.shape == want.shape
@@ -96,13 +89,13 @@ def test_paper_sized_layers_follow_reference_in_float32():
 def test_weights_are_bitwise_identical_for_one_and_two_threads(batch, small, dtype):
     if not _core.has_openmp:
         pytest.skip("serial build: one thread only, nothing to compare")
-    _core.set_small_batch_enabled(small)
     sizes = [37, 1001, 130, 10]
     batches = _batches(sizes, batch, dtype, 5, seed=7)
     results = []
     for threads in (1, 2):
-        _core.set_num_threads(threads)
-        W, b, losses = _train(_core.Network, sizes, ["tanh", "relu"], "nll", dtype, batches, 0.1)
+        with ge.num_threads(threads):
+            W, b, losses = _train(_core.Network, sizes, ["tanh", "relu"], "nll", dtype, batches, 0.1,
+                                  kernels="auto" if small else "gemm")
         results.append((W + b, losses))
     for got, want in zip(results[0][0], results[1][0]):
         assert np.array_equal(got, want)
@@ -136,3 +129,44 @@ def test_native_builds_run_the_small_batch_kernels():
     if not _core.native_build or "AVX512" not in _core.simd:
         pytest.skip("the small-batch kernels need AVX-512; this build uses the GEMM path for every batch")
     assert _core.small_batch_kernels
+
+
+def test_kernel_choice_belongs_to_each_network_and_leaks_to_no_other():
+    sizes = [13, 33, 7]
+    batches = _batches(sizes, 10, np.float32, 3, seed=11)
+    alone = _train(_core.Network, sizes, ["tanh"], "nll", np.float32, batches, 0.1, kernels="gemm")
+    auto_w, auto_b = _params(sizes, np.float32, np.random.default_rng(5))
+    gemm_w, gemm_b = _params(sizes, np.float32, np.random.default_rng(5))
+    auto = _core.Network(auto_w, auto_b, ["tanh"], "nll", kernels="auto")
+    gemm = _core.Network(gemm_w, gemm_b, ["tanh"], "nll", kernels="gemm")
+    assert (auto.kernels, gemm.kernels) == ("auto", "gemm")
+    for net in (auto, gemm):
+        net.set_profiling(True)
+    for X, y in batches:  # interleaved: a global switch would make one follow the other
+        auto.sgd_step(X, y, 0.1)
+        gemm.sgd_step(X, y, 0.1)
+    for got, want in zip(gemm_w + gemm_b, alone[0] + alone[1]):
+        assert np.array_equal(got, want)
+    # Per-phase timings come only from the small-batch kernels.
+    assert gemm.phase_seconds() == []
+    assert (len(auto.phase_seconds()) == 2 * 2 + 1) == _core.small_batch_kernels
+
+
+def test_unknown_kernel_choice_is_a_value_error():
+    weights, biases = _params([4, 3, 2], np.float32, np.random.default_rng(0))
+    with pytest.raises(ValueError, match="unknown kernels 'fast'; expected 'auto' or 'gemm'"):
+        _core.Network(weights, biases, ["tanh"], "nll", kernels="fast")
+
+
+def test_mlp_passes_its_kernel_choice_to_the_native_network(rng):
+    X, y = rng.standard_normal((10, 6)).astype(np.float32), rng.integers(0, 3, 10)
+    nets = {k: ge.MLP([6, 20, 3], kernels=k, rng=np.random.default_rng(1)) for k in ("auto", "gemm")}
+    ref = ge.MLP([6, 20, 3], backend="reference", rng=np.random.default_rng(1))
+    for net in (*nets.values(), ref):
+        net.train_step(X, y, 0.1)
+    for k, net in nets.items():
+        assert net._net.kernels == k
+        for got, want in zip(net.weights, ref.weights):
+            np.testing.assert_allclose(got, want, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="kernels must be one of"):
+        ge.MLP([6, 20, 3], kernels="fast")

@@ -50,3 +50,20 @@ def test_num_threads_context_restores_the_previous_count():
     with ge.num_threads(1):
         assert ge.get_num_threads() == 1
     assert ge.get_num_threads() == before
+
+
+@pytest.mark.skipif(not _core.has_openmp, reason="serial build: one thread only")
+def test_thread_count_applies_to_the_python_thread_that_set_it():
+    import threading
+
+    def in_new_thread():
+        seen = []
+        t = threading.Thread(target=lambda: seen.append(_core.get_num_threads()))
+        t.start()
+        t.join()
+        return seen[0]
+
+    fresh = in_new_thread()
+    with ge.num_threads(1):
+        assert _core.get_num_threads() == 1
+        assert in_new_thread() == fresh  # another thread keeps its own count

@@ -7,6 +7,7 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <cstdint>
 #include <string>
 
 namespace glorot::bindings {
@@ -24,8 +25,7 @@ inline DType float_dtype(const py::handle& a, const std::string& fn, const char*
     const auto arr = py::reinterpret_borrow<py::array>(a);
     if (arr.dtype().is(py::dtype::of<float>())) return DType::F32;
     if (arr.dtype().is(py::dtype::of<double>())) return DType::F64;
-    throw py::type_error(fn + ": " + name + " must be float32 or float64, got " +
-                         std::string(py::str(arr.dtype())));
+    throw py::type_error(fn + ": " + name + " must be float32 or float64, got " + std::string(py::str(arr.dtype())));
 }
 
 template <class T>
@@ -41,19 +41,26 @@ inline std::string shape_of(const py::array& a) {
 
 /// `a` as an array of exactly dtype V and rank ndim, C-contiguous (and writeable if asked).
 template <class V>
-py::array_t<V> checked(const py::handle& a, const std::string& fn, const char* name, int ndim,
-                       bool writeable = false, const char* want = nullptr) {
+py::array_t<V> checked(const py::handle& a, const std::string& fn, const char* name, int ndim, bool writeable = false,
+                       const char* want = nullptr) {
     if (!py::isinstance<py::array>(a))
         throw py::type_error(fn + ": " + name + " must be a numpy.ndarray, got " + describe(a));
     const auto arr = py::reinterpret_borrow<py::array>(a);
     if (!arr.dtype().is(py::dtype::of<V>()))
-        throw py::type_error(fn + ": " + name + " must be " + (want ? want : "of dtype " + std::string(py::str(py::dtype::of<V>()))) +
-                             ", got " + std::string(py::str(arr.dtype())));
+        throw py::type_error(fn + ": " + name + " must be " +
+                             (want ? want : "of dtype " + std::string(py::str(py::dtype::of<V>()))) + ", got " +
+                             std::string(py::str(arr.dtype())));
     if (arr.ndim() != ndim)
         throw py::value_error(fn + ": " + name + " must be " + std::to_string(ndim) + "-D, got shape " + shape_of(arr));
     if (!(arr.flags() & py::array::c_style))
-        throw py::value_error(fn + ": " + name + " must be C-contiguous, got a Fortran-order or strided view of shape " +
-                              shape_of(arr) + " (use numpy.ascontiguousarray)");
+        throw py::value_error(fn + ": " + name +
+                              " must be C-contiguous, got a Fortran-order or strided view of shape " + shape_of(arr) +
+                              " (use numpy.ascontiguousarray)");
+    // A view at an odd byte offset: dereferencing a misaligned V* is undefined behaviour.
+    if (reinterpret_cast<std::uintptr_t>(arr.data()) % alignof(V) != 0)
+        throw py::value_error(fn + ": " + name + " is not aligned to " + std::to_string(alignof(V)) +
+                              " bytes (a view at an odd byte offset?); pass an aligned copy, numpy.array(" + name +
+                              ")");
     if (writeable && !arr.writeable()) throw py::value_error(fn + ": " + name + " must be writeable");
     return py::reinterpret_borrow<py::array_t<V>>(a);
 }
@@ -70,6 +77,13 @@ inline py::array_t<Label> checked_labels(const py::handle& a, const std::string&
         throw py::value_error(fn + ": y has " + std::to_string(y.shape(0)) + " labels but X has " +
                               std::to_string(rows) + " rows");
     return y;
+}
+
+/// Whether the byte ranges of two C-contiguous arrays overlap (numpy.may_share_memory).
+inline bool overlaps(const py::array& a, const py::array& b) {
+    const auto a0 = reinterpret_cast<std::uintptr_t>(a.data()), b0 = reinterpret_cast<std::uintptr_t>(b.data());
+    const auto a1 = a0 + static_cast<std::uintptr_t>(a.nbytes()), b1 = b0 + static_cast<std::uintptr_t>(b.nbytes());
+    return a.nbytes() > 0 && b.nbytes() > 0 && a0 < b1 && b0 < a1;
 }
 
 template <class T>

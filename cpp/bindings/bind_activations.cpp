@@ -42,7 +42,8 @@ void bind_activations(py::module_& m) {
     m.def(
         "activation_forward",
         [](const std::string& name, const py::handle& S) {
-            return dispatch(S, "activation_forward", "S", [&](auto t) -> py::array { return forward<decltype(t)>(name, S); });
+            return dispatch(S, "activation_forward", "S",
+                            [&](auto t) -> py::array { return forward<decltype(t)>(name, S); });
         },
         py::arg("name"), py::arg("S"),
         "Z = f(S) for a (batch, units) float32/float64 array; name in identity, sigmoid, tanh, softsign, relu, "

@@ -47,7 +47,8 @@ void bind_dense(py::module_& m) {
     m.def(
         "dense_forward",
         [](const py::handle& X, const py::handle& W, const py::handle& b) {
-            return dispatch(X, "dense_forward", "X", [&](auto t) -> py::array { return forward<decltype(t)>(X, W, b); });
+            return dispatch(X, "dense_forward", "X",
+                            [&](auto t) -> py::array { return forward<decltype(t)>(X, W, b); });
         },
         py::arg("X"), py::arg("W"), py::arg("b"), "Y = X·W + b; X (batch, fan_in), W (fan_in, fan_out), b (fan_out,).");
     m.def(

@@ -17,14 +17,19 @@ void bind_parallel(pybind11::module_& m) {
     m.attr("eigen_version") = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
                               std::to_string(EIGEN_MINOR_VERSION);
     m.attr("simd") = std::string(Eigen::SimdInstructionSetsInUse());
-    m.def("get_num_threads", &get_num_threads, "Threads the kernels use (1 in a serial build).");
+    m.def("get_num_threads", &get_num_threads,
+          "Threads the kernels called from this thread use (1 in a serial build).");
     m.def(
         "set_num_threads",
         [](int n) {
-            if (n < 0) throw pybind11::value_error("set_num_threads: n must be >= 0 (0 means every core), got " + std::to_string(n));
+            if (n < 0)
+                throw pybind11::value_error("set_num_threads: n must be >= 0 (0 means every core), got " +
+                                            std::to_string(n));
             set_num_threads(n);
         },
-        pybind11::arg("n"), "Sets the kernels' thread count; 0 means every core.");
+        pybind11::arg("n"),
+        "Sets the thread count of kernels called from this thread (OpenMP keeps one per thread: other "
+        "Python threads keep theirs); 0 means every core.");
 }
 
 }  // namespace glorot::bindings

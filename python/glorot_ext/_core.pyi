@@ -1,6 +1,8 @@
-# Hand-kept stub of the native module (cpp/bindings). Arrays are float32 or float64, C-contiguous;
+# Hand-kept stub of the native module (cpp/bindings); tests/test_core_stub.py checks it names
+# exactly what the module exports. Arrays are float32 or float64, C-contiguous and aligned;
 # labels int64. Nothing is converted: a wrong dtype/layout raises TypeError/ValueError.
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -10,12 +12,18 @@ has_openmp: bool
 native_build: bool
 eigen_version: str
 simd: str
+small_batch_kernels: bool
+small_batch_max: int
 
 FloatArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 Labels = npt.NDArray[np.int64]
 
-def get_num_threads() -> int: ...
-def set_num_threads(n: int) -> None: ...
+def get_num_threads() -> int:
+    """Threads the kernels called from this thread use (1 in a serial build)."""
+
+def set_num_threads(n: int) -> None:
+    """Thread count of kernels called from this thread (OpenMP keeps one per thread); 0 = every core."""
+
 def dense_forward(X: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray: ...
 def dense_backward(X: FloatArray, W: FloatArray, dY: FloatArray) -> tuple[FloatArray, FloatArray, FloatArray]: ...
 def activation_forward(name: str, S: FloatArray) -> FloatArray: ...
@@ -24,16 +32,30 @@ def softmax_nll(S: FloatArray, y: Labels) -> tuple[float, int, FloatArray, Float
 def quadratic_cost(S: FloatArray, y: Labels) -> tuple[float, int, FloatArray, FloatArray]: ...
 
 class Network:
-    def __init__(self, weights: list[FloatArray], biases: list[FloatArray], activations: list[str],
-                 cost: str = "nll") -> None: ...
-    def sgd_step(self, X: FloatArray, y: Labels, lr: float) -> tuple[float, int]: ...
+    """A deep MLP over the given weight (fan_in, fan_out) and bias arrays, updated in place.
+
+    The network keeps a reference to every array; no two may share memory. kernels="auto" runs
+    steps of batch <= small_batch_max on the small-batch kernels where they are built, "gemm"
+    always on Eigen's GEMM path.
+    """
+
+    def __init__(self, weights: Sequence[FloatArray], biases: Sequence[FloatArray], activations: Sequence[str],
+                 cost: str = "nll", *, kernels: Literal["auto", "gemm"] = "auto") -> None: ...
+    def sgd_step(self, X: FloatArray, y: Labels, lr: float) -> tuple[float, int]:
+        """(mean loss, errors) before the update; X and y must not share memory with a parameter."""
     def predict_proba(self, X: FloatArray) -> FloatArray: ...
     def evaluate(self, X: FloatArray, y: Labels) -> tuple[float, int]: ...
     def forward(self, X: FloatArray) -> tuple[list[FloatArray], list[FloatArray]]: ...
     def gradients(self, X: FloatArray, y: Labels) -> dict[str, Any]: ...
+    def set_profiling(self, on: bool) -> None: ...
+    def phase_seconds(self) -> list[float]:
+        """Seconds per phase of small-batch steps since the last call: forward per layer, softmax,
+        backward per layer (empty when no small-batch step ran)."""
     @property
     def dtype(self) -> str: ...
     @property
-    def weights(self) -> list[FloatArray]: ...
+    def kernels(self) -> str: ...
     @property
-    def biases(self) -> list[FloatArray]: ...
+    def weights(self) -> tuple[FloatArray, ...]: ...
+    @property
+    def biases(self) -> tuple[FloatArray, ...]: ...

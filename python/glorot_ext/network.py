@@ -21,6 +21,7 @@ from glorot_ext._io import atomic_write
 
 _DTYPES = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 _BACKENDS = ("native", "reference")
+_KERNELS = ("auto", "gemm")
 
 
 def _labels(y, fn):
@@ -91,6 +92,8 @@ class MLP:
         dtype: np.float32 (fast) or np.float64.
         rng: numpy Generator or int seed for the initial weights; default a fresh unseeded one.
         backend: "native" (C++ kernels) or "reference" (the NumPy oracle, for comparison).
+        kernels: native backend only: "auto" runs steps of batch <= ``_core.small_batch_max`` on
+            the small-batch kernels where they are built, "gemm" always on Eigen's GEMM path.
 
     Inputs: every method taking X accepts array-likes (lists, pandas DataFrames, other dtypes)
     and converts them once to a C-contiguous array of ``dtype`` (a copy); an exact array, as
@@ -110,7 +113,7 @@ class MLP:
     """
 
     def __init__(self, layer_sizes, activation="tanh", init="normalized", bias_init="zeros", cost="nll",
-                 dtype=np.float32, rng=None, backend="native"):
+                 dtype=np.float32, rng=None, backend="native", kernels="auto"):
         sizes = [int(n) for n in layer_sizes]
         if len(sizes) < 2 or any(n <= 0 for n in sizes):
             raise ValueError(f"layer_sizes must list at least 2 positive sizes, got {list(layer_sizes)}")
@@ -126,6 +129,8 @@ class MLP:
             raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
         if backend not in _BACKENDS:
             raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
+        if kernels not in _KERNELS:
+            raise ValueError(f"kernels must be one of {_KERNELS}, got {kernels!r}")
         rng = _generator(rng, "MLP")
         w_init, b_init = _init.get(init), _init.get(bias_init)
         self.layer_sizes = tuple(sizes)
@@ -133,6 +138,7 @@ class MLP:
         self.cost = cost
         self.dtype = np.dtype(dtype)
         self.backend = backend
+        self.kernels = kernels
         self.init_name = init if isinstance(init, str) else getattr(init, "__name__", "custom")
         self.n_updates = 0
         weights, biases = [], []
@@ -148,8 +154,10 @@ class MLP:
                 raise ValueError(f"layer {l}: W {W.shape} and b {b.shape} do not fit sizes {want}")
         self._weights = tuple(weights)
         self._biases = tuple(biases)
-        engine = _core.Network if self.backend == "native" else _reference.Network
-        self._net = engine(list(weights), list(biases), list(self.activations), self.cost)
+        if self.backend == "native":
+            self._net = _core.Network(weights, biases, list(self.activations), self.cost, kernels=self.kernels)
+        else:
+            self._net = _reference.Network(list(weights), list(biases), list(self.activations), self.cost)
 
     @property
     def weights(self):
@@ -401,6 +409,7 @@ class MLP:
         net.cost = meta["cost"]
         net.dtype = np.dtype(meta["dtype"])
         net.backend = backend or meta["backend"]
+        net.kernels = "auto"
         net.init_name = meta.get("init", "custom")
         net.n_updates = meta["n_updates"]
         net._bind([np.ascontiguousarray(arrays[f"W{l}"]) for l in range(len(sizes) - 1)],

@@ -34,9 +34,9 @@ template <class T>
 void dense_forward(const CMatMap<T>& X, const CMatMap<T>& W, const CVecMap<T>& b, MatMap<T> Y,
                    Activation act = Activation::Identity, T* z = nullptr) {
     check_dense<T>("dense_forward", X.rows(), X.cols(), W.rows(), W.cols(), b.size());
-    require(Y.rows() == X.rows() && Y.cols() == W.cols(),
-            "dense_forward: output has shape " + shape_str(Y.rows(), Y.cols()) + " but X·W has shape " +
-                shape_str(X.rows(), W.cols()));
+    require(Y.rows() == X.rows() && Y.cols() == W.cols(), "dense_forward: output has shape " +
+                                                              shape_str(Y.rows(), Y.cols()) + " but X·W has shape " +
+                                                              shape_str(X.rows(), W.cols()));
     const Index n = W.cols();
     for_each_block(n, [&](Index c0, Index w) {
         auto y = Y.middleCols(c0, w);
@@ -57,20 +57,18 @@ void bias_update(const CMatMap<T>& dY, Index c0, Index w, T lr, T* bias) {
 
 /// dX = dY·Wᵀ (skipped when dX is null), dW = Xᵀ·dY, db = Σ_batch dY.
 template <class T>
-void dense_backward(const CMatMap<T>& X, const CMatMap<T>& W, const CMatMap<T>& dY, T* dX, MatMap<T> dW,
-                    VecMap<T> db) {
+void dense_backward(const CMatMap<T>& X, const CMatMap<T>& W, const CMatMap<T>& dY, T* dX, MatMap<T> dW, VecMap<T> db) {
     check_dense<T>("dense_backward", X.rows(), X.cols(), W.rows(), W.cols(), W.cols());
-    require(dY.rows() == X.rows() && dY.cols() == W.cols(),
-            "dense_backward: dY has shape " + shape_str(dY.rows(), dY.cols()) + " but X·W has shape " +
-                shape_str(X.rows(), W.cols()));
+    require(dY.rows() == X.rows() && dY.cols() == W.cols(), "dense_backward: dY has shape " +
+                                                                shape_str(dY.rows(), dY.cols()) +
+                                                                " but X·W has shape " + shape_str(X.rows(), W.cols()));
     require(dW.rows() == W.rows() && dW.cols() == W.cols() && db.size() == W.cols(),
             "dense_backward: gradient buffers do not match W " + shape_str(W.rows(), W.cols()));
     const Index fan_in = W.rows();
     if (dX != nullptr) {
         MatMap<T> dXm(dX, X.rows(), fan_in);
-        for_each_block(fan_in, [&](Index c0, Index w) {
-            dXm.middleCols(c0, w).noalias() = dY * W.middleRows(c0, w).transpose();
-        });
+        for_each_block(
+            fan_in, [&](Index c0, Index w) { dXm.middleCols(c0, w).noalias() = dY * W.middleRows(c0, w).transpose(); });
     }
     for_each_block(W.cols(), [&](Index c0, Index w) {
         dW.middleCols(c0, w).noalias() = X.transpose() * dY.middleCols(c0, w);

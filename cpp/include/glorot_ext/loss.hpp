@@ -18,7 +18,7 @@ inline Cost cost_from_name(const std::string& name) {
 }
 
 struct CostResult {
-    double loss_sum;    ///< Σ over the batch of the per-example cost
+    double loss_sum;      ///< Σ over the batch of the per-example cost
     std::int64_t errors;  ///< examples whose argmax differs from the label
 };
 

@@ -4,9 +4,14 @@
 #include "glorot_ext/types.hpp"
 
 #include <algorithm>
+#include <atomic>
+#include <thread>
 
 #ifdef GLOROT_HAS_OPENMP
 #include <omp.h>
+#endif
+#if defined(__SSE2__) || defined(_M_X64)
+#include <emmintrin.h>
 #endif
 
 namespace glorot {
@@ -20,7 +25,11 @@ inline bool has_openmp() {
 #endif
 }
 
-/// Threads the next parallel region may use (1 in a serial build).
+// The thread count is OpenMP's nthreads-var, which each thread holds for itself: a count set
+// from one Python thread applies to the kernels that thread calls, not to other threads (a new
+// thread starts from the process default, OMP_NUM_THREADS or every core).
+
+/// Threads the next parallel region of the calling thread may use (1 in a serial build).
 inline int get_num_threads() {
 #ifdef GLOROT_HAS_OPENMP
     return omp_get_max_threads();
@@ -29,7 +38,7 @@ inline int get_num_threads() {
 #endif
 }
 
-/// Sets the thread count of later kernels; n <= 0 means every core.
+/// Sets the thread count of later kernels called from this thread; n <= 0 means every core.
 inline void set_num_threads(int n) {
 #ifdef GLOROT_HAS_OPENMP
     omp_set_num_threads(n > 0 ? n : omp_get_num_procs());
@@ -50,10 +59,48 @@ void parallel_region(F&& f) {
 #endif
 }
 
+/// Fixed contiguous share [first, last) of `n` blocks for thread `tid` of `nt`.
+inline void share(Index n, int tid, int nt, Index& first, Index& last) {
+    first = n * tid / nt;
+    last = n * (tid + 1) / nt;
+}
+
+/// A hint to the core that this thread is spinning (frees the sibling hyperthread).
+inline void cpu_relax() {
+#if defined(__SSE2__) || defined(_M_X64)
+    _mm_pause();
+#elif defined(__aarch64__)
+    __asm__ __volatile__("yield");
+#endif
+}
+
+/// A spinning barrier for the threads of one parallel region: a step crosses 10–20 of them,
+/// and a sleeping OpenMP barrier costs tens of µs each under OMP_WAIT_POLICY=passive.
+class SpinBarrier {
+   public:
+    void wait(int n) {
+        if (n <= 1) return;
+        const unsigned g = gen_.load(std::memory_order_acquire);
+        if (count_.fetch_add(1, std::memory_order_acq_rel) == n - 1) {
+            count_.store(0, std::memory_order_relaxed);
+            gen_.store(g + 1, std::memory_order_release);
+            return;
+        }
+        for (unsigned spins = 0; gen_.load(std::memory_order_acquire) == g; ++spins) {
+            cpu_relax();
+            if (spins > (1u << 10)) std::this_thread::yield();  // an oversubscribed core: let the other run
+        }
+    }
+
+   private:
+    alignas(64) std::atomic<int> count_{0};
+    alignas(64) std::atomic<unsigned> gen_{0};
+};
+
 /// Width of the column blocks that split an n-column output: a function of n alone,
 /// never of the thread count, so each element is computed by identical arithmetic.
 inline Index block_width(Index n) {
-    const Index target = (n + 7) / 8;                    // about 8 blocks: both threads stay busy
+    const Index target = (n + 7) / 8;                     // about 8 blocks: both threads stay busy
     return std::max<Index>(32, (target + 15) / 16 * 16);  // whole SIMD vectors per block
 }
 

@@ -16,8 +16,9 @@
 #include "glorot_ext/types.hpp"
 
 #include <algorithm>
-#include <atomic>
-#include <thread>
+#include <stdexcept>
+#include <type_traits>
+#include <utility>
 
 #if defined(__AVX512F__)
 #include <immintrin.h>
@@ -33,42 +34,8 @@ namespace glorot::kernels {
 constexpr Index kSmallBatchMax = 24;
 /// Batch rows per forward register tile (NB·NC accumulators fit in 32 vector registers).
 constexpr int kMaxTile = 12;
-/// The backward kernel holds the whole batch (≤ kSmallBatchMax) in NB accumulators.
-constexpr int kMaxBackwardTile = static_cast<int>(kSmallBatchMax);
 /// Rows of W per fixed backward block shared among threads.
 constexpr Index kRowBlock = 16;
-
-
-/// Fixed contiguous share [first, last) of `n` blocks for thread `tid` of `nt`.
-inline void share(Index n, int tid, int nt, Index& first, Index& last) {
-    first = n * tid / nt;
-    last = n * (tid + 1) / nt;
-}
-
-/// A spinning barrier for the threads of one parallel region: a step crosses 10–20 of them,
-/// and a sleeping OpenMP barrier costs tens of µs each under OMP_WAIT_POLICY=passive.
-class SpinBarrier {
-   public:
-    void wait(int n) {
-        if (n <= 1) return;
-        const unsigned g = gen_.load(std::memory_order_acquire);
-        if (count_.fetch_add(1, std::memory_order_acq_rel) == n - 1) {
-            count_.store(0, std::memory_order_relaxed);
-            gen_.store(g + 1, std::memory_order_release);
-            return;
-        }
-        for (unsigned spins = 0; gen_.load(std::memory_order_acquire) == g; ++spins) {
-#if GLOROT_SMALL_BATCH_KERNELS
-            _mm_pause();
-#endif
-            if (spins > (1u << 10)) std::this_thread::yield();  // an oversubscribed core: let the other run
-        }
-    }
-
-   private:
-    alignas(64) std::atomic<int> count_{0};
-    alignas(64) std::atomic<unsigned> gen_{0};
-};
 
 #if GLOROT_SMALL_BATCH_KERNELS
 
@@ -111,13 +78,7 @@ struct Simd<double> {
 
 /// Rows of W ahead to prefetch while walking down a column block: W's rows are a page apart
 /// and the hardware prefetcher does not cross pages.
-#ifndef GLOROT_PF_ROWS
-#define GLOROT_PF_ROWS 32
-#endif
-#ifndef GLOROT_PF_HINT
-#define GLOROT_PF_HINT _MM_HINT_T0
-#endif
-constexpr Index kPrefetchRows = GLOROT_PF_ROWS;
+constexpr Index kPrefetchRows = 32;
 
 /// Vectors per forward column block for a tile of nb batch rows: nb·NC ≤ 24 accumulators, and
 /// small tiles take wide blocks, so each row of W is read in longer contiguous runs and enough
@@ -149,8 +110,8 @@ void forward_tile(const T* X, Index ldx, Index K, const T* W, Index ldw, const T
             // float32: every other row), so the last line gets its own prefetch.
             const char* p = reinterpret_cast<const char*>(wp + kPrefetchRows * ldw);
             GLOROT_UNROLL
-            for (int c = 0; c < NC; ++c) _mm_prefetch(p + 64 * c, GLOROT_PF_HINT);
-            _mm_prefetch(p + NC * 64 - 1, GLOROT_PF_HINT);
+            for (int c = 0; c < NC; ++c) _mm_prefetch(p + 64 * c, _MM_HINT_T0);
+            _mm_prefetch(p + NC * 64 - 1, _MM_HINT_T0);
         }
         typename S::V wv[NC];
         GLOROT_UNROLL
@@ -227,51 +188,30 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
     Index j = 0;
     for (; j + S::width <= N; j += S::width) body(j, std::false_type{}, typename S::M{});
     if (j < N) body(j, std::true_type{}, S::mask(N - j));
-    if (DOT)
-        GLOROT_UNROLL
-        for (int b = 0; b < NB; ++b)
-            GLOROT_UNROLL
-            for (int r = 0; r < R; ++r) dZ[b * lddz + k0 + r] = S::sum(acc[b][r]);
+    if (DOT) GLOROT_UNROLL
+    for (int b = 0; b < NB; ++b) GLOROT_UNROLL
+    for (int r = 0; r < R; ++r) dZ[b * lddz + k0 + r] = S::sum(acc[b][r]);
 }
 
 namespace detail {
 
-/// Calls f(std::integral_constant<int, n>) for a runtime n in [1, kMaxBackwardTile].
+// The backward kernel holds the whole batch in registers: NB accumulators for ∂C/∂z, two
+// partial update sums and the row of W, in the 32 vector registers of AVX-512.
+static_assert(kSmallBatchMax >= kMaxTile && kSmallBatchMax + 3 <= 32,
+              "small-batch limit: the backward tile must fit the 32 vector registers");
+
+template <class F, int... I>
+bool with_tile_impl(Index n, F& f, std::integer_sequence<int, I...>) {
+    return ((n == I + 1 ? (f(std::integral_constant<int, I + 1>{}), true) : false) || ...);
+}
+
+/// Calls f(std::integral_constant<int, n>) for a runtime n in [1, kSmallBatchMax]; the cases
+/// are generated from the limit, so raising it can never skip a batch size silently.
 template <class F>
 void with_tile(Index n, F&& f) {
-    switch (n) {
-#define GLOROT_TILE_CASE(N) \
-    case N:                 \
-        f(std::integral_constant<int, N>{}); \
-        break;
-        GLOROT_TILE_CASE(1)
-        GLOROT_TILE_CASE(2)
-        GLOROT_TILE_CASE(3)
-        GLOROT_TILE_CASE(4)
-        GLOROT_TILE_CASE(5)
-        GLOROT_TILE_CASE(6)
-        GLOROT_TILE_CASE(7)
-        GLOROT_TILE_CASE(8)
-        GLOROT_TILE_CASE(9)
-        GLOROT_TILE_CASE(10)
-        GLOROT_TILE_CASE(11)
-        GLOROT_TILE_CASE(12)
-        GLOROT_TILE_CASE(13)
-        GLOROT_TILE_CASE(14)
-        GLOROT_TILE_CASE(15)
-        GLOROT_TILE_CASE(16)
-        GLOROT_TILE_CASE(17)
-        GLOROT_TILE_CASE(18)
-        GLOROT_TILE_CASE(19)
-        GLOROT_TILE_CASE(20)
-        GLOROT_TILE_CASE(21)
-        GLOROT_TILE_CASE(22)
-        GLOROT_TILE_CASE(23)
-        GLOROT_TILE_CASE(24)
-#undef GLOROT_TILE_CASE
-        default:
-            break;
-    }
+    if (!with_tile_impl(n, f, std::make_integer_sequence<int, static_cast<int>(kSmallBatchMax)>{}))
+        throw std::logic_error("small-batch kernels: batch " + std::to_string(n) + " outside [1, " +
+                               std::to_string(kSmallBatchMax) + "]");
 }
 
 }  // namespace detail
@@ -326,12 +266,11 @@ void forward_block(const T* X, Index batch, Index K, const T* W, Index N, const 
 }
 
 /// The backward block of rows [k0, k1) of W (K, N): dZ[:, k0:k1] = D·W_old[k0:k1, :]ᵀ when dZ is
-/// given, and W[k0:k1, :] -= lr·Z[:, k0:k1]ᵀ·D; batch ≤ kMaxBackwardTile. Rows one at a time
+/// given, and W[k0:k1, :] -= lr·Z[:, k0:k1]ᵀ·D; batch ≤ kSmallBatchMax. Rows one at a time
 /// when the dot products are needed (batch accumulators + the update in registers: two rows
 /// would spill), two at a time for the update alone (layer 0).
 template <class T>
-void backward_block(const T* D, Index batch, Index N, T* W, Index K, Index k0, Index k1, const T* Z, T lr,
-                    T* dZ) {
+void backward_block(const T* D, Index batch, Index N, T* W, Index K, Index k0, Index k1, const T* Z, T lr, T* dZ) {
     const T neg_lr = -lr;
     detail::with_tile(batch, [&](auto nb) {
         constexpr int NB = decltype(nb)::value;
