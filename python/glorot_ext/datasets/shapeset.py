@@ -70,6 +70,7 @@ from ._common import check_dtype
 __all__ = [
     "BLOCK_SIZE",
     "CLASS_NAMES",
+    "DEFAULT_NEG",
     "SHAPE_NAMES",
     "TEST_SEED",
     "TRAIN_SEED",
@@ -108,6 +109,12 @@ BLOCK_SIZE = 1024
 TRAIN_SEED = 1
 VALIDATION_SEED = 2
 TEST_SEED = 0
+
+#: The input scaling when none is asked for: pixels ``level / 255`` in [0, 1] (False) or
+#: ``2 * level / 255 - 1`` in [-1, 1] (True). The paper does not say (PAPER.md §10.4); its
+#: Figs. 6-8 at initialization cannot tell the two apart (``docs/input_scaling.md``), so this
+#: follows the author's own loader of the paper's data sets (DeepANN ``Curridata.conf``: [0, 1]).
+DEFAULT_NEG = False
 
 # The original generator's parameters ("INITIALIZATION - Shapeset-3*2", simpleexemple.py).
 _N_VERTICES = np.array([3, 4, 20])
@@ -477,7 +484,7 @@ def generate(
     seed: int = 0,
     start: int = 0,
     size: int = 32,
-    neg: bool = False,
+    neg: bool = DEFAULT_NEG,
     dtype=np.float32,
     num_threads: Optional[int] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
@@ -488,7 +495,8 @@ def generate(
         seed: non-negative integer seed.
         start: index of the first image in the stream (any chunking gives the same images).
         size: image side in pixels (32 in the paper; Fig. 1 shows 64).
-        neg: pixels in [-1, 1] (``2 * level / 255 - 1``) instead of [0, 1] (``level / 255``).
+        neg: pixels in [-1, 1] (``2 * level / 255 - 1``) instead of [0, 1] (``level / 255``);
+            default ``DEFAULT_NEG``.
         dtype: float32 (default) or float64.
         num_threads: worker threads, None for all cores; the images do not depend on it.
 
@@ -531,7 +539,7 @@ def sample(
     *,
     rng: Union[np.random.Generator, int],
     size: int = 32,
-    neg: bool = False,
+    neg: bool = DEFAULT_NEG,
     dtype=np.float32,
     num_threads: Optional[int] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
@@ -574,7 +582,7 @@ class ShapesetStream:
         batch_size: images per batch (10 in the paper).
         seed: non-negative integer seed of the stream.
         size: image side.
-        neg: pixels in [-1, 1] instead of [0, 1].
+        neg: pixels in [-1, 1] instead of [0, 1]; default ``DEFAULT_NEG``.
         dtype: float32 or float64.
         position: index of the first image to return.
 
@@ -592,7 +600,7 @@ class ShapesetStream:
         *,
         seed: int = 0,
         size: int = 32,
-        neg: bool = False,
+        neg: bool = DEFAULT_NEG,
         dtype=np.float32,
         position: int = 0,
     ) -> None:
@@ -661,7 +669,7 @@ def load(
     n_validation: int = 10_000,
     n_test: int = 10_000,
     size: int = 32,
-    neg: bool = False,
+    neg: bool = DEFAULT_NEG,
     dtype=np.float32,
     seeds: Tuple[int, int, int] = (TRAIN_SEED, VALIDATION_SEED, TEST_SEED),
     num_threads: Optional[int] = None,
