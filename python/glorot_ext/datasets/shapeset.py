@@ -231,7 +231,9 @@ def _fill_rows(vx: np.ndarray, vy: np.ndarray, size: int):
     ``x1 + (y - y1) * (x2 - x1) / (y2 - y1)`` in integer arithmetic truncated toward zero (C's
     ``/``, so towards ``x1``); the crossings are sorted and pixels ``x[0]..x[1]``,
     ``x[2]..x[3]``, ... are filled, both ends included, clipped to the image. A polygon whose
-    vertices all share one ``y`` is the single span from the smallest to the largest ``x``.
+    vertices all share one ``y`` is the single span from the smallest to the largest ``x`` (1.9's
+    special case; Shapeset's shapes are never that flat). No outline is drawn over the fill: that
+    came with pygame 2, which rewrote the routine.
 
     Args:
         vx, vy: (P, n) integer vertex coordinates (the original let pygame truncate them).
