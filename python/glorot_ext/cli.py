@@ -114,6 +114,9 @@ def _parser():
     r.add_argument("--lr-grid", type=_float_list, help="learning rates to search per row on validation error")
     r.add_argument("--grid-updates", type=_positive_int,
                    help="one round of rate search: every rate runs this many updates, the best goes on")
+    r.add_argument("--softmax-init", default="normalized",
+                   help="the softmax layer's weights: 'normalized' (Eq. 16 whatever the row's init, as the "
+                        "author's code) or 'same' (the row's init)")
     r.add_argument("--width", type=_positive_int, default=1000, help="units per hidden layer (the paper: 1000)")
     r.add_argument("--depth", type=_positive_int, default=5, help="hidden layers (the paper: 5)")
     r.add_argument("--jobs", type=_positive_int, default=1,
@@ -168,7 +171,7 @@ def _cmd_reproduce(a):
 
     rows = [x.strip() for x in a.rows.split(",")] if a.rows else None
     reproduce(a.out, dataset=a.dataset, budget=a.budget, seeds=a.seeds, rows=rows, lr=a.lr, lr_grid=a.lr_grid,
-              n_updates=a.updates, grid_updates=a.grid_updates, width=a.width, depth=a.depth, data_dir=a.data_dir, resume=not a.restart,
+              n_updates=a.updates, grid_updates=a.grid_updates, softmax_init=a.softmax_init, width=a.width, depth=a.depth, data_dir=a.data_dir, resume=not a.restart,
               jobs=a.jobs, threads=a.threads, progress=a.progress, figures=not a.no_figures,
               command="python -m glorot_ext " + " ".join(a.argv))
 

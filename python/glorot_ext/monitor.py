@@ -21,10 +21,11 @@ z^{i-1} to z^i, i.e. W^{i-1}, s^{i-1} and z^i; z^0 is the input):
   (standard init) and ≈ 4e-3 (normalized), so Fig. 8's spans ±0.005 and ±0.05 hold the whole
   distributions (~15σ, ~12σ) and the standard/normalized ratio of ~13 matches its ~10x wider
   axis. With 100 bins on those spans our peaks are ≈1500–2000 and ≈115–155 against the paper's
-  ≈270 and ≈40: the paper's distributions are 3–7x wider, as its back-propagated gradients of
-  Fig. 7 are ≈3x wider than ours, so the gap comes from the top of the network (the softmax layer
-  or the input scaling, PAPER.md §1.2, §2), not from this choice. The probe-set mean would be
-  narrower still (std ≈ 1.3e-4 and 2.2e-3, peaks ≈3500 and ≈270).
+  ≈270 and ≈40 (these numbers with the softmax layer initialized like the hidden ones). Drawing
+  the softmax layer from the normalized bound, as the author's code (``RunConfig.softmax_init``),
+  makes Fig. 7 match and leaves Fig. 8 2–3x narrower, per-example weight gradients coming closer
+  in span; the input scaling hardly matters (``docs/input_scaling.md``). The probe-set mean would be narrower still (std ≈ 1.3e-4 and
+  2.2e-3, peaks ≈3500 and ≈270).
   ``weight_grad_batch=None`` selects the probe-set mean.
 * Jacobian singular values of J^i = diag(f'(s^{i-1}))·W^{i-1ᵀ} (Eq. 17, §4.2.2): mean (the
   paper's 0.5 vs 0.8), std, min, max and histogram, over the first ``jacobian_examples`` probe

@@ -22,16 +22,19 @@ Per image, as in the original (see `PAPER.md` §1.2):
    overlap estimated from the projections of both vertex sets on the line joining their centres
    exceeds half of the first shape's area. After 50 rejected tries the image keeps one shape
    and its label says so (a few images in a million).
-5. Rendering: filled polygons without anti-aliasing, the second over the first; pixel values
-   ``level / 255`` in ``[0, 1]``, or ``2 * level / 255 - 1`` in ``[-1, 1]`` with ``neg=True``.
+5. Rendering: filled polygons without anti-aliasing, by pygame's rule (below), the second over
+   the first; pixel values ``level / 255`` in ``[0, 1]``, or ``2 * level / 255 - 1`` in
+   ``[-1, 1]`` with ``neg=True``.
 
 Documented differences from the original (none changes the distribution of scenes):
 
 - Random numbers come from ``numpy.random.Generator`` streams, not ``RandomState(seed)``, so
   the images of a seed are not those of the original program.
-- A pixel is inside a polygon when its centre is (the original let pygame truncate vertices to
-  integers and fill inclusive spans, which can differ by one pixel along an edge). With the
-  1-pixel margin this keeps the outermost rows and columns of every image background.
+- Not the rendering: the polygons are filled by the rule of pygame 1.8-1.9.4's
+  ``draw.polygon`` that the original called (``_fill_rows``): vertices truncated to integers,
+  scanline spans filled inclusively. It sets more pixels than a pixel-centre test (about a pixel
+  more per row and a row more per shape: 10-18% more area at 32x32), and pixel area is part of
+  the dataset's difficulty. It is checked against polygons filled by hand in the tests.
 - The image array is indexed ``[x, y]`` like pygame's ``surfarray.pixels2d`` that the original
   flattened, so ``X.reshape(n, size, size)`` has x along axis 0; transpose it for display.
 - The original stored the first shape's centre as ``int32`` before the overlap test; this
@@ -67,6 +70,7 @@ from ._common import check_dtype
 __all__ = [
     "BLOCK_SIZE",
     "CLASS_NAMES",
+    "DEFAULT_NEG",
     "SHAPE_NAMES",
     "TEST_SEED",
     "TRAIN_SEED",
@@ -105,6 +109,12 @@ BLOCK_SIZE = 1024
 TRAIN_SEED = 1
 VALIDATION_SEED = 2
 TEST_SEED = 0
+
+#: The input scaling when none is asked for: pixels ``level / 255`` in [0, 1] (False) or
+#: ``2 * level / 255 - 1`` in [-1, 1] (True). The paper does not say (PAPER.md §10.4); its
+#: Figs. 6-8 at initialization cannot tell the two apart (``docs/input_scaling.md``), so this
+#: follows the author's own loader of the paper's data sets (DeepANN ``Curridata.conf``: [0, 1]).
+DEFAULT_NEG = False
 
 # The original generator's parameters ("INITIALIZATION - Shapeset-3*2", simpleexemple.py).
 _N_VERTICES = np.array([3, 4, 20])
@@ -211,53 +221,100 @@ def _too_much_overlap(old_pts, old_pos, old_scale, old_id, new_local, new_t, new
     return (proj >= d) & (ratio > _OVERLAP_MAX)
 
 
-def _spans(verts: np.ndarray, size: int) -> Tuple[np.ndarray, np.ndarray]:
-    """Scanline rasterization of convex polygons: per row x = i + 0.5, the interval of pixel
-    centres y = j + 0.5 inside the polygon.
+def _fill_rows(vx: np.ndarray, vy: np.ndarray, size: int):
+    """The filled polygon of pygame 1.8-1.9.4 (``pygame.draw.polygon`` with width 0), the
+    renderer of the original generator, on integer vertices.
+
+    The rule, per scanline ``y`` from the smallest to the largest vertex ``y`` (both included):
+    every edge that is not horizontal and has ``y1 <= y < y2`` (its ends ordered by ``y``), or
+    that ends on the last scanline (``y == max y`` and ``y1 < y <= y2``), crosses the scanline at
+    ``x1 + (y - y1) * (x2 - x1) / (y2 - y1)`` in integer arithmetic truncated toward zero (C's
+    ``/``, so towards ``x1``); the crossings are sorted and pixels ``x[0]..x[1]``,
+    ``x[2]..x[3]``, ... are filled, both ends included, clipped to the image. A polygon whose
+    vertices all share one ``y`` is the single span from the smallest to the largest ``x`` (1.9's
+    special case; Shapeset's shapes are never that flat). No outline is drawn over the fill: that
+    came with pygame 2, which rewrote the routine.
 
     Args:
-        verts: (P, n, 2) float64, counter-clockwise (every affine map used has a positive
-            determinant, so the base polygons' order is kept).
+        vx, vy: (P, n) integer vertex coordinates (the original let pygame truncate them).
         size: image side.
 
     Returns:
-        ``(first, last)``, each (P, size) int16: pixel columns ``first <= j <= last`` are
-        filled; empty rows have ``first > last``.
+        ``(first, last, gaps)``: ``first`` and ``last`` (P, size) int32 along x for each row y,
+        empty rows with ``first > last``; ``gaps`` is None or ``(p, y, lo, hi)``, the x ranges
+        ``lo < x < hi`` left unfilled inside ``first..last`` by a row that crosses the polygon
+        more than twice (a truncation can dent a convex polygon; rare).
     """
-    x0, y0 = verts[..., 0], verts[..., 1]
-    nxt = np.roll(verts, -1, axis=1)
-    dx, dy = nxt[..., 0] - x0, nxt[..., 1] - y0
-    # Edges along x bound the rows, not the columns; the row test below handles them.
-    steep = np.abs(dx) > 1e-12
-    slope = np.where(steep, dy / np.where(steep, dx, 1.0), 0.0)
-    c0 = y0 - slope * x0
-    # Counter-clockwise: the interior is left of an edge, so edges going +x bound y from below.
-    lo_off = np.where(steep & (dx > 0), c0, -np.inf)
-    hi_off = np.where(steep & (dx < 0), c0, np.inf)
-    xc = np.arange(size) + 0.5
-    line = slope[:, :, None] * xc
-    lo = (line + lo_off[:, :, None]).max(axis=1)
-    hi = (line + hi_off[:, :, None]).min(axis=1)
-    rows = (xc >= x0.min(axis=1)[:, None]) & (xc <= x0.max(axis=1)[:, None])
-    first = np.where(rows, np.ceil(lo - 0.5), size)
-    last = np.where(rows, np.floor(hi - 0.5), -1)
-    return np.clip(first, 0, size).astype(np.int16), np.clip(last, -1, size - 1).astype(np.int16)
+    vx = vx.astype(np.int32)
+    vy = vy.astype(np.int32)
+    px, py = np.roll(vx, 1, axis=1), np.roll(vy, 1, axis=1)  # edge from the previous vertex
+    down = py < vy
+    y1, y2 = np.minimum(py, vy), np.maximum(py, vy)
+    x1, x2 = np.where(down, px, vx), np.where(down, vx, px)
+    slanted = y1 != y2
+    top = vy.max(axis=1)
+    # Arrays (P, n edges, size rows): the reductions run over the middle axis, contiguously.
+    y = np.arange(size, dtype=np.int32)
+    Y1, Y2 = y1[:, :, None], y2[:, :, None]
+    hit = (y >= Y1) & ((y < Y2) | ((y == top[:, None, None]) & (y > Y1) & (y <= Y2)))
+    hit &= slanted[:, :, None]
+    # C's integer division truncates toward zero; so does trunc of the float quotient, which is
+    # exact here: a correctly rounded quotient of integers below 2**24 never crosses an integer.
+    num = (y - Y1) * (x2 - x1)[:, :, None]
+    xs = np.trunc(num / np.where(slanted, y2 - y1, 1)[:, :, None]).astype(np.int32) + x1[:, :, None]
+    big = np.int32(1 << 20)
+    first = np.where(hit, xs, big).min(axis=1)
+    last = np.where(hit, xs, -big).max(axis=1)
+    # All vertices on one row: the span of their x, on that row only.
+    flat = np.flatnonzero(vy.min(axis=1) == top)
+    if flat.size:
+        on_row = np.arange(size)[None, :] == top[flat, None]
+        first[flat] = np.where(on_row, vx[flat].min(axis=1)[:, None], big)
+        last[flat] = np.where(on_row, vx[flat].max(axis=1)[:, None], -big)
+    # The span is clipped to the image (pygame's clip rectangle); a row out of it stays empty.
+    first = np.maximum(first, 0)
+    last = np.minimum(last, size - 1)
+    gaps = None
+    many = np.argwhere(hit.sum(axis=1) > 2)
+    if many.size:
+        # Crossings x0 <= x1 <= x2 <= ... fill [x0, x1], [x2, x3], ...: between x(2k+1) and
+        # x(2k+2) nothing is filled (unless another span covers it, which sorting rules out).
+        p, r = many[:, 0], many[:, 1]
+        xs_sorted = np.sort(np.where(hit[p, :, r], xs[p, :, r], big), axis=1)
+        lo, hi = xs_sorted[:, 1:-1:2], xs_sorted[:, 2::2]
+        keep = hi < big
+        rows = np.broadcast_to(np.arange(len(p))[:, None], lo.shape)[keep]
+        gaps = (p[rows], r[rows], lo[keep], hi[keep])
+    return first, last, gaps
 
 
-def _slot_spans(verts, shape_ids, present, size):
-    """Spans (B, size) of one shape slot of every image, computed per polygon type so that a
-    triangle costs 3 edges and not 20. Absent shapes get empty spans.
+def _fill_mask(vx: np.ndarray, vy: np.ndarray, size: int) -> np.ndarray:
+    """Pixels (P, size, size) bool, indexed [x, y], of polygons with integer vertices (P, n)
+    filled by pygame's rule (``_fill_rows``)."""
+    first, last, gaps = _fill_rows(vx, vy, size)
+    x = np.arange(size, dtype=np.int32)[None, :, None]
+    inside = (x >= first[:, None, :]) & (x <= last[:, None, :])
+    if gaps is not None:
+        for p, r, lo, hi in zip(*gaps):
+            inside[p, max(lo + 1, 0) : max(hi, 0), r] = False
+    return inside
+
+
+def _slot_masks(verts, shape_ids, present, size):
+    """Pixels (B, size, size) bool, indexed [x, y], of one shape slot of every image, drawn per
+    polygon type so that a triangle costs 3 edges and not 20. Absent shapes draw nothing.
 
     Args:
-        verts: (B, 20, 2) float64 vertices; shape_ids: (B,) int; present: (B,) bool.
+        verts: (B, 20, 2) float64 vertices (x, y); shape_ids: (B,) int; present: (B,) bool.
     """
-    first = np.full((len(shape_ids), size), size, dtype=np.int16)
-    last = np.full((len(shape_ids), size), -1, dtype=np.int16)
+    inside = np.zeros((len(shape_ids), size, size), dtype=bool)
     for k, n in enumerate(_N_VERTICES):
         idx = np.flatnonzero(present & (shape_ids == k))
         if idx.size:
-            first[idx], last[idx] = _spans(verts[idx, :n], size)
-    return first, last
+            # pygame read each coordinate with int(): truncation toward zero.
+            v = np.trunc(verts[idx, :n]).astype(np.int32)
+            inside[idx] = _fill_mask(v[..., 0], v[..., 1], size)
+    return inside
 
 
 @dataclass
@@ -343,10 +400,8 @@ def _block(seed: int, block: int, size: int) -> Scenes:
     verts[~present] = np.nan
 
     images = np.broadcast_to(background.astype(np.uint8)[:, None, None], (n, size, size))
-    cols = np.arange(size, dtype=np.int16)
     for k in range(2):
-        first, last = _slot_spans(verts[:, k], ids[:, k], present[:, k], size)
-        inside = (cols >= first[:, :, None]) & (cols <= last[:, :, None])
+        inside = _slot_masks(verts[:, k], ids[:, k], present[:, k], size)
         images = np.where(inside, foreground[:, k].astype(np.uint8)[:, None, None], images)
 
     labels = np.where(n_shapes == 1, ids[:, 0], _PAIR_LABEL[ids[:, 0], np.maximum(ids[:, 1], 0)])
@@ -431,7 +486,7 @@ def generate(
     seed: int = 0,
     start: int = 0,
     size: int = 32,
-    neg: bool = False,
+    neg: bool = DEFAULT_NEG,
     dtype=np.float32,
     num_threads: Optional[int] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
@@ -442,7 +497,8 @@ def generate(
         seed: non-negative integer seed.
         start: index of the first image in the stream (any chunking gives the same images).
         size: image side in pixels (32 in the paper; Fig. 1 shows 64).
-        neg: pixels in [-1, 1] (``2 * level / 255 - 1``) instead of [0, 1] (``level / 255``).
+        neg: pixels in [-1, 1] (``2 * level / 255 - 1``) instead of [0, 1] (``level / 255``);
+            default ``DEFAULT_NEG``.
         dtype: float32 (default) or float64.
         num_threads: worker threads, None for all cores; the images do not depend on it.
 
@@ -485,7 +541,7 @@ def sample(
     *,
     rng: Union[np.random.Generator, int],
     size: int = 32,
-    neg: bool = False,
+    neg: bool = DEFAULT_NEG,
     dtype=np.float32,
     num_threads: Optional[int] = None,
 ) -> Tuple[np.ndarray, np.ndarray]:
@@ -528,7 +584,7 @@ class ShapesetStream:
         batch_size: images per batch (10 in the paper).
         seed: non-negative integer seed of the stream.
         size: image side.
-        neg: pixels in [-1, 1] instead of [0, 1].
+        neg: pixels in [-1, 1] instead of [0, 1]; default ``DEFAULT_NEG``.
         dtype: float32 or float64.
         position: index of the first image to return.
 
@@ -546,7 +602,7 @@ class ShapesetStream:
         *,
         seed: int = 0,
         size: int = 32,
-        neg: bool = False,
+        neg: bool = DEFAULT_NEG,
         dtype=np.float32,
         position: int = 0,
     ) -> None:
@@ -615,7 +671,7 @@ def load(
     n_validation: int = 10_000,
     n_test: int = 10_000,
     size: int = 32,
-    neg: bool = False,
+    neg: bool = DEFAULT_NEG,
     dtype=np.float32,
     seeds: Tuple[int, int, int] = (TRAIN_SEED, VALIDATION_SEED, TEST_SEED),
     num_threads: Optional[int] = None,

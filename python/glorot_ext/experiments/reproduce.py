@@ -253,7 +253,7 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, 
 
 
 def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", quick=None, seeds=(0,), rows=None,
-              lr=None, lr_grid=None, n_updates=None, grid_updates=None, width=1000, depth=5, data_dir=None, resume=True, jobs=1,
+              lr=None, lr_grid=None, n_updates=None, grid_updates=None, softmax_init="normalized", width=1000, depth=5, data_dir=None, resume=True, jobs=1,
               threads=None, progress=False, log=print, figures=True, overrides=None, command=None):
     """Runs the Table 1 rows on ``dataset``, tests the paper's claims and writes the report.
 
@@ -269,6 +269,7 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
         n_updates: override the budget's number of updates (the grid stage is cut to fit).
         grid_updates: one rung instead of the budget's: every rate runs this many updates, the best
             on validation goes on to the full budget.
+        softmax_init: the softmax layer's init, "normalized" (the author's code) or "same" as the row's.
         width, depth: hidden layers' size and number (the paper: 1000 and 5); small values make a
             demo or a test of the whole pipeline take seconds.
         data_dir: where MNIST/CIFAR-10 files are (else ``GLOROT_EXT_DATA``).
@@ -310,7 +311,7 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
         raise ValueError(f"rows must be among {[r[0] for r in paper.TABLE1_ROWS]}, got {list(rows)}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    fields = dict(b.run_fields(), width=int(width), depth=int(depth))
+    fields = dict(b.run_fields(), width=int(width), depth=int(depth), softmax_init=softmax_init)
     fields.update(overrides or {})
     acts = {label: (a, i) for label, a, i in wanted}
 
@@ -331,6 +332,7 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
         results, outcomes, init_profiles = _assemble(final, wanted, seeds, dataset, make_config, out)
     claims = _claims.init_claims(init_profiles) + _claims.training_claims(outcomes, dataset)
     settings = {"dataset": dataset, "budget": dataclasses.asdict(b), "seeds": seeds, "width": int(width),
+                "softmax_init": softmax_init,
                 "depth": int(depth), "alpha": ev.ALPHA, "jobs": jobs, "threads": threads,
                 "wall_seconds": time.perf_counter() - t_start, "overrides": dict(overrides or {}), "command": command}
     content = {"settings": settings, "rows": results, "claims": [c.as_dict() for c in claims],

@@ -26,7 +26,7 @@ from typing import Optional
 
 import numpy as np
 
-from glorot_ext import datasets
+from glorot_ext import datasets, init as _init
 from glorot_ext._io import atomic_write
 from glorot_ext.experiments.paper import DATASET_SHAPES
 from glorot_ext.monitor import Monitor
@@ -106,7 +106,10 @@ class RunConfig:
     fixed validation and test sets of ``n_eval`` images from seeds 2 and 0 (sizes unknown in the
     paper; 10,000 each as the author's later code). ``monitor_every`` > 0 attaches the paper's
     instruments (``glorot_ext.monitor.Monitor``) on the first ``probe_size`` test examples (the
-    paper: 300), measuring at init and every ``monitor_every`` updates.
+    paper: 300), measuring at init and every ``monitor_every`` updates. ``softmax_init`` draws the
+    softmax layer's weights ("normalized": Eq. 16's bound whatever ``init`` is, as the author's
+    code did, PAPER.md §10.6; only so do our Figs. 7-8 at init match the paper's, see
+    ``docs/input_scaling.md``; "same": like the hidden layers).
     """
 
     dataset: str = "shapeset"
@@ -124,6 +127,7 @@ class RunConfig:
     monitor_every: int = 0
     probe_size: int = 300
     data_dir: Optional[str] = None
+    softmax_init: str = "normalized"
 
     def __post_init__(self):
         if self.dataset not in ("shapeset", "mnist", "cifar10"):
@@ -137,6 +141,8 @@ class RunConfig:
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
+        if self.softmax_init != "same":
+            _init.get(self.softmax_init)  # a ValueError naming the choices
 
     def key(self):
         """A short stable name for the run's folder."""
@@ -148,6 +154,9 @@ class RunConfig:
         d = dataclasses.asdict(self)
         d.pop("n_updates")
         d.pop("data_dir")
+        if d["softmax_init"] == "same":
+            # the behaviour before the field existed: run folders written then keep their names
+            d.pop("softmax_init")
         return d
 
 
@@ -182,8 +191,12 @@ def _restore_source(config, source, state):
 def _build(config):
     n_in, n_out = DATASET_SHAPES[config.dataset]
     sizes = [n_in] + [config.width] * config.depth + [n_out]
-    return MLP(sizes, activation=config.activation, init=config.init, dtype=np.dtype(config.dtype),
-               rng=np.random.default_rng(config.seed))
+    net = MLP(sizes, activation=config.activation, init=config.init, dtype=np.dtype(config.dtype),
+              rng=np.random.default_rng(config.seed))
+    if config.softmax_init not in ("same", config.init):
+        W = net.weights[-1]
+        W[...] = _init.get(config.softmax_init)(*W.shape, rng=np.random.default_rng([config.seed, 1]), dtype=W.dtype)
+    return net
 
 
 def _save(path, net, source, curve, config, extra, monitor=None):
