@@ -126,7 +126,7 @@ def test_histograms_of_a_step_whose_jacobian_was_skipped_raise_and_all_figures_s
     with pytest.raises(ValueError, match="not measured"):
         plots.histograms(mon.record, tmp_path / "j.png", "jac", 1)
     paths = plots.all_figures(mon.record, tmp_path / "all")
-    assert (tmp_path / "all" / "hist_jac_init.png") in paths and all(_is_png(p) for p in paths)
+    assert (tmp_path / "all" / "eq17_hist_jac_init.png") in paths and all(_is_png(p) for p in paths)
 
 
 def test_unknown_histogram_quantity_raises(tmp_path, record):
