@@ -11,6 +11,7 @@ NumPy implementation they are checked against.
 from __future__ import annotations
 
 import contextlib
+from typing import Any, Dict, Iterator, Optional
 
 from glorot_ext import _core, datasets, init, reference, stats, theory
 from glorot_ext._core import get_num_threads, has_openmp
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 
-def set_num_threads(n=None):
+def set_num_threads(n: Optional[int] = None) -> None:
     """Sets how many threads the kernels use; None means every core (as scikit-learn's n_jobs).
 
     Results are bitwise identical for any thread count: the work partition is fixed.
@@ -59,7 +60,7 @@ def set_num_threads(n=None):
 
 
 @contextlib.contextmanager
-def num_threads(n):
+def num_threads(n: Optional[int]) -> Iterator[None]:
     """Context manager: run the enclosed kernels with ``n`` threads, then restore the count
     (for the calling thread only, as ``set_num_threads``)."""
     before = get_num_threads()
@@ -70,7 +71,7 @@ def num_threads(n):
         _core.set_num_threads(before)
 
 
-def build_info():
+def build_info() -> Dict[str, Any]:
     """How the native module was built: OpenMP, -march=native, SIMD in use, Eigen version."""
     return {"version": __version__, "openmp": _core.has_openmp, "native": _core.native_build,
             "simd": _core.simd, "eigen": _core.eigen_version, "threads": get_num_threads()}

@@ -12,19 +12,31 @@ The weights are NumPy arrays owned by the MLP; the C++ kernels update them in pl
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from glorot_ext import _core, activations as _activations, init as _init, reference as _reference
 from glorot_ext._io import atomic_write
+
+if TYPE_CHECKING:
+    from glorot_ext.training import Callback, History
+
+#: What ``rng=`` accepts: None (unseeded), an int seed, or a Generator.
+RngLike = Union[None, int, np.random.Generator]
+#: An initializer name or a callable ``init(fan_in, fan_out, *, rng, dtype)``.
+InitLike = Union[str, Callable[..., NDArray[Any]]]
+Batch = Tuple[NDArray[Any], NDArray[Any]]
 
 _DTYPES = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 _BACKENDS = ("native", "reference")
 _KERNELS = ("auto", "gemm")
 
 
-def _labels(y, fn):
+def _labels(y: ArrayLike, fn: str) -> NDArray[np.int64]:
     """Labels as a 1-D int64 array: int64 arrays pass as they are; other integer arrays and
     sequences are converted once (a copy of n integers)."""
     if not (isinstance(y, np.ndarray) and y.dtype == np.int64):
@@ -36,7 +48,7 @@ def _labels(y, fn):
     return y
 
 
-def _inputs(X, dtype, fn):
+def _inputs(X: ArrayLike, dtype: np.dtype[Any], fn: str) -> NDArray[Any]:
     """X as the C-contiguous 2-D array of the network's dtype the kernels need.
 
     The scikit-learn rule, applied once at the public API: an exact array (numpy.ndarray of
@@ -60,14 +72,14 @@ def _inputs(X, dtype, fn):
     return np.ascontiguousarray(A, dtype=dtype)
 
 
-def _learning_rate(lr, fn):
+def _learning_rate(lr: object, fn: str) -> float:
     """lr as a Python float; anything that is not a real number is a TypeError naming the fix."""
     if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)):
         raise TypeError(f"{fn}: lr must be a number, got {type(lr).__name__} {lr!r}; pass float(lr)")
     return float(lr)
 
 
-def _generator(rng, fn):
+def _generator(rng: RngLike, fn: str) -> np.random.Generator:
     """None (a fresh unseeded Generator), an int seed, or a numpy Generator, as a Generator."""
     if rng is None or isinstance(rng, np.random.Generator):
         return np.random.default_rng(rng)
@@ -112,8 +124,10 @@ class MLP:
         [(784, 1000), (1000, 1000), (1000, 10)]
     """
 
-    def __init__(self, layer_sizes, activation="tanh", init="normalized", bias_init="zeros", cost="nll",
-                 dtype=np.float32, rng=None, backend="native", kernels="auto"):
+    def __init__(self, layer_sizes: Sequence[int], activation: Union[str, Sequence[str]] = "tanh",
+                 init: InitLike = "normalized", bias_init: InitLike = "zeros", cost: str = "nll",
+                 dtype: DTypeLike = np.float32, rng: RngLike = None, backend: str = "native",
+                 kernels: str = "auto") -> None:
         sizes = [int(n) for n in layer_sizes]
         if len(sizes) < 2 or any(n <= 0 for n in sizes):
             raise ValueError(f"layer_sizes must list at least 2 positive sizes, got {list(layer_sizes)}")
@@ -147,7 +161,7 @@ class MLP:
             biases.append(np.ascontiguousarray(b_init(1, fan_out, rng=rng, dtype=self.dtype)[0]))
         self._bind(weights, biases)
 
-    def _bind(self, weights, biases):
+    def _bind(self, weights: Sequence[NDArray[Any]], biases: Sequence[NDArray[Any]]) -> None:
         for l, (W, b) in enumerate(zip(weights, biases)):
             want = (self.layer_sizes[l], self.layer_sizes[l + 1])
             if W.shape != want or b.shape != want[1:]:
@@ -160,29 +174,29 @@ class MLP:
             self._net = _reference.Network(list(weights), list(biases), list(self.activations), self.cost)
 
     @property
-    def weights(self):
+    def weights(self) -> Tuple[NDArray[Any], ...]:
         """Tuple of the (fan_in, fan_out) weight arrays, updated in place by training."""
         return self._weights
 
     @property
-    def biases(self):
+    def biases(self) -> Tuple[NDArray[Any], ...]:
         """Tuple of the (fan_out,) bias arrays, updated in place by training."""
         return self._biases
 
     @property
-    def n_layers(self):
+    def n_layers(self) -> int:
         return len(self._weights)
 
     @property
-    def n_parameters(self):
+    def n_parameters(self) -> int:
         return sum(W.size + b.size for W, b in zip(self._weights, self._biases))
 
-    def config(self):
+    def config(self) -> Dict[str, Any]:
         """Everything needed to rebuild the architecture (not the weights)."""
         return {"layer_sizes": list(self.layer_sizes), "activations": list(self.activations), "cost": self.cost,
                 "dtype": self.dtype.name, "init": self.init_name, "backend": self.backend}
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         acts = sorted(set(self.activations))
         act = acts[0] if len(acts) == 1 else list(self.activations)
         return (f"MLP({list(self.layer_sizes)}, activation={act!r}, init={self.init_name!r}, cost={self.cost!r}, "
@@ -190,7 +204,7 @@ class MLP:
 
     # -- training -------------------------------------------------------------------------
 
-    def train_step(self, X, y, lr):
+    def train_step(self, X: ArrayLike, y: ArrayLike, lr: float) -> float:
         """One SGD step on a minibatch, in one native call: forward, backward, in-place update.
 
         Args:
@@ -209,7 +223,9 @@ class MLP:
         self.last_batch_errors = int(errors)
         return loss
 
-    def fit(self, X, y, *, epochs, lr, batch_size=10, validation=None, rng=None, callbacks=(), progress=False):
+    def fit(self, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_size: int = 10,
+            validation: Optional[Tuple[ArrayLike, ArrayLike]] = None, rng: RngLike = None,
+            callbacks: Iterable[Callback] = (), progress: bool = False) -> History:
         """Minibatch SGD over a finite set; see ``glorot_ext.training.fit``. Starts ``history_`` anew
         (the weights are not reset: this continues training)."""
         from glorot_ext.training import History, fit
@@ -221,7 +237,8 @@ class MLP:
         self._extend_history(history)
         return history
 
-    def partial_fit(self, X, y, *, lr, batch_size=10, rng=None, validation=None):
+    def partial_fit(self, X: ArrayLike, y: ArrayLike, *, lr: float, batch_size: int = 10, rng: RngLike = None,
+                    validation: Optional[Tuple[ArrayLike, ArrayLike]] = None) -> MLP:
         """One epoch of minibatch SGD over (X, y), appended to ``history_`` (scikit-learn's
         ``partial_fit``: call it once per chunk of a stream too large to hold)."""
         from glorot_ext.training import fit
@@ -232,21 +249,22 @@ class MLP:
         self._extend_history(history)
         return self
 
-    def fit_stream(self, batch_source, n_updates, lr, *, eval_every=None, validation=None, callbacks=(),
-                   progress=False):
+    def fit_stream(self, batch_source: Union[Iterable[Batch], Callable[[], Batch]], n_updates: int, lr: float, *,
+                   eval_every: Optional[int] = None, validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+                   callbacks: Iterable[Callback] = (), progress: bool = False) -> History:
         """SGD on an endless source of minibatches; see ``glorot_ext.training.fit_stream``."""
         from glorot_ext.training import fit_stream
 
         return fit_stream(self, batch_source, n_updates, lr, eval_every=eval_every,
                           validation=self._validation(validation), callbacks=callbacks, progress=progress)
 
-    def _validation(self, validation):
+    def _validation(self, validation: Optional[Tuple[ArrayLike, ArrayLike]]) -> Optional[Batch]:
         if validation is None:
             return None
         Xv, yv = validation
         return _inputs(Xv, self.dtype, "validation"), _labels(yv, "validation")
 
-    def _extend_history(self, history):
+    def _extend_history(self, history: History) -> None:
         from glorot_ext.training import History
 
         if not hasattr(self, "history_"):
@@ -255,28 +273,28 @@ class MLP:
             getattr(self.history_, name).extend(values)
 
     @property
-    def loss_curve_(self):
+    def loss_curve_(self) -> List[float]:
         """Mean training cost per entry of ``history_`` (scikit-learn's ``MLPClassifier.loss_curve_``)."""
         return list(self._history("loss_curve_").train_loss)
 
     @property
-    def validation_scores_(self):
+    def validation_scores_(self) -> List[float]:
         """Validation accuracy (1 - error) per entry of ``history_``, when validation was given."""
         return [1.0 - e for e in self._history("validation_scores_").val_error]
 
     @property
-    def n_iter_(self):
+    def n_iter_(self) -> int:
         """Number of entries in ``history_`` (epochs, for ``fit`` and ``partial_fit``)."""
         return len(self._history("n_iter_").train_loss)
 
-    def _history(self, name):
+    def _history(self, name: str) -> History:
         if not hasattr(self, "history_"):
             raise AttributeError(f"{name} exists after fit or partial_fit")
         return self.history_
 
     # -- inference and inspection -----------------------------------------------------------
 
-    def forward(self, X, hidden=False):
+    def forward(self, X: ArrayLike, hidden: bool = False) -> Any:
         """Runs the network on X.
 
         Returns:
@@ -288,33 +306,34 @@ class MLP:
         pre, post = self._net.forward(_inputs(X, self.dtype, "forward"))
         return list(pre), list(post)
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: ArrayLike) -> NDArray[Any]:
         """(n, classes) class probabilities."""
         return self._net.predict_proba(_inputs(X, self.dtype, "predict_proba"))
 
-    def predict(self, X):
+    def predict(self, X: ArrayLike) -> NDArray[np.int64]:
         """(n,) int64 predicted classes (argmax of the probabilities)."""
-        return self.predict_proba(X).argmax(axis=1)
+        classes: NDArray[np.int64] = self.predict_proba(X).argmax(axis=1)
+        return classes
 
-    def evaluate(self, X, y):
+    def evaluate(self, X: ArrayLike, y: ArrayLike) -> Tuple[float, float]:
         """(mean cost, error rate) over a set, computed in chunks without Python loops."""
         y = _labels(y, "evaluate")
         loss, errors = self._net.evaluate(_inputs(X, self.dtype, "evaluate"), y)
         return float(loss), errors / y.shape[0]
 
-    def loss(self, X, y):
+    def loss(self, X: ArrayLike, y: ArrayLike) -> float:
         """Mean cost over (X, y)."""
         return self.evaluate(X, y)[0]
 
-    def error_rate(self, X, y):
+    def error_rate(self, X: ArrayLike, y: ArrayLike) -> float:
         """Fraction of misclassified examples in (X, y)."""
         return self.evaluate(X, y)[1]
 
-    def score(self, X, y):
+    def score(self, X: ArrayLike, y: ArrayLike) -> float:
         """Accuracy on (X, y), 1 - error rate (scikit-learn's ``ClassifierMixin.score``)."""
         return 1.0 - self.evaluate(X, y)[1]
 
-    def gradients(self, X, y):
+    def gradients(self, X: ArrayLike, y: ArrayLike) -> Dict[str, Any]:
         """Everything a step computes, without updating the weights.
 
         Returns:
@@ -326,12 +345,12 @@ class MLP:
 
     # -- persistence --------------------------------------------------------------------------
 
-    def state_dict(self):
+    def state_dict(self) -> Dict[str, Any]:
         """The full training state: config, n_updates, copies of every weight and bias."""
         return {"config": self.config(), "n_updates": self.n_updates,
                 "weights": [W.copy() for W in self._weights], "biases": [b.copy() for b in self._biases]}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Dict[str, Any]) -> None:
         """Copies weights and biases from ``state`` into this network's arrays (in place)."""
         if list(state["config"]["layer_sizes"]) != list(self.layer_sizes):
             raise ValueError(f"state has layer sizes {state['config']['layer_sizes']}, network {list(self.layer_sizes)}")
@@ -339,18 +358,19 @@ class MLP:
             dst[...] = src
         self.n_updates = int(state["n_updates"])
 
-    def __getstate__(self):
+    def __getstate__(self) -> Dict[str, Any]:
         """Pickling and ``copy.deepcopy`` go through ``state_dict`` (the native engine is rebuilt)."""
         state = self.state_dict()
         if hasattr(self, "history_"):
             state["history"] = self.history_.as_dict()
         return state
 
-    def __setstate__(self, state):
+    def __setstate__(self, state: Dict[str, Any]) -> None:
         config = dict(state["config"])
         init_name = config.pop("init")
         sizes, acts = config.pop("layer_sizes"), config.pop("activations")
-        self.__init__(sizes, activation=acts, init="zeros", **config)  # every other config key is an argument
+        # every other config key is an argument
+        self.__init__(sizes, activation=acts, init="zeros", **config)  # type: ignore[misc]
         self.init_name = init_name
         self.load_state_dict(state)
         if "history" in state:
@@ -358,17 +378,17 @@ class MLP:
 
             self.history_ = History(**{k: list(v) for k, v in state["history"].items()})
 
-    def save(self, path):
+    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Writes config and weights to an .npz, atomically (a crash never leaves half a file)."""
         path = Path(path)
         arrays = {f"W{l}": W for l, W in enumerate(self._weights)}
         arrays.update({f"b{l}": b for l, b in enumerate(self._biases)})
         meta = dict(self.config(), n_updates=self.n_updates, format="glorot_ext.MLP/1")
         arrays["config"] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
-        atomic_write(path, lambda f: np.savez(f, **arrays))
+        atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path, backend=None):
+    def load(cls, path: Union[str, "os.PathLike[str]"], backend: Optional[str] = None) -> MLP:
         """Rebuilds a network saved by ``save``.
 
         Every field is checked before anything is built: the format tag, ``layer_sizes``,

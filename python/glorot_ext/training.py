@@ -9,25 +9,32 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from glorot_ext.datasets import MinibatchIterator
+
+if TYPE_CHECKING:
+    from glorot_ext.network import MLP, RngLike
+
+Batch = Tuple[NDArray[Any], NDArray[Any]]
 
 
 class Callback:
     """Hooks called by ``fit`` and ``fit_stream``; subclass and override what you need."""
 
-    def on_train_begin(self, net):
+    def on_train_begin(self, net: MLP) -> None:
         """Before the first update."""
 
-    def on_step_end(self, net, loss):
+    def on_step_end(self, net: MLP, loss: float) -> None:
         """After each update; ``net.n_updates`` counts it already."""
 
-    def on_epoch_end(self, net, epoch, history):
+    def on_epoch_end(self, net: MLP, epoch: int, history: History) -> None:
         """After each epoch of ``fit`` (or each evaluation point of ``fit_stream``)."""
 
-    def on_train_end(self, net):
+    def on_train_end(self, net: MLP) -> None:
         """After the last update."""
 
 
@@ -35,23 +42,23 @@ class Callback:
 class History:
     """What a training run recorded, one entry per epoch (fit) or evaluation point (fit_stream)."""
 
-    n_updates: list = field(default_factory=list)
-    train_loss: list = field(default_factory=list)  # mean batch cost since the previous entry
-    train_error: list = field(default_factory=list)  # mean batch error rate since the previous entry
-    val_loss: list = field(default_factory=list)
-    val_error: list = field(default_factory=list)
+    n_updates: List[int] = field(default_factory=list)
+    train_loss: List[float] = field(default_factory=list)  # mean batch cost since the previous entry
+    train_error: List[float] = field(default_factory=list)  # mean batch error rate since the previous entry
+    val_loss: List[float] = field(default_factory=list)
+    val_error: List[float] = field(default_factory=list)
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, List[Any]]:
         return {k: list(v) for k, v in self.__dict__.items()}
 
 
-def _check_lr(lr):
+def _check_lr(lr: object) -> None:
     if isinstance(lr, (bool, np.bool_)) or not (isinstance(lr, (int, float, np.floating))
                                                 and math.isfinite(lr) and lr > 0):
         raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
 
 
-def _progress(total, enabled, desc):
+def _progress(total: int, enabled: bool, desc: str) -> Any:
     if not enabled:
         return None
     try:
@@ -61,7 +68,8 @@ def _progress(total, enabled, desc):
     return tqdm(total=total, desc=desc, unit="upd", mininterval=0.5)
 
 
-def _record(history, net, loss_sum, err_sum, count, validation):
+def _record(history: History, net: MLP, loss_sum: float, err_sum: float, count: int,
+            validation: Optional[Tuple[ArrayLike, ArrayLike]]) -> None:
     history.n_updates.append(net.n_updates)
     history.train_loss.append(loss_sum / max(count, 1))
     history.train_error.append(err_sum / max(count, 1))
@@ -71,7 +79,9 @@ def _record(history, net, loss_sum, err_sum, count, validation):
         history.val_error.append(ve)
 
 
-def fit(net, X, y, *, epochs, lr, batch_size=10, validation=None, rng=None, callbacks=(), progress=False):
+def fit(net: MLP, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_size: int = 10,
+        validation: Optional[Tuple[ArrayLike, ArrayLike]] = None, rng: RngLike = None,
+        callbacks: Iterable[Callback] = (), progress: bool = False) -> History:
     """Plain minibatch SGD over (X, y), reshuffled every epoch, θ ← θ - ε·g as in the paper.
 
     Args:
@@ -128,7 +138,9 @@ def fit(net, X, y, *, epochs, lr, batch_size=10, validation=None, rng=None, call
     return history
 
 
-def fit_stream(net, batch_source, n_updates, lr, *, eval_every=None, validation=None, callbacks=(), progress=False):
+def fit_stream(net: MLP, batch_source: Union[Iterable[Batch], Callable[[], Batch]], n_updates: int, lr: float, *,
+               eval_every: Optional[int] = None, validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+               callbacks: Iterable[Callback] = (), progress: bool = False) -> History:
     """SGD on an endless source of minibatches (the paper's online Shapeset training).
 
     Args:
