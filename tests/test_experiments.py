@@ -52,23 +52,22 @@ def test_run_config_rejects_bad_values(field, value):
 
 def test_reproduce_writes_the_table_beside_the_papers_numbers(tmp_path):
     rows = ["Tanh N", "Sigmoid"]
-    results = reproduce(tmp_path, rows=rows, n_updates=100, overrides=dict(depth=2, width=24, n_eval=300),
+    content = reproduce(tmp_path, rows=rows, n_updates=100, overrides=dict(depth=2, width=24, n_eval=300),
                         log=None, figures=True)
+    results = content["rows"]
     assert list(results) == rows
     table = (tmp_path / "table1.md").read_text()
     for label in rows:
         assert f"| {label} |" in table
         assert f"{paper.TABLE1[label]['shapeset']:.2f}" in table
         assert 0.0 <= results[label]["ours"][0] <= 1.0
-    assert "Paper claims checked" in table
     assert (tmp_path / "fig11_test_error_shapeset.png").stat().st_size > 10_000
-    saved = json.loads((tmp_path / "results-shapeset.json").read_text())
-    assert saved["rows"]["Tanh N"]["ours"] == results["Tanh N"]["ours"]
+    assert "fig11_test_error_shapeset.png" in (tmp_path / "REPORT.md").read_text()
 
 
 def test_reproduce_picks_the_learning_rate_with_the_best_validation_error(tmp_path):
     results = reproduce(tmp_path, rows=["Tanh N"], lr_grid=[1e-6, 0.05], n_updates=200,
-                        overrides=dict(depth=2, width=24, n_eval=300), log=None, figures=False)
+                        overrides=dict(depth=2, width=24, n_eval=300), log=None, figures=False)["rows"]
     grid = results["Tanh N"]["grid"]
     best = min(grid, key=lambda r: grid[r][0])
     assert float(best) == results["Tanh N"]["lr"]
@@ -78,3 +77,51 @@ def test_reproduce_picks_the_learning_rate_with_the_best_validation_error(tmp_pa
 def test_reproduce_rejects_unknown_rows(tmp_path):
     with pytest.raises(ValueError, match="rows must be among"):
         reproduce(tmp_path, rows=["Relu N"], n_updates=10, log=None)
+
+
+SMALL = dict(width=16, depth=2, overrides=dict(n_eval=300), log=None, figures=False)
+
+
+def test_a_small_reproduction_writes_a_report_with_a_verdict_for_every_claim(tmp_path):
+    content = reproduce(tmp_path, n_updates=200, **SMALL)
+    report = (tmp_path / "REPORT.md").read_text()
+    saved = json.loads((tmp_path / "results-shapeset.json").read_text())  # strict JSON: no NaN
+    assert saved["rows"]["Tanh N"]["ours"] == content["rows"]["Tanh N"]["ours"]
+    ids = {c["id"] for c in saved["claims"]}
+    assert {"fig6_standard_narrows", "fig7_standard_shrinks", "fig8_weight_gradients_equal", "jacobian_standard",
+            "jacobian_normalized", "fig2_sigmoid_top_saturates", "fig11_sigmoid_at_prior",
+            "fig3_tanh_saturates_from_layer1", "fig3_softsign_saturates_less", "normalized_beats_standard_tanh",
+            "normalized_beats_standard_softsign", "softsign_beats_tanh_standard", "table1_order"} <= ids
+    for c in saved["claims"]:
+        assert c["verdict"] in ("PASS", "FAIL", "NOT RESOLVED")
+        assert c["verdict"] in report
+        assert c["p_value"] is None or 0.0 <= c["p_value"] <= 1.0
+    for label, a, i in paper.TABLE1_ROWS:
+        assert f"| {label} |" in report
+    assert "What the paper leaves unknown" in report
+
+
+def test_the_standard_protocol_continues_the_chosen_rate_and_a_second_call_trains_nothing(tmp_path):
+    kw = dict(rows=["Tanh N"], budget="standard", lr_grid=[1e-6, 0.05], n_updates=200, grid_updates=100,
+              width=16, depth=2, overrides=dict(n_eval=300, eval_every=50), log=None, figures=False)
+    first = reproduce(tmp_path, **kw)
+    row = first["rows"]["Tanh N"]
+    assert row["lr"] == 0.05 and row["n_updates"] == 200
+    assert row["curves"][0]["n_updates"] == [0, 50, 100, 150, 200]  # continued from the grid's 100, not redone
+    runs = {json.loads((p / "result.json").read_text())["config"]["lr"]: p for p in (tmp_path / "runs").iterdir()}
+    assert sorted(runs) == [1e-6, 0.05]
+    loser = json.loads((runs[1e-6] / "result.json").read_text())
+    assert loser["curve"]["n_updates"][-1] == 100  # the losing rate stops at the grid's budget
+    stamp = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").rglob("checkpoint.npz")}
+    again = reproduce(tmp_path, **kw)
+    assert again["rows"]["Tanh N"]["ours"] == row["ours"]
+    assert {p: p.stat().st_mtime_ns for p in stamp} == stamp  # nothing trained the second time
+
+
+def test_process_jobs_give_the_same_numbers_as_one_process(tmp_path):
+    kw = dict(rows=["Tanh", "Tanh N"], n_updates=100, **SMALL)
+    one = reproduce(tmp_path / "one", jobs=1, **kw)
+    two = reproduce(tmp_path / "two", jobs=2, **kw)
+    for label in ("Tanh", "Tanh N"):
+        assert one["rows"][label]["ours"] == two["rows"][label]["ours"]
+        assert one["rows"][label]["curves"] == two["rows"][label]["curves"]

@@ -126,3 +126,14 @@ def test_weight_gradient_std_is_roughly_equal_across_layers(deep_tanh_at_init, i
 def test_mean_jacobian_singular_value_is_about_half_standard_and_point_eight_normalized(deep_tanh_at_init):
     np.testing.assert_allclose(deep_tanh_at_init["standard"]["jac_mean"][1:], 0.49, atol=0.06)
     np.testing.assert_allclose(deep_tanh_at_init["normalized"]["jac_mean"][1:], 0.78, atol=0.08)
+
+
+def test_a_monitor_on_a_run_trained_in_chunks_measures_only_on_schedule(rng):
+    net = ge.MLP([8, 12, 12, 3], activation="tanh", rng=rng)
+    X = rng.standard_normal((20, 8)).astype(np.float32)
+    y = rng.integers(0, 3, 20)
+    mon = ge.Monitor((X, y), every=50, jacobian_examples=0, measure_at_end=False)
+    batches = iter(lambda: (X[:10], y[:10]), None)
+    for _ in range(6):  # as experiments.run trains: chunks of 20 updates, one fit_stream each
+        net.fit_stream(batches, 20, 0.01, callbacks=[mon])
+    assert list(mon.record.steps) == [0, 50, 100]

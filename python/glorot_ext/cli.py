@@ -62,15 +62,25 @@ def _parser():
     r = sub.add_parser("reproduce", help="Table 1 and Fig. 11/12 next to the paper's numbers")
     r.add_argument("--dataset", choices=["shapeset", "mnist", "cifar10"], default="shapeset")
     budget = r.add_mutually_exclusive_group()
-    budget.add_argument("--quick", action="store_true", default=True,
-                        help="laptop budget: 20k updates per model (default)")
-    budget.add_argument("--full", action="store_true", help="the paper's budget: 2.5M updates per model")
+    budget.add_argument("--quick", dest="budget", action="store_const", const="quick", default="quick",
+                        help="laptop budget: 20k updates per row at fixed rates (default)")
+    budget.add_argument("--standard", dest="budget", action="store_const", const="standard",
+                        help="the paper's protocol on 2 cores: a learning-rate grid per row on validation, the "
+                             "chosen rate continued to 250k updates (MNIST about 1 hour)")
+    budget.add_argument("--full", dest="budget", action="store_const", const="full",
+                        help="the paper's budget: 2.5M updates per run")
     r.add_argument("--updates", type=_positive_int, help="updates per model (overrides the budget)")
     r.add_argument("--seeds", type=_int_list, default=[0], help="comma-separated seeds (default 0)")
     r.add_argument("--rows", help="comma-separated Table 1 rows, e.g. 'Tanh,Tanh N' (default all: "
                    + ", ".join(row[0] for row in paper.TABLE1_ROWS) + ")")
     r.add_argument("--lr", type=_positive_float, help="one learning rate for all rows")
     r.add_argument("--lr-grid", type=_float_list, help="learning rates to search per row on validation error")
+    r.add_argument("--grid-updates", type=_positive_int,
+                   help="updates per rate of the grid before the choice (standard: 30k, Shapeset 20k)")
+    r.add_argument("--width", type=_positive_int, default=1000, help="units per hidden layer (the paper: 1000)")
+    r.add_argument("--depth", type=_positive_int, default=5, help="hidden layers (the paper: 5)")
+    r.add_argument("--jobs", type=_positive_int, default=1,
+                   help="runs at once, each in its own process with cores/jobs threads (default 1)")
     r.add_argument("--data-dir", help="folder with the MNIST/CIFAR-10 files (else $GLOROT_EXT_DATA)")
     r.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     r.add_argument("--restart", action="store_true", help="ignore checkpoints and start every run over")
@@ -115,9 +125,10 @@ def _cmd_reproduce(a):
     from glorot_ext.experiments import reproduce
 
     rows = [x.strip() for x in a.rows.split(",")] if a.rows else None
-    reproduce(a.out, dataset=a.dataset, quick=not a.full, seeds=a.seeds, rows=rows, lr=a.lr, lr_grid=a.lr_grid,
-              n_updates=a.updates, data_dir=a.data_dir, resume=not a.restart, progress=a.progress,
-              figures=not a.no_figures)
+    reproduce(a.out, dataset=a.dataset, budget=a.budget, seeds=a.seeds, rows=rows, lr=a.lr, lr_grid=a.lr_grid,
+              n_updates=a.updates, grid_updates=a.grid_updates, width=a.width, depth=a.depth, data_dir=a.data_dir, resume=not a.restart,
+              jobs=a.jobs, threads=a.threads, progress=a.progress, figures=not a.no_figures,
+              command="python -m glorot_ext " + " ".join(a.argv))
 
 
 def _cmd_train(a):
@@ -165,6 +176,7 @@ def _cmd_info(_):
 def main(argv=None):
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
     if args.command == "bench":  # everything after 'bench' belongs to the benchmark's own parser
         args.args = extra + args.args
     elif extra:

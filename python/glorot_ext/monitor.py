@@ -125,7 +125,8 @@ class Monitor(Callback):
         return self.record.n_steps and self.record.steps[-1] == net.n_updates
 
     def on_train_begin(self, net):
-        if not self._measured_now(net):
+        # only on schedule (step 0 always is): a run trained in chunks must not add a step per chunk
+        if net.n_updates % self.every == 0 and not self._measured_now(net):
             self.measure(net)
 
     def on_step_end(self, net, loss):

@@ -37,3 +37,25 @@ SHAPESET_CONSTANT_ERROR = 1 - 1 / 6
 #: The paper's minibatch size and its plotting unit ("Epochs of 20k mini-batch updates").
 BATCH_SIZE = 10
 UPDATES_PER_PLOT_EPOCH = 20_000
+
+#: What the paper leaves unknown (§10 of the spec) and what this reproduction chose for each.
+UNKNOWNS_CHOSEN = [
+    ("Learning-rate grid and the rate chosen per model",
+     "quick: fixed rates per row (DEFAULT_LR, from a {0.01, 0.03, 0.1} grid on Shapeset at 20k updates); "
+     "standard: {0.01, 0.03, 0.1} per row, chosen on validation error after the grid budget, then continued"),
+    ("Table 1: final test error or test error at the best validation point; after how many updates",
+     "both are reported; the verdicts use the final networks (the test set is never used to choose)"),
+    ("Shapeset validation/test set sizes and seeds",
+     "fixed sets from seeds 2 (validation) and 0 (test), n_eval images each (10,000 as the author's later code)"),
+    ("Input scaling (Shapeset [0, 1] or [-1, 1]; MNIST, CIFAR-10)",
+     "[0, 1] for every dataset (pixels / 255), as the author's DeepANN configuration"),
+    ("Output-layer initialization under the standard scheme",
+     "the same scheme as the hidden layers (the paper's 'at each layer')"),
+    ("Number of runs per configuration and the details of the p = 0.005 test",
+     "seeds as given (--seeds); McNemar's exact test on paired test examples for error comparisons, exact sign "
+     "tests and TOST equivalence tests on per-example statistics, all at p < 0.005"),
+    ("Which Table 1 cells are bold (significant)",
+     "differences under 10% of the smaller error are treated as ties in the column-order claim"),
+    ("The Jacobian procedure (layers, examples)",
+     "every hidden layer, 20 probe examples per layer, exact singular values, at initialization"),
+]

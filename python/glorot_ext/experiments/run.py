@@ -23,6 +23,7 @@ import math
 import os
 import tempfile
 import time
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -255,7 +256,7 @@ def _check_state(path, state, net, config, fresh_source):
     if not (isinstance(secs, (int, float)) and not isinstance(secs, bool) and math.isfinite(secs) and secs >= 0):
         raise bad("extra.train_seconds", f"must be a finite number >= 0, got {secs!r}")
     src = state["source"]
-    want = fresh_source.state()
+    want = fresh_source.state() if fresh_source is not None else src
     if not isinstance(src, dict) or set(src) != set(want):
         raise bad("source", f"must hold the keys {sorted(want)}")
     for key, v in want.items():
@@ -290,8 +291,9 @@ def _check_arrays(path, arrays, net):
         raise ValueError(f"{path}: checkpoint has arrays {extra} that the run's network does not")
 
 
-def _load(path, net, config, fresh_source):
-    """Reads and validates a checkpoint, then copies its weights into ``net``; the state dict."""
+def _load(path, net, config, fresh_source=None):
+    """Reads and validates a checkpoint (its data position against ``fresh_source`` when given),
+    then copies its weights into ``net``; returns the state dict."""
     try:
         with np.load(path, allow_pickle=False) as z:
             if "state" not in z.files:
@@ -302,10 +304,6 @@ def _load(path, net, config, fresh_source):
         raise ValueError(f"{path}: unreadable checkpoint ({e}); delete it or pass restart to start over") from e
     _check_state(path, state, net, config, fresh_source)
     _check_arrays(path, arrays, net)
-    if state["n_updates"] > config.n_updates:
-        raise ValueError(f"{path}: the checkpoint is at update {state['n_updates']}, past the {config.n_updates} "
-                         f"updates asked for; ask for at least {state['n_updates']} to continue it, or pass "
-                         f"restart (--restart) to train {config.n_updates} updates from scratch")
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
         W[...] = arrays[f"W{l}"]
         b[...] = arrays[f"b{l}"]
@@ -353,6 +351,16 @@ def _restore_monitor(path, monitor, state, out):
     record.to_json(out / _RECORD)
 
 
+def load_network(config: RunConfig, out_dir):
+    """The network of ``config`` as its run's last checkpoint in ``out_dir`` left it."""
+    ckpt = Path(out_dir) / _CHECKPOINT
+    if not ckpt.exists():
+        raise FileNotFoundError(f"{ckpt}: no checkpoint of run {config.key()}")
+    net = _build(config)
+    _load(ckpt, net, config)
+    return net
+
+
 def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False, log=None):
     """Trains one configuration, evaluating and checkpointing every ``eval_every`` updates.
 
@@ -387,6 +395,8 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         elapsed = float(state["extra"].get("train_seconds", 0.0))
         if monitor is not None:
             _restore_monitor(ckpt, monitor, state, out)
+        if net.n_updates > config.n_updates:  # a longer run of the same configuration: read, don't train
+            return _earlier_result(ckpt, config, curve, elapsed, net, out, monitor), net
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
     bar = _ProgressBar(config, net.n_updates) if progress else None
@@ -417,8 +427,14 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
                 f"test error {100 * curve['test_error'][-1]:.2f}%")
     if bar is not None:
         bar.close()
+    result = _result(config, curve, elapsed, net.n_updates, out, monitor)
+    _write_json(out / _RESULT, result, indent=1)
+    return result, net
+
+
+def _result(config, curve, elapsed, n_updates, out, monitor):
     best = int(np.argmin(curve["val_error"]))
-    result = {
+    return {
         "status": "ok",
         "config": dataclasses.asdict(config),
         "curve": curve,
@@ -427,11 +443,28 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         "test_error_at_best_val": curve["test_error"][best],
         "best_val_updates": curve["n_updates"][best],
         "train_seconds": elapsed,
-        "ms_per_update": 1000 * elapsed / max(net.n_updates, 1),
+        "ms_per_update": 1000 * elapsed / max(n_updates, 1),
         "record": str(out / _RECORD) if monitor is not None else None,
     }
-    _write_json(out / _RESULT, result, indent=1)
-    return result, net
+
+
+def _earlier_result(ckpt, config, curve, elapsed, net, out, monitor):
+    """The result at update ``config.n_updates`` of a run whose checkpoint is further on, read
+    from its curve, with a warning that says so; nothing is trained or written. ValueError when
+    the curve has no evaluation at that update."""
+    n, m = net.n_updates, config.n_updates
+    if m not in curve["n_updates"]:
+        raise ValueError(f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for, and its curve "
+                         f"has no evaluation at update {m}; ask for at least {n} to continue it, or pass restart "
+                         f"(--restart) to train {m} updates from scratch")
+    warnings.warn(f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for: the result is read "
+                  f"from its curve up to update {m} and the network returned is the one at update {n}; nothing "
+                  f"was trained (ask for at least {n} to continue the run, or restart to train {m} from scratch)",
+                  stacklevel=3)
+    i = curve["n_updates"].index(m) + 1
+    result = _result(config, {k: v[:i] for k, v in curve.items()}, elapsed, n, out, monitor)
+    result["checkpoint_updates"] = n
+    return result
 
 
 def _check_finite(net, config, curve, out, bar):
@@ -484,7 +517,10 @@ def _monitor(config, test):
     meta = {"dataset": config.dataset, "seed": config.seed, "lr": config.lr, "run": config.key()}
     # Jacobian spectra are the costly part of a measurement: at most one per 10,000 updates.
     jacobian_every = max(1, 10_000 // config.monitor_every)
-    return Monitor((test[0][:n], test[1][:n]), every=config.monitor_every, jacobian_every=jacobian_every, meta=meta)
+    # measure_at_end off: a run trains in chunks of eval_every updates, and its record must hold the
+    # same steps (multiples of monitor_every) however often it was stopped and resumed.
+    return Monitor((test[0][:n], test[1][:n]), every=config.monitor_every, jacobian_every=jacobian_every,
+                   measure_at_end=False, meta=meta)
 
 
 def _evaluate(net, val, test, curve, train_loss):

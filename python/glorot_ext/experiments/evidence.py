@@ -1,0 +1,260 @@
+"""Statistical tests behind every claim a reproduction makes, and the verdict they allow.
+
+A claim passes only on a difference its test can tell from noise at the paper's level
+(Table 1: "statistically different ... with p = 0.005"). Three kinds of evidence:
+
+* ``mcnemar``: two classifiers on the same test examples (paired): exact two-sided binomial test
+  on the discordant pairs (McNemar's exact test). Several seeds pool their discordant pairs
+  (each seed's pairs are a stratum; under the null every discordant pair is a fair coin).
+* ``sign_test``: paired per-unit differences (e.g. per probe example, layer 5 vs layer 1):
+  exact two-sided binomial test on the number of positive differences, zeros dropped.
+* ``equivalence``: "x is about v": two one-sided t-tests (TOST) that the mean of per-unit values
+  lies inside a band; the (1 - 2α) interval is reported.
+
+Each returns an ``Evidence`` with the two-sided p-value (for TOST, the larger one-sided p) and a
+verdict: PASS (the claimed direction, p < α), FAIL (the opposite direction, p < α; for an
+equivalence, the whole interval outside the band) or NOT RESOLVED (anything the test cannot tell).
+
+Everything here is plain Python/NumPy (no SciPy): the binomial tail in log space and Student's t
+through the regularized incomplete beta function (continued fraction).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Optional, Sequence
+
+import numpy as np
+
+#: The paper's significance level (Table 1's caption).
+ALPHA = 0.005
+
+PASS, FAIL, NOT_RESOLVED = "PASS", "FAIL", "NOT RESOLVED"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One test's outcome: ``test`` names it, ``statistic`` says what it counted."""
+
+    test: str
+    statistic: str
+    p_value: float
+    verdict: str
+    n: int
+
+    def as_dict(self):
+        return asdict(self)
+
+
+# -- distributions ---------------------------------------------------------------------------
+
+
+def binomial_two_sided_p(k: int, n: int) -> float:
+    """Exact two-sided p of k successes in n fair trials: 2·P(X <= min(k, n-k)), capped at 1."""
+    if n <= 0:
+        return 1.0
+    m = min(k, n - k)
+    log_terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2.0)
+                 for i in range(m + 1)]
+    top = max(log_terms)
+    tail = math.exp(top) * sum(math.exp(t - top) for t in log_terms)
+    return min(1.0, 2.0 * tail)
+
+
+def _betacf(a: float, b: float, x: float) -> float:
+    """Continued fraction of the incomplete beta function (modified Lentz)."""
+    tiny = 1e-300
+    c, d = 1.0, 1.0 - (a + b) * x / (a + 1.0)
+    d = 1.0 / (d if abs(d) > tiny else tiny)
+    h = d
+    for m in range(1, 300):
+        m2 = 2 * m
+        for num in (m * (b - m) * x / ((a + m2 - 1) * (a + m2)), -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1))):
+            d = 1.0 + num * d
+            d = 1.0 / (d if abs(d) > tiny else tiny)
+            c = 1.0 + num / c
+            c = c if abs(c) > tiny else tiny
+            h *= d * c
+        if abs(d * c - 1.0) < 1e-15:
+            break
+    return h
+
+
+def betainc(a: float, b: float, x: float) -> float:
+    """Regularized incomplete beta I_x(a, b)."""
+    if x <= 0.0:
+        return 0.0
+    if x >= 1.0:
+        return 1.0
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log1p(-x))
+    if x < (a + 1.0) / (a + b + 2.0):
+        return front * _betacf(a, b, x) / a
+    return 1.0 - front * _betacf(b, a, 1.0 - x) / b
+
+
+def t_sf(t: float, df: float) -> float:
+    """P(T > t) for Student's t with ``df`` degrees of freedom."""
+    if math.isinf(t):
+        return 0.0 if t > 0 else 1.0
+    tail = 0.5 * betainc(df / 2.0, 0.5, df / (df + t * t))
+    return tail if t >= 0 else 1.0 - tail
+
+
+def t_ppf(q: float, df: float) -> float:
+    """The q-quantile of Student's t (bisection on ``t_sf``; q in (0, 1))."""
+    if not 0.0 < q < 1.0:
+        raise ValueError(f"q must be in (0, 1), got {q}")
+    lo, hi = -1e3, 1e3
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if 1.0 - t_sf(mid, df) < q:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+# -- verdicts ------------------------------------------------------------------------------
+
+
+def verdict(difference: float, p_value: float, alpha: float = ALPHA) -> str:
+    """PASS when the claimed direction (``difference`` > 0) is significant, FAIL when the opposite
+    one is, NOT RESOLVED otherwise."""
+    if not (math.isfinite(difference) and math.isfinite(p_value)) or p_value >= alpha or difference == 0:
+        return NOT_RESOLVED
+    return PASS if difference > 0 else FAIL
+
+
+def mcnemar(correct_better: Sequence, correct_worse: Sequence, alpha: float = ALPHA) -> Evidence:
+    """Does the first classifier err less than the second on the same test examples?
+
+    Args:
+        correct_better: per-example correctness (bool) of the model claimed better, one array per
+            seed (or one array), aligned with ``correct_worse``.
+        correct_worse: the same for the model claimed worse.
+
+    Returns:
+        ``Evidence`` of McNemar's exact test on the discordant pairs pooled over seeds.
+    """
+    a_list = [np.asarray(a, dtype=bool) for a in _per_seed(correct_better)]
+    b_list = [np.asarray(b, dtype=bool) for b in _per_seed(correct_worse)]
+    if len(a_list) != len(b_list) or any(a.shape != b.shape for a, b in zip(a_list, b_list)):
+        raise ValueError("mcnemar: the two models must be scored on the same examples (same seeds and shapes)")
+    per_seed = [(int(np.count_nonzero(a & ~b)), int(np.count_nonzero(~a & b))) for a, b in zip(a_list, b_list)]
+    only_better = sum(x for x, _ in per_seed)
+    only_worse = sum(y for _, y in per_seed)
+    n = only_better + only_worse
+    p = binomial_two_sided_p(only_better, n)
+    v = verdict(only_better - only_worse, p, alpha)
+    statistic = f"{only_better} examples right only by the claimed better model, {only_worse} only by the other"
+    if len(per_seed) == 1:
+        test = "McNemar exact (paired test examples; one seed: test-set noise only)"
+    else:
+        test = "McNemar exact (paired test examples, seeds pooled)"
+        signs = {np.sign(x - y) for x, y in per_seed}
+        if len(signs) > 1 and v != NOT_RESOLVED:
+            # A pooled difference that some seeds contradict is not evidence across seeds.
+            v = NOT_RESOLVED
+            statistic += "; the seeds disagree in direction"
+    return Evidence(test, statistic, p, v, n)
+
+
+def sign_test(differences, alpha: float = ALPHA, unit: str = "probe examples") -> Evidence:
+    """Are the paired differences (claimed direction positive) positive more often than chance?"""
+    d = np.asarray(differences, dtype=np.float64).ravel()
+    d = d[np.isfinite(d) & (d != 0)]
+    pos = int(np.count_nonzero(d > 0))
+    n = d.size
+    p = binomial_two_sided_p(pos, n)
+    return Evidence(f"exact sign test over {unit}", f"{pos} of {n} {unit} in the claimed direction",
+                    p, verdict(pos - (n - pos), p, alpha), n)
+
+
+def equivalence(values, low: float, high: float, alpha: float = ALPHA, unit: str = "probe examples") -> Evidence:
+    """Is the mean of ``values`` inside [low, high]? Two one-sided t-tests (TOST) at ``alpha``.
+
+    PASS: both one-sided tests reject (the 1 - 2α interval lies inside the band). FAIL: the
+    interval lies wholly outside the band. NOT RESOLVED: it straddles an edge.
+    """
+    x = np.asarray(values, dtype=np.float64).ravel()
+    x = x[np.isfinite(x)]
+    n = x.size
+    if n < 2:
+        return Evidence("TOST (two one-sided t-tests)", "fewer than 2 values", float("nan"), NOT_RESOLVED, n)
+    mean = float(x.mean())
+    se = float(x.std(ddof=1)) / math.sqrt(n)
+    df = n - 1
+    if se == 0.0:
+        p = 0.0 if low < mean < high else 1.0
+        lo_ci = hi_ci = mean
+    else:
+        p = max(t_sf((mean - low) / se, df), t_sf((high - mean) / se, df))
+        half = t_ppf(1.0 - alpha, df) * se
+        lo_ci, hi_ci = mean - half, mean + half
+    if p < alpha:
+        v = PASS
+    elif hi_ci < low or lo_ci > high:
+        v = FAIL
+    else:
+        v = NOT_RESOLVED
+    return Evidence("TOST (two one-sided t-tests)",
+                    f"mean {mean:.4g} over {n} {unit}, {100 * (1 - 2 * alpha):g}% interval "
+                    f"[{lo_ci:.4g}, {hi_ci:.4g}] against the band [{low:g}, {high:g}]", p, v, n)
+
+
+def binomial_equivalence(errors: int, n: int, low: float, high: float, alpha: float = ALPHA) -> Evidence:
+    """Is an error rate (``errors`` of ``n``) inside [low, high]? TOST with the normal approximation."""
+    if n <= 0:
+        return Evidence("TOST on an error rate", "no examples", float("nan"), NOT_RESOLVED, 0)
+    rate = errors / n
+    se = math.sqrt(max(rate * (1 - rate), 1.0 / n) / n)
+    z_lo, z_hi = (rate - low) / se, (high - rate) / se
+    p = max(0.5 * math.erfc(z_lo / math.sqrt(2)), 0.5 * math.erfc(z_hi / math.sqrt(2)))
+    half = _normal_ppf(1 - alpha) * se
+    lo_ci, hi_ci = rate - half, rate + half
+    v = PASS if p < alpha else (FAIL if hi_ci < low or lo_ci > high else NOT_RESOLVED)
+    return Evidence("TOST on an error rate (normal approximation)",
+                    f"{errors} errors of {n} = {100 * rate:.2f}%, {100 * (1 - 2 * alpha):g}% interval "
+                    f"[{100 * lo_ci:.2f}, {100 * hi_ci:.2f}]% against the band [{100 * low:.2f}, {100 * high:.2f}]%",
+                    p, v, n)
+
+
+def combine_all(parts: Sequence[Evidence], what: str) -> Evidence:
+    """A claim that holds only if every part holds (intersection-union: no correction needed).
+
+    PASS if every part passes, FAIL if any fails, NOT RESOLVED otherwise; p is the largest.
+    """
+    if not parts:
+        return Evidence(what, "no comparisons", float("nan"), NOT_RESOLVED, 0)
+    verdicts = [e.verdict for e in parts]
+    v = FAIL if FAIL in verdicts else (PASS if all(x == PASS for x in verdicts) else NOT_RESOLVED)
+    p = max(e.p_value for e in parts)
+    counts = f"{verdicts.count(PASS)} PASS, {verdicts.count(FAIL)} FAIL, {verdicts.count(NOT_RESOLVED)} NOT RESOLVED"
+    return Evidence(what, counts, p, v, sum(e.n for e in parts))
+
+
+def _normal_ppf(q: float) -> float:
+    lo, hi = -40.0, 40.0
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if 0.5 * math.erfc(-mid / math.sqrt(2)) < q:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def _per_seed(x) -> list:
+    if isinstance(x, np.ndarray) and x.ndim == 1:
+        return [x]
+    return list(x)
+
+
+def fmt_p(p: Optional[float]) -> str:
+    """p-values as a reader scans them: 3 significant digits, '< 1e-300' at the floor."""
+    if p is None or not math.isfinite(p):
+        return "n/a"
+    if p == 0.0:
+        return "< 1e-300"
+    return f"{p:.3g}"

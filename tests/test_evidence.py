@@ -1,0 +1,109 @@
+"""The tests behind the claims: exact p-values and the verdicts they allow, on constructed cases."""
+
+import math
+
+import numpy as np
+import pytest
+
+from glorot_ext.experiments import evidence as ev
+from glorot_ext.experiments.evidence import FAIL, NOT_RESOLVED, PASS
+
+
+def test_binomial_two_sided_p_matches_hand_counts():
+    assert ev.binomial_two_sided_p(0, 5) == pytest.approx(2 / 32)
+    assert ev.binomial_two_sided_p(1, 5) == pytest.approx(2 * 6 / 32)
+    assert ev.binomial_two_sided_p(2, 4) == 1.0  # the middle: capped at 1
+    assert ev.binomial_two_sided_p(10, 10) == pytest.approx(2 / 1024)
+    assert ev.binomial_two_sided_p(0, 0) == 1.0
+
+
+def test_binomial_two_sided_p_stays_finite_for_thousands_of_pairs():
+    p = ev.binomial_two_sided_p(400, 1000)
+    # normal approximation: z = (400 - 500) / sqrt(250) = -6.32 -> p ~ 2.5e-10
+    assert 1e-10 < p < 1e-9
+
+
+@pytest.mark.parametrize("t,df,tail", [(2.045, 29, 0.025), (12.706, 1, 0.025), (2.576, 1e6, 0.005),
+                                       (0.0, 7, 0.5), (3.707, 6, 0.005)])
+def test_student_t_tail_matches_the_tables(t, df, tail):
+    assert ev.t_sf(t, df) == pytest.approx(tail, rel=2e-3)
+    assert ev.t_sf(-t, df) == pytest.approx(1 - tail, rel=2e-3)
+
+
+def test_student_t_quantile_inverts_the_tail():
+    assert ev.t_ppf(0.975, 29) == pytest.approx(2.045, abs=1e-3)
+    assert ev.t_ppf(0.995, 10) == pytest.approx(3.169, abs=1e-3)
+
+
+def _pair(n, only_a, only_b, both=0):
+    """Correctness arrays of two models on n examples: only_a right only by A, only_b only by B."""
+    a = np.zeros(n, bool)
+    b = np.zeros(n, bool)
+    a[:only_a] = True
+    b[only_a:only_a + only_b] = True
+    a[only_a + only_b:only_a + only_b + both] = b[only_a + only_b:only_a + only_b + both] = True
+    return a, b
+
+
+def test_mcnemar_calls_a_noise_sized_gap_not_resolved():
+    # 2.5 points of 5,000 is 125 examples, but what matters are the discordant pairs: 1,060 vs 1,000
+    a, b = _pair(5000, 1060, 1000, both=1500)
+    e = ev.mcnemar(a, b)
+    assert e.verdict == NOT_RESOLVED and e.p_value > 0.1
+
+
+def test_mcnemar_passes_a_clear_gap_and_fails_the_wrong_direction():
+    a, b = _pair(5000, 400, 200, both=3000)
+    assert ev.mcnemar(a, b).verdict == PASS
+    assert ev.mcnemar(b, a).verdict == FAIL
+    assert ev.mcnemar(a, b).p_value == pytest.approx(ev.mcnemar(b, a).p_value)
+
+
+def test_mcnemar_pools_seeds_but_not_when_they_disagree():
+    a1, b1 = _pair(2000, 150, 100)
+    a2, b2 = _pair(2000, 160, 100)
+    pooled = ev.mcnemar([a1, a2], [b1, b2])
+    assert pooled.verdict == PASS and pooled.n == 510
+    a3, b3 = _pair(2000, 100, 160)  # a third seed pointing the other way
+    assert ev.mcnemar([a1, a2, a3, a1], [b1, b2, b3, b1]).verdict == NOT_RESOLVED
+
+
+def test_mcnemar_refuses_unpaired_examples():
+    with pytest.raises(ValueError, match="same examples"):
+        ev.mcnemar(np.ones(10, bool), np.ones(11, bool))
+
+
+def test_sign_test_verdicts():
+    assert ev.sign_test(np.r_[np.ones(40), -np.ones(2)]).verdict == PASS
+    assert ev.sign_test(-np.r_[np.ones(40), -np.ones(2)]).verdict == FAIL
+    assert ev.sign_test(np.r_[np.ones(12), -np.ones(8)]).verdict == NOT_RESOLVED
+    assert ev.sign_test(np.zeros(50)).verdict == NOT_RESOLVED  # ties carry no evidence
+
+
+def test_equivalence_passes_inside_fails_outside_and_cannot_tell_at_the_edge():
+    rng = np.random.default_rng(0)
+    assert ev.equivalence(0.5 + 0.01 * rng.standard_normal(100), 0.4, 0.6).verdict == PASS
+    assert ev.equivalence(0.9 + 0.01 * rng.standard_normal(100), 0.4, 0.6).verdict == FAIL
+    assert ev.equivalence(0.6 + 0.05 * rng.standard_normal(100), 0.4, 0.6).verdict == NOT_RESOLVED
+    # a wide spread cannot show equivalence even centred in the band
+    assert ev.equivalence(0.5 + 1.0 * rng.standard_normal(20), 0.4, 0.6).verdict == NOT_RESOLVED
+
+
+def test_binomial_equivalence_on_error_rates():
+    assert ev.binomial_equivalence(4170, 5000, 0.813, 0.853).verdict == PASS
+    assert ev.binomial_equivalence(3500, 5000, 0.813, 0.853).verdict == FAIL
+    assert ev.binomial_equivalence(84, 100, 0.813, 0.853).verdict == NOT_RESOLVED
+
+
+def test_combine_all_needs_every_part():
+    p, f, n = (ev.Evidence("t", "", 1e-4, PASS, 10), ev.Evidence("t", "", 1e-4, FAIL, 10),
+               ev.Evidence("t", "", 0.3, NOT_RESOLVED, 10))
+    assert ev.combine_all([p, p], "all").verdict == PASS
+    assert ev.combine_all([p, n], "all").verdict == NOT_RESOLVED
+    assert ev.combine_all([p, n, f], "all").verdict == FAIL
+    assert ev.combine_all([], "all").verdict == NOT_RESOLVED
+
+
+def test_verdict_never_passes_on_a_non_finite_p():
+    assert ev.verdict(1.0, math.nan) == NOT_RESOLVED
+    assert ev.verdict(0.0, 0.0) == NOT_RESOLVED
