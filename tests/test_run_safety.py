@@ -286,9 +286,11 @@ def test_orphan_temporary_files_of_a_killed_run_are_removed_at_start(tmp_path):
 def test_asking_for_fewer_updates_than_the_checkpoint_holds_says_so_and_answers_from_the_curve(tmp_path):
     longer, _ = run(RunConfig(n_updates=150, **TOY), tmp_path)
     written = (tmp_path / "result.json").read_bytes()
-    with pytest.warns(UserWarning, match=r"checkpoint is at update 150, past the 100 updates asked for: the result "
-                                         r"is read from its curve up to update 100"):
-        short, net = run(RunConfig(n_updates=100, **TOY), tmp_path)
+    said = []
+    short, net = run(RunConfig(n_updates=100, **TOY), tmp_path, log=said.append)
+    assert said == [short["note"]]
+    assert "checkpoint is at update 150, past the 100 updates asked for: the result is read from its curve up " \
+           "to update 100" in short["note"]
     assert short["curve"]["n_updates"] == [0, 50, 100] and short["checkpoint_updates"] == 150
     assert short["curve"] == {k: v[:3] for k, v in longer["curve"].items()}
     assert short["final_test_error"] == longer["curve"]["test_error"][2]

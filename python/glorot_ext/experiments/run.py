@@ -23,7 +23,6 @@ import math
 import os
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -393,10 +392,10 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
             raise ValueError(f"{ckpt}: checkpoint field 'source' cannot be restored ({e})") from e
         curve = state["curve"]
         elapsed = float(state["extra"].get("train_seconds", 0.0))
+        if net.n_updates > config.n_updates:  # a longer run of the same configuration: read, don't train
+            return _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log), net
         if monitor is not None:
             _restore_monitor(ckpt, monitor, state, out)
-        if net.n_updates > config.n_updates:  # a longer run of the same configuration: read, don't train
-            return _earlier_result(ckpt, config, curve, elapsed, net, out, monitor), net
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
     bar = _ProgressBar(config, net.n_updates) if progress else None
@@ -448,22 +447,23 @@ def _result(config, curve, elapsed, n_updates, out, monitor):
     }
 
 
-def _earlier_result(ckpt, config, curve, elapsed, net, out, monitor):
+def _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log):
     """The result at update ``config.n_updates`` of a run whose checkpoint is further on, read
-    from its curve, with a warning that says so; nothing is trained or written. ValueError when
-    the curve has no evaluation at that update."""
+    from its curve; it says so in ``result["note"]`` (and ``log``), with ``checkpoint_updates``.
+    Nothing is trained or written. ValueError when the curve has no evaluation at that update."""
     n, m = net.n_updates, config.n_updates
     if m not in curve["n_updates"]:
         raise ValueError(f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for, and its curve "
                          f"has no evaluation at update {m}; ask for at least {n} to continue it, or pass restart "
                          f"(--restart) to train {m} updates from scratch")
-    warnings.warn(f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for: the result is read "
-                  f"from its curve up to update {m} and the network returned is the one at update {n}; nothing "
-                  f"was trained (ask for at least {n} to continue the run, or restart to train {m} from scratch)",
-                  stacklevel=3)
+    note = (f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for: the result is read from "
+            f"its curve up to update {m} and the network returned is the one at update {n}; nothing was trained "
+            f"(ask for at least {n} to continue the run, or restart to train {m} from scratch)")
+    if log:
+        log(note)
     i = curve["n_updates"].index(m) + 1
     result = _result(config, {k: v[:i] for k, v in curve.items()}, elapsed, n, out, monitor)
-    result["checkpoint_updates"] = n
+    result["checkpoint_updates"], result["note"] = n, note
     return result
 
 
