@@ -283,12 +283,30 @@ def test_orphan_temporary_files_of_a_killed_run_are_removed_at_start(tmp_path):
     assert keep.exists()
 
 
-def test_asking_for_fewer_updates_than_the_checkpoint_holds_is_refused(tmp_path):
+def test_asking_for_fewer_updates_than_the_checkpoint_holds_says_so_and_answers_from_the_curve(tmp_path):
+    longer, _ = run(RunConfig(n_updates=150, **TOY), tmp_path)
+    written = (tmp_path / "result.json").read_bytes()
+    said = []
+    short, net = run(RunConfig(n_updates=100, **TOY), tmp_path, log=said.append)
+    assert said == [short["note"]]
+    assert "checkpoint is at update 150, past the 100 updates asked for: the result is read from its curve up " \
+           "to update 100" in short["note"]
+    assert short["curve"]["n_updates"] == [0, 50, 100] and short["checkpoint_updates"] == 150
+    assert short["curve"] == {k: v[:3] for k, v in longer["curve"].items()}
+    assert short["final_test_error"] == longer["curve"]["test_error"][2]
+    assert net.n_updates == 150
+    assert (tmp_path / "result.json").read_bytes() == written  # the folder still describes the longer run
+    straight, _ = run(RunConfig(n_updates=100, **TOY), tmp_path / "straight")
+    assert short["curve"] == straight["curve"]
+
+
+def test_fewer_updates_than_the_checkpoint_and_no_evaluation_there_is_refused(tmp_path):
     run(RunConfig(n_updates=100, **TOY), tmp_path)
-    with pytest.raises(ValueError, match=r"checkpoint is at update 100, past the 50 updates asked for.*restart"):
-        run(RunConfig(n_updates=50, **TOY), tmp_path)
-    res, net = run(RunConfig(n_updates=50, **TOY), tmp_path, resume=False)  # what the message offers
-    assert net.n_updates == 50 and res["curve"]["n_updates"][-1] == 50
+    with pytest.raises(ValueError, match=r"checkpoint is at update 100, past the 70 updates asked for, and its "
+                                         r"curve has no evaluation at update 70.*restart"):
+        run(RunConfig(n_updates=70, **TOY), tmp_path)
+    res, net = run(RunConfig(n_updates=70, **TOY), tmp_path, resume=False)  # what the message offers
+    assert net.n_updates == 70 and res["curve"]["n_updates"][-1] == 70
 
 
 @pytest.mark.parametrize("field, value", [("lr", True), ("depth", True), ("seed", False)])

@@ -36,7 +36,7 @@ from glorot_ext.experiments import claims as _claims
 from glorot_ext.experiments import evidence as ev
 from glorot_ext.experiments import paper
 from glorot_ext.experiments.run import (PROFILE_PARTS, DivergedError, RunConfig, _build, _data, load_network,
-                                        profile_line, progress, run)
+                                        profile_line, checkpoint_progress, run)
 from glorot_ext._io import atomic_write
 from glorot_ext.record import Record, dumps
 
@@ -139,7 +139,7 @@ class _Executor:
     def submit(self, cfg, run_dir, resume, past_ok=False):
         if past_ok and resume:
             # a rung only needs the curve: a run already past it (an earlier, longer search) is read
-            done = progress(cfg, run_dir)
+            done = checkpoint_progress(cfg, run_dir)
             if done is not None and done[0] >= cfg.n_updates:
                 return _Done({"curve": done[1], "config": dataclasses.asdict(cfg)})
         if self.pool is None:

@@ -255,7 +255,7 @@ def _check_state(path, state, net, config, fresh_source):
     if not (isinstance(secs, (int, float)) and not isinstance(secs, bool) and math.isfinite(secs) and secs >= 0):
         raise bad("extra.train_seconds", f"must be a finite number >= 0, got {secs!r}")
     src = state["source"]
-    want = fresh_source.state()
+    want = fresh_source.state() if fresh_source is not None else src
     if not isinstance(src, dict) or set(src) != set(want):
         raise bad("source", f"must hold the keys {sorted(want)}")
     for key, v in want.items():
@@ -290,8 +290,9 @@ def _check_arrays(path, arrays, net):
         raise ValueError(f"{path}: checkpoint has arrays {extra} that the run's network does not")
 
 
-def _load(path, net, config, fresh_source):
-    """Reads and validates a checkpoint, then copies its weights into ``net``; the state dict."""
+def _load(path, net, config, fresh_source=None):
+    """Reads and validates a checkpoint (its data position against ``fresh_source`` when given),
+    then copies its weights into ``net``; returns the state dict."""
     try:
         with np.load(path, allow_pickle=False) as z:
             if "state" not in z.files:
@@ -302,10 +303,6 @@ def _load(path, net, config, fresh_source):
         raise ValueError(f"{path}: unreadable checkpoint ({e}); delete it or pass restart to start over") from e
     _check_state(path, state, net, config, fresh_source)
     _check_arrays(path, arrays, net)
-    if state["n_updates"] > config.n_updates:
-        raise ValueError(f"{path}: the checkpoint is at update {state['n_updates']}, past the {config.n_updates} "
-                         f"updates asked for; ask for at least {state['n_updates']} to continue it, or pass "
-                         f"restart (--restart) to train {config.n_updates} updates from scratch")
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
         W[...] = arrays[f"W{l}"]
         b[...] = arrays[f"b{l}"]
@@ -353,7 +350,7 @@ def _restore_monitor(path, monitor, state, out):
     record.to_json(out / _RECORD)
 
 
-def progress(config: RunConfig, out_dir):
+def checkpoint_progress(config: RunConfig, out_dir):
     """(update count, curve) of the checkpoint of ``config`` in ``out_dir``, or None when there is
     none or it belongs to another configuration (``run`` then says why)."""
     ckpt = Path(out_dir) / _CHECKPOINT
@@ -373,8 +370,7 @@ def load_network(config: RunConfig, out_dir):
     if not ckpt.exists():
         raise FileNotFoundError(f"{ckpt}: no checkpoint of run {config.key()}")
     net = _build(config)
-    source, _, _ = _data(config)
-    _load(ckpt, net, config, source)
+    _load(ckpt, net, config)
     return net
 
 
@@ -412,6 +408,8 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         curve = state["curve"]
         elapsed = float(state["extra"].get("train_seconds", 0.0))
         profile.update(state["extra"].get("profile", {}))
+        if net.n_updates > config.n_updates:  # a longer run of the same configuration: read, don't train
+            return _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log, profile), net
         if monitor is not None:
             _restore_monitor(ckpt, monitor, state, out)
         if log:
@@ -456,8 +454,16 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
                 f"test error {100 * curve['test_error'][-1]:.2f}%")
     if bar is not None:
         bar.close()
+    result = _result(config, curve, elapsed, net.n_updates, out, monitor, profile)
+    if log and sum(profile.values()) > 0:
+        log(f"{config.key()}: time " + profile_line(profile))
+    _write_json(out / _RESULT, result, indent=1)
+    return result, net
+
+
+def _result(config, curve, elapsed, n_updates, out, monitor, profile):
     best = int(np.argmin(curve["val_error"]))
-    result = {
+    return {
         "status": "ok",
         "config": dataclasses.asdict(config),
         "curve": curve,
@@ -466,14 +472,30 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         "test_error_at_best_val": curve["test_error"][best],
         "best_val_updates": curve["n_updates"][best],
         "train_seconds": elapsed,
-        "ms_per_update": 1000 * elapsed / max(net.n_updates, 1),
+        "ms_per_update": 1000 * elapsed / max(n_updates, 1),
         "record": str(out / _RECORD) if monitor is not None else None,
         "profile": profile,
     }
-    if log and sum(profile.values()) > 0:
-        log(f"{config.key()}: time " + profile_line(profile))
-    _write_json(out / _RESULT, result, indent=1)
-    return result, net
+
+
+def _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log, profile):
+    """The result at update ``config.n_updates`` of a run whose checkpoint is further on, read
+    from its curve; it says so in ``result["note"]`` (and ``log``), with ``checkpoint_updates``.
+    Nothing is trained or written. ValueError when the curve has no evaluation at that update."""
+    n, m = net.n_updates, config.n_updates
+    if m not in curve["n_updates"]:
+        raise ValueError(f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for, and its curve "
+                         f"has no evaluation at update {m}; ask for at least {n} to continue it, or pass restart "
+                         f"(--restart) to train {m} updates from scratch")
+    note = (f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for: the result is read from "
+            f"its curve up to update {m} and the network returned is the one at update {n}; nothing was trained "
+            f"(ask for at least {n} to continue the run, or restart to train {m} from scratch)")
+    if log:
+        log(note)
+    i = curve["n_updates"].index(m) + 1
+    result = _result(config, {k: v[:i] for k, v in curve.items()}, elapsed, n, out, monitor, profile)
+    result["checkpoint_updates"], result["note"] = n, note
+    return result
 
 
 #: Where a run's wall time goes: SGD steps, drawing minibatches, the Monitor, evaluation, checkpoints.
