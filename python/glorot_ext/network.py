@@ -168,8 +168,11 @@ class MLP:
                 raise ValueError(f"layer {l}: W {W.shape} and b {b.shape} do not fit sizes {want}")
         self._weights = tuple(weights)
         self._biases = tuple(biases)
+        # the native engine or the NumPy oracle: one interface, two classes
+        self._net: Union[_core.Network, _reference.Network]
         if self.backend == "native":
-            self._net = _core.Network(weights, biases, list(self.activations), self.cost, kernels=self.kernels)
+            kernels: Any = self.kernels  # checked in __init__ against _KERNELS
+            self._net = _core.Network(weights, biases, list(self.activations), self.cost, kernels=kernels)
         else:
             self._net = _reference.Network(list(weights), list(biases), list(self.activations), self.cost)
 
@@ -411,7 +414,7 @@ class MLP:
             raise ValueError(f"{path}: not a glorot_ext model file ({e})") from e
         meta = _check_model_meta(path, meta, backend)
         sizes = meta["layer_sizes"]
-        want = {}
+        want: Dict[str, Tuple[int, ...]] = {}
         for l in range(len(sizes) - 1):
             want[f"W{l}"], want[f"b{l}"] = (sizes[l], sizes[l + 1]), (sizes[l + 1],)
         for key, shape in want.items():
@@ -437,9 +440,9 @@ class MLP:
         return net
 
 
-def _check_model_meta(path, meta, backend):
+def _check_model_meta(path: Any, meta: Any, backend: Optional[str]) -> Dict[str, Any]:
     """The config of a model file, each field checked; ValueError naming the file and field."""
-    def bad(field, why):
+    def bad(field: str, why: str) -> ValueError:
         return ValueError(f"{path}: model field {field!r} {why}")
 
     if not isinstance(meta, dict):
