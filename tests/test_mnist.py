@@ -2,7 +2,6 @@
 
 import gzip
 import hashlib
-import time
 
 import numpy as np
 import pytest
@@ -38,9 +37,7 @@ def write_mnist(d, rng, n_train=12, n_test=5, gz=False, overrides=None):
 
 
 def test_real_mnist_has_the_paper_split_checksums_and_class_counts(mnist_dir):
-    t0 = time.perf_counter()
     train, valid, test = mnist.load(mnist_dir)
-    elapsed = time.perf_counter() - t0
     assert [p[0].shape for p in (train, valid, test)] == [(50000, 784), (10000, 784), (10000, 784)]
     assert all(p[0].dtype == np.float32 and p[1].dtype == np.int64 for p in (train, valid, test))
     assert train[0].min() == 0.0 and train[0].max() == 1.0
@@ -50,7 +47,6 @@ def test_real_mnist_has_the_paper_split_checksums_and_class_counts(mnist_dir):
     # Validation is the last 10,000 training images, in file order.
     raw = mnist.read_idx(next(mnist_dir.glob("train-images-idx3-ubyte*")))
     assert np.array_equal(valid[0][-1], (raw[-1].reshape(-1) / 255.0).astype(np.float32))
-    assert elapsed < 20
 
 
 def test_real_mnist_files_match_their_published_md5(mnist_dir):
