@@ -313,3 +313,12 @@ def test_fewer_updates_than_the_checkpoint_and_no_evaluation_there_is_refused(tm
 def test_run_config_refuses_booleans_for_numbers(field, value):
     with pytest.raises(ValueError, match=field):
         RunConfig(**{field: value})
+
+
+def test_diverged_error_survives_pickling_across_processes():
+    import pickle
+
+    e = DivergedError(61, 0, "weights", "/runs/x", damaged=[0, 1, 2])
+    back = pickle.loads(pickle.dumps(e))
+    assert (back.update, back.layer, back.what, back.run_dir, back.damaged) == (61, 0, "weights", "/runs/x", [0, 1, 2])
+    assert str(back) == str(e)

@@ -57,10 +57,14 @@ class DivergedError(RuntimeError):
 
     def __init__(self, update, layer, what, run_dir, damaged=()):
         self.update, self.layer, self.what, self.run_dir = int(update), layer, what, str(run_dir)
+        self.damaged = list(damaged)
         where = f"the {what}" if layer is None else f"the {what} of layer {layer}"
         also = f", and the parameters of layers {', '.join(map(str, damaged))}" if len(damaged) > 1 else ""
         super().__init__(f"training diverged at update {self.update}: {where} became non-finite (NaN or inf{also}); "
                          f"the last good checkpoint in {self.run_dir} is kept (try a smaller learning rate)")
+
+    def __reduce__(self):  # crosses process boundaries intact (reproduce --jobs)
+        return DivergedError, (self.update, self.layer, self.what, self.run_dir, self.damaged)
 
 
 class _Diverged(Exception):
