@@ -163,3 +163,12 @@ def test_a_row_that_diverges_is_reported_as_diverged_not_as_a_number(tmp_path):
         if status == "diverged":
             assert f"| {label} | **diverged** |" in report
     json.loads((tmp_path / "results-shapeset.json").read_text())
+
+
+def test_the_planned_work_of_a_search_counts_each_rungs_survivors():
+    from glorot_ext.experiments.reproduce import _planned_runs, _planned_updates
+
+    stages = [(20_000, 2), (60_000, 1), (200_000, None)]
+    assert _planned_updates(stages, 3) == 3 * 20_000 + 2 * 40_000 + 140_000
+    assert _planned_runs(stages, 3) == 3 + 2 + 1
+    assert _planned_updates([(500, None)], 1) == 500 and _planned_runs([(500, None)], 1) == 1

@@ -173,6 +173,24 @@ def _val_at(res, step):
     return c["val_error"][i]
 
 
+def _planned_updates(stages, n_rates):
+    """Updates a row's search and final run take: each rung's survivors go from one rung to the next."""
+    total, alive, prev = 0, n_rates, 0
+    for updates, keep in stages:
+        total += alive * (updates - prev)
+        prev = updates
+        alive = min(alive, keep) if keep is not None else alive
+    return total
+
+
+def _planned_runs(stages, n_rates):
+    total, alive = 0, n_rates
+    for _, keep in stages:
+        total += alive
+        alive = min(alive, keep) if keep is not None else alive
+    return total
+
+
 def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, progress, log):
     """Runs every row's rate search (successive halving over ``budget.rungs``) and continues the
     chosen rate to ``budget.n_updates``.
@@ -203,6 +221,10 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, 
     executor = _Executor(jobs, threads, progress, log)
     in_flight = {}
     done, t0 = 0, time.perf_counter()
+    # The whole job in updates, as planned (a search keeps `keep` rates at each rung): the ETA.
+    planned = {label: _planned_updates(st["stages"], len(st["alive"])) * len(seeds) for label, st in state.items()}
+    total_runs = {label: _planned_runs(st["stages"], len(st["alive"])) * len(seeds) for label, st in state.items()}
+    trained = 0
     try:
         while ready or in_flight:
             while ready and len(in_flight) < max(jobs, 1):
@@ -225,10 +247,15 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, 
                 st["pending"] -= 1
                 done += 1
                 step, keep = st["stages"][stage]
+                trained += step - (st["stages"][stage - 1][0] if stage else 0)
                 if log:
-                    log(f"[{done} runs done, {time.perf_counter() - t0:,.0f} s] {label} lr {rate:g} seed {seed} at "
-                        f"{step:,} updates: " + (f"diverged ({res.get('message')})" if res.get("status") == "diverged"
-                                                 else f"val error {100 * _val_at(res, step):.2f}%"))
+                    elapsed = time.perf_counter() - t0
+                    left = elapsed / max(trained, 1) * max(sum(planned.values()) - trained, 0)
+                    row = [r[0] for r in rows].index(label) + 1
+                    log(f"[row {row}/{len(rows)}, run {done}/{sum(total_runs.values())}, {elapsed / 60:.0f} min, about "
+                        f"{left / 60:.0f} min left] {label} lr {rate:g} seed {seed} at {step:,} updates: "
+                        + (f"diverged ({res.get('message')})" if res.get("status") == "diverged"
+                           else f"val error {100 * _val_at(res, step):.2f}%"))
                 if st["pending"]:
                     continue
                 if keep is None:  # the full budget: done
