@@ -172,3 +172,11 @@ def test_the_planned_work_of_a_search_counts_each_rungs_survivors():
     assert _planned_updates(stages, 3) == 3 * 20_000 + 2 * 40_000 + 140_000
     assert _planned_runs(stages, 3) == 3 + 2 + 1
     assert _planned_updates([(500, None)], 1) == 500 and _planned_runs([(500, None)], 1) == 1
+
+
+def test_bad_settings_are_refused_before_any_folder_is_made(tmp_path):
+    with pytest.raises(ValueError, match="initializer"):
+        reproduce(tmp_path / "a", softmax_init="bogus", n_updates=10, log=None)
+    with pytest.raises(ValueError, match="at least one seed"):
+        reproduce(tmp_path / "b", seeds=(), n_updates=10, log=None)
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()

@@ -119,6 +119,17 @@ def _per_layer(a: np.ndarray, fmt: str = "{:.3g}") -> str:
 # -- claims at initialization (Figs. 6-8, §4.2.2) ---------------------------------------------------
 
 
+def _jacobian_claim(profiles, init, statement):
+    """The mean Jacobian singular value at init is about the paper's value for ``init`` (§4.2.2)."""
+    j = _stack(profiles, "jac_mean")
+    t = paper.JACOBIAN_MEAN_SINGULAR_VALUE[init]
+    return Claim(f"jacobian_{init}", statement, "§4.2.2, Eq. 17", f"≈{t}",
+                 f"{j.mean():.3f} (per layer {_per_layer(j)}; band {t} ± {JACOBIAN_TOLERANCE})",
+                 ev.equivalence(j.mean(axis=1), t - JACOBIAN_TOLERANCE, t + JACOBIAN_TOLERANCE,
+                                unit="Jacobian examples"),
+                 {"jac_mean": j.mean(axis=0).tolist()})
+
+
 def init_claims(profiles: Dict[str, List[dict]]) -> List[Claim]:
     """Claims about tanh networks at initialization, from ``layer_profile`` of each seed's net.
 
@@ -151,13 +162,7 @@ def init_claims(profiles: Dict[str, List[dict]]) -> List[Claim]:
             f"layer 1 / top = {ratio.mean():.3f} (band ÷/× {ABOUT_EQUAL})",
             ev.equivalence(ratio, 1 / ABOUT_EQUAL, ABOUT_EQUAL, unit="minibatches"),
             {"wg_std": w.mean(axis=0).tolist()}))
-        j = _stack(std, "jac_mean")
-        t = paper.JACOBIAN_MEAN_SINGULAR_VALUE["standard"]
-        claims.append(Claim(
-            "jacobian_standard", "Standard init: mean Jacobian singular value drops to ≈0.5", "§4.2.2, Eq. 17",
-            f"≈{t}", f"{j.mean():.3f} (per layer {_per_layer(j)}; band {t} ± {JACOBIAN_TOLERANCE})",
-            ev.equivalence(j.mean(axis=1), t - JACOBIAN_TOLERANCE, t + JACOBIAN_TOLERANCE, unit="Jacobian examples"),
-            {"jac_mean": j.mean(axis=0).tolist()}))
+        claims.append(_jacobian_claim(std, "standard", "Standard init: mean Jacobian singular value drops to ≈0.5"))
     if nrm:
         a = _stack(nrm, "act_std")
         ratio = a[:, -1] / a[:, 0]
@@ -173,13 +178,7 @@ def init_claims(profiles: Dict[str, List[dict]]) -> List[Claim]:
             "Fig. 7 (bottom)", "all layers overlap, peak ≈8–10, span ±0.25",
             f"∂C/∂s std per layer {_per_layer(b)}; first/top = {ratio.mean():.3f} (band ÷/× {ALIKE})",
             ev.equivalence(ratio, 1 / ALIKE, ALIKE), {"bp_std": b.mean(axis=0).tolist()}))
-        j = _stack(nrm, "jac_mean")
-        t = paper.JACOBIAN_MEAN_SINGULAR_VALUE["normalized"]
-        claims.append(Claim(
-            "jacobian_normalized", "Normalized init: mean Jacobian singular value ≈0.8", "§4.2.2, Eq. 17",
-            f"≈{t}", f"{j.mean():.3f} (per layer {_per_layer(j)}; band {t} ± {JACOBIAN_TOLERANCE})",
-            ev.equivalence(j.mean(axis=1), t - JACOBIAN_TOLERANCE, t + JACOBIAN_TOLERANCE, unit="Jacobian examples"),
-            {"jac_mean": j.mean(axis=0).tolist()}))
+        claims.append(_jacobian_claim(nrm, "normalized", "Normalized init: mean Jacobian singular value ≈0.8"))
     if std and nrm:
         js, jn = _stack(std, "jac_mean").mean(axis=1), _stack(nrm, "jac_mean").mean(axis=1)
         claims.append(Claim(

@@ -336,8 +336,6 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
     wanted = [r for r in paper.TABLE1_ROWS if rows is None or r[0] in rows]
     if rows is not None and len(wanted) != len(set(rows)):
         raise ValueError(f"rows must be among {[r[0] for r in paper.TABLE1_ROWS]}, got {list(rows)}")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     fields = dict(b.run_fields(), width=int(width), depth=int(depth), softmax_init=softmax_init)
     fields.update(overrides or {})
     acts = {label: (a, i) for label, a, i in wanted}
@@ -347,6 +345,11 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
         return RunConfig(dataset=dataset, activation=a, init=i, lr=float(rate), seed=int(seed), n_updates=int(n),
                          data_dir=None if data_dir is None else str(data_dir), **fields)
 
+    if not seeds or not wanted:
+        raise ValueError(f"reproduce needs at least one seed and one row, got seeds {seeds} and rows {rows}")
+    make_config(wanted[0][0], lr or 0.01, seeds[0], b.n_updates)  # bad settings fail before any folder exists
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
     lrs = {label: list(b.lr_grid) if b.lr_grid else [lr if lr is not None else DEFAULT_LR[label]]
            for label, _, _ in wanted}
     t_start = time.perf_counter()
