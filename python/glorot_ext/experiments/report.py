@@ -149,9 +149,9 @@ def render(content, figure_paths, out_dir) -> str:
 
 
 def _profile(content):
-    from glorot_ext.experiments.run import PROFILE_PARTS, profile_line
+    from glorot_ext.experiments.run import profile_line, sum_profiles
 
-    total = {k: sum(r.get("profile", {}).get(k, 0.0) for r in content["rows"].values()) for k in PROFILE_PARTS}
+    total = sum_profiles(r.get("profile", {}) for r in content["rows"].values())
     return profile_line(total) if sum(total.values()) else "not measured"
 
 

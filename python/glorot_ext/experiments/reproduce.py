@@ -35,8 +35,8 @@ import numpy as np
 from glorot_ext.experiments import claims as _claims
 from glorot_ext.experiments import evidence as ev
 from glorot_ext.experiments import paper
-from glorot_ext.experiments.run import (PROFILE_PARTS, DivergedError, RunConfig, _build, _data, load_network,
-                                        profile_line, checkpoint_progress, run)
+from glorot_ext.experiments.run import (DivergedError, RunConfig, _build, _data, load_network,
+                                        profile_line, checkpoint_progress, run, sum_profiles)
 from glorot_ext._io import atomic_write
 from glorot_ext.record import Record, dumps
 
@@ -377,14 +377,10 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
     atomic_write(out / "REPORT.md", text)
     if log:
         log(table)
-        log("time of the chosen runs: " + profile_line(_total_profile(results)))
+        log("time of the chosen runs: " + profile_line(sum_profiles(r.get("profile", {}) for r in results.values())))
         log(_report.claims_table(content["claims"]))
         log(f"wrote {out / 'REPORT.md'}")
     return content
-
-
-def _total_profile(results):
-    return {k: sum(r.get("profile", {}).get(k, 0.0) for r in results.values()) for k in PROFILE_PARTS}
 
 
 def _ok(results):
@@ -427,10 +423,10 @@ def _assemble(final, wanted, seeds, dataset, make_config, out):
             "curves": [x["curve"] for x in res],
             "ms_per_update": float(np.mean([x["ms_per_update"] for x in res])),
             "train_seconds": float(np.sum([x["train_seconds"] for x in res])),
-            "profile": {k: float(sum(x.get("profile", {}).get(k, 0.0) for x in res)) for k in PROFILE_PARTS},
+            "profile": sum_profiles(x.get("profile", {}) for x in res),
             "records": [x["record"] for x in res],
             "run_dirs": [str(out / "runs" / c.key()) for c in f["configs"]],
-            "jacobian_at_init": _jacobian_at_init(res[0]["record"]),
+            "jacobian_at_init": _jacobian_at_init(record),
         }
     init_profiles = {}
     for label in ("Tanh", "Tanh N"):
@@ -447,14 +443,11 @@ def _assemble(final, wanted, seeds, dataset, make_config, out):
     return results, outcomes, init_profiles
 
 
-def _jacobian_at_init(record_path):
-    """Mean singular value of each hidden layer's Jacobian at initialization (§4.2.2)."""
-    if not record_path:
+def _jacobian_at_init(record):
+    """Mean singular value of each hidden layer's Jacobian at initialization (§4.2.2), from a Record."""
+    if record is None or "jac_mean" not in record.scalars:
         return None
-    rec = Record.from_json(record_path)
-    if "jac_mean" not in rec.scalars:
-        return None
-    return [float(v) for v in rec.scalar("jac_mean")[0]]
+    return [float(v) for v in record.scalar("jac_mean")[0]]
 
 
 def format_table(results, dataset, budget, seeds, width=1000, depth=5):

@@ -506,6 +506,12 @@ def _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log, profil
 PROFILE_PARTS = ("step", "data", "monitor", "evaluate", "checkpoint")
 
 
+def sum_profiles(profiles):
+    """The part-by-part sum of several runs' time profiles (missing parts count 0)."""
+    profiles = list(profiles)
+    return {k: float(sum(p.get(k, 0.0) for p in profiles)) for k in PROFILE_PARTS}
+
+
 def profile_line(profile):
     """'step 91% (612 s), data 2% (...), ...' for a run's time profile."""
     total = sum(profile.values()) or 1.0
