@@ -1,13 +1,12 @@
 """Training loops: minibatch SGD over a finite set (``fit``) or an endless stream (``fit_stream``).
 
-Each update is one native call (``MLP.train_step``); the loops only pick batches, call
+Each update is one native call (``MLP.sgd_step``); the loops only pick batches, call
 callbacks and keep a ``History``. All training state is explicit: the network's weights and
 ``n_updates``, the shuffling Generator, and the batch source's own position.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -52,12 +51,6 @@ class History:
         return {k: list(v) for k, v in self.__dict__.items()}
 
 
-def _check_lr(lr: object) -> None:
-    if isinstance(lr, (bool, np.bool_)) or not (isinstance(lr, (int, float, np.floating))
-                                                and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
-
-
 def _progress(total: int, enabled: bool, desc: str) -> Any:
     if not enabled:
         return None
@@ -100,13 +93,13 @@ def fit(net: MLP, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_s
     Returns:
         A ``History`` with one entry per epoch.
     """
-    _check_lr(lr)
+    from glorot_ext.network import _inputs, _labels, _learning_rate
+
+    lr = _learning_rate(lr, "fit")
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    from glorot_ext.network import _inputs, _labels
-
     X, y = _inputs(X, net.dtype, "fit"), _labels(y, "fit")  # array-likes: one copy, as MLP's methods
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must be a 1-D array with one label per row of X ({X.shape[0]}), "
@@ -121,9 +114,9 @@ def fit(net: MLP, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_s
     for epoch in range(epochs):
         loss_sum = err_sum = 0.0
         for Xb, yb in batches.epoch_batches():
-            loss = net.train_step(Xb, yb, lr)
+            loss, errors = net.sgd_step(Xb, yb, lr)
             loss_sum += loss
-            err_sum += net.last_batch_errors / yb.shape[0]
+            err_sum += errors / yb.shape[0]
             for cb in callbacks:
                 cb.on_step_end(net, loss)
             if bar is not None:
@@ -156,7 +149,9 @@ def fit_stream(net: MLP, batch_source: Union[Iterable[Batch], Callable[[], Batch
     Returns:
         A ``History``.
     """
-    _check_lr(lr)
+    from glorot_ext.network import _learning_rate
+
+    lr = _learning_rate(lr, "fit_stream")
     if not isinstance(n_updates, (int, np.integer)) or n_updates < 0:
         raise ValueError(f"n_updates must be an integer >= 0, got {n_updates!r}")
     if eval_every is not None and (not isinstance(eval_every, (int, np.integer)) or eval_every <= 0):
@@ -171,9 +166,9 @@ def fit_stream(net: MLP, batch_source: Union[Iterable[Batch], Callable[[], Batch
     count = 0
     for _ in range(n_updates):
         Xb, yb = next_batch()
-        loss = net.train_step(Xb, yb, lr)
+        loss, errors = net.sgd_step(Xb, yb, lr)
         loss_sum += loss
-        err_sum += net.last_batch_errors / Xb.shape[0]
+        err_sum += errors / Xb.shape[0]
         count += 1
         for cb in callbacks:
             cb.on_step_end(net, loss)
