@@ -11,7 +11,7 @@ NumPy implementation they are checked against.
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Dict, Iterator, Optional
+from typing import Iterator, Optional, TypedDict
 
 from glorot_ext import _core, datasets, init, reference, stats, theory
 from glorot_ext._core import get_num_threads, has_openmp
@@ -71,7 +71,18 @@ def num_threads(n: Optional[int]) -> Iterator[None]:
         _core.set_num_threads(before)
 
 
-def build_info() -> Dict[str, Any]:
+class BuildInfo(TypedDict):
+    """What ``build_info`` returns."""
+
+    version: str
+    openmp: bool
+    native: bool
+    simd: str
+    eigen: str
+    threads: int
+
+
+def build_info() -> BuildInfo:
     """How the native module was built: OpenMP, -march=native, SIMD in use, Eigen version."""
     return {"version": __version__, "openmp": _core.has_openmp, "native": _core.native_build,
             "simd": _core.simd, "eigen": _core.eigen_version, "threads": get_num_threads()}

@@ -28,6 +28,26 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
+
+if TYPE_CHECKING:  # NumPy is imported late, after main() has cleaned the environment
+    import numpy as np
+    from numpy.typing import NDArray
+
+    from glorot_ext._core import FloatArray
+
+#: One contender's SGD step, called for its time.
+Step = Callable[[], object]
+#: min_ms, median_ms and n of one contender's timed steps.
+Timing = Dict[str, float]
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+class _Limits(Protocol):
+    """What ``threadpoolctl.threadpool_limits`` returns: undone by ``unregister``."""
+
+    def unregister(self) -> None: ...
+
 
 _SLOW_BLAS_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 _CHILD_MARK = "GLOROT_BENCH_CLEAN_ENV"
@@ -40,13 +60,13 @@ ACTIVATION = "tanh"
 LR = 1e-4  # small: thousands of timed steps on random data must not diverge
 
 
-def step_flops(sizes, batch):
+def step_flops(sizes: Sequence[int], batch: int) -> int:
     """FLOPs of one SGD step: forward, ∂C/∂W, and ∂C/∂z below every layer but the first."""
     pairs = list(zip(sizes, sizes[1:]))
     return 2 * batch * (2 * sum(a * b for a, b in pairs) + sum(a * b for a, b in pairs[1:]))
 
 
-def _params(sizes, dtype, seed=0):
+def _params(sizes: Sequence[int], dtype: np.dtype[Any], seed: int = 0) -> Tuple[List[FloatArray], List[FloatArray]]:
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -54,7 +74,8 @@ def _params(sizes, dtype, seed=0):
     return weights, [np.zeros(b, dtype) for b in sizes[1:]]
 
 
-def _data(sizes, batch, dtype, seed=1):
+def _data(sizes: Sequence[int], batch: int, dtype: np.dtype[Any],
+          seed: int = 1) -> Tuple[FloatArray, NDArray[np.int64]]:
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -64,7 +85,7 @@ def _data(sizes, batch, dtype, seed=1):
 # -- contenders: each a factory (sizes, batch, dtype) -> step() ----------------------------------
 
 
-def _glorot_ext_step(sizes, batch, dtype):
+def _glorot_ext_step(sizes: Sequence[int], batch: int, dtype: np.dtype[Any]) -> Step:
     from glorot_ext import _core
 
     weights, biases = _params(sizes, dtype)
@@ -73,7 +94,7 @@ def _glorot_ext_step(sizes, batch, dtype):
     return lambda: net.sgd_step(X, y, LR)
 
 
-def _numpy_step(sizes, batch, dtype):
+def _numpy_step(sizes: Sequence[int], batch: int, dtype: np.dtype[Any]) -> Step:
     from glorot_ext import reference
 
     weights, biases = _params(sizes, dtype)
@@ -82,7 +103,7 @@ def _numpy_step(sizes, batch, dtype):
     return lambda: net.sgd_step(X, y, LR)
 
 
-def _torch_step(sizes, batch, dtype):
+def _torch_step(sizes: Sequence[int], batch: int, dtype: np.dtype[Any]) -> Step:
     import torch
 
     tdtype = {"float32": torch.float32, "float64": torch.float64}[str(dtype)]
@@ -97,7 +118,7 @@ def _torch_step(sizes, batch, dtype):
     X, y = _data(sizes, batch, dtype)
     X, y = torch.from_numpy(X), torch.from_numpy(y)
 
-    def step():
+    def step() -> object:
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(X), y)
         loss.backward()
@@ -107,7 +128,7 @@ def _torch_step(sizes, batch, dtype):
     return step
 
 
-def _torch_available():
+def _torch_available() -> bool:
     try:
         import torch  # noqa: F401
     except Exception:
@@ -115,7 +136,7 @@ def _torch_available():
     return True
 
 
-def _set_threads(n):
+def _set_threads(n: int) -> Optional[_Limits]:
     """Sets the thread count of every library in play; returns a context to undo BLAS limits."""
     from glorot_ext import _core
 
@@ -126,10 +147,11 @@ def _set_threads(n):
         from threadpoolctl import threadpool_limits
     except ImportError:
         return None
-    return threadpool_limits(limits=n)
+    limits: _Limits = threadpool_limits(limits=n)
+    return limits
 
 
-def _blas_info():
+def _blas_info() -> Union[str, List[Dict[str, Any]]]:
     try:
         from threadpoolctl import threadpool_info
     except ImportError:
@@ -138,7 +160,7 @@ def _blas_info():
                                    "filepath")} for d in threadpool_info()]
 
 
-def _time_calls(fn, repeats):
+def _time_calls(fn: Step, repeats: int) -> List[float]:
     out = []
     for _ in range(repeats):
         t0 = time.perf_counter()
@@ -147,15 +169,15 @@ def _time_calls(fn, repeats):
     return out
 
 
-def _summary(times):
+def _summary(times: Sequence[float]) -> Timing:
     import numpy as np
 
     return {"min_ms": 1e3 * float(np.min(times)), "median_ms": 1e3 * float(np.median(times)), "n": len(times)}
 
 
-def interleaved(contenders, rounds, repeats, pause=0.15):
+def interleaved(contenders: Mapping[str, Step], rounds: int, repeats: int, pause: float = 0.15) -> Dict[str, Timing]:
     """Times each contender's step in `rounds` interleaved rounds; {name: summary}."""
-    times = {name: [] for name in contenders}
+    times: Dict[str, List[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, step in contenders.items():
             time.sleep(pause)  # let the previous contender's spinning threads (OpenBLAS, OpenMP) go idle
@@ -164,13 +186,13 @@ def interleaved(contenders, rounds, repeats, pause=0.15):
     return {name: _summary(t) for name, t in times.items()}
 
 
-def _repeats_for(sizes, batch, budget_s=0.25):
+def _repeats_for(sizes: Sequence[int], batch: int, budget_s: float = 0.25) -> int:
     """Steps per round so that the slowest contender spends about budget_s per round."""
     est = step_flops(sizes, batch) / 10e9  # NumPy at ~10 GFLOP/s, a pessimistic guess
     return int(max(2, min(50, budget_s / est)))
 
 
-def gemm_peak(threads, n=2048):
+def gemm_peak(threads: int, n: int = 2048) -> Dict[str, float]:
     """GFLOP/s of a large float32 GEMM at this thread count: best of NumPy's BLAS and Eigen."""
     import numpy as np
 
@@ -182,7 +204,7 @@ def gemm_peak(threads, n=2048):
     b = np.zeros(n, np.float32)
     ctx = _set_threads(threads)
     try:
-        res = {}
+        res: Dict[str, float] = {}
         for name, fn in (("numpy", lambda: A @ B), ("eigen", lambda: _core.dense_forward(A, B, b))):
             fn()
             res[name] = 2 * n**3 / min(_time_calls(fn, 6)) / 1e9
@@ -192,7 +214,8 @@ def gemm_peak(threads, n=2048):
     return res
 
 
-def kernel_timings(sizes, batch, dtype, threads, repeats=20):
+def kernel_timings(sizes: Sequence[int], batch: int, dtype: np.dtype[Any], threads: int,
+                   repeats: int = 20) -> Dict[str, Union[float, List[float], str]]:
     """Per-kernel ms (min over repeats): phases of the small-batch step (forward per layer, softmax,
     backward+update per layer), the stand-alone dense and activation kernels on a 1000×1000 layer,
     and Shapeset generation per minibatch when generated in bulk."""
@@ -200,7 +223,7 @@ def kernel_timings(sizes, batch, dtype, threads, repeats=20):
 
     from glorot_ext import _core
 
-    out = {}
+    out: Dict[str, Union[float, List[float], str]] = {}
     ctx = _set_threads(threads)
     try:
         weights, biases = _params(sizes, dtype)
@@ -248,15 +271,16 @@ def kernel_timings(sizes, batch, dtype, threads, repeats=20):
     return out
 
 
-def run(networks=("mnist", "shapeset"), batches=(1, 10, 100, 1000), dtypes=("float32", "float64"), threads=(1, 2),
-        rounds=4, torch=True, kernels=True, log=print):
+def run(networks: Sequence[str] = ("mnist", "shapeset"), batches: Sequence[int] = (1, 10, 100, 1000),
+        dtypes: Sequence[str] = ("float32", "float64"), threads: Sequence[int] = (1, 2), rounds: int = 4,
+        torch: bool = True, kernels: bool = True, log: Callable[[str], object] = print) -> Dict[str, Any]:
     """Runs the step benchmark; returns a JSON-ready dict (see ``write_results``)."""
     import numpy as np
 
     import glorot_ext
 
     use_torch = torch and _torch_available()
-    results = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+    results: Dict[str, Any] = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": {"platform": platform.platform(), "processor": platform.processor(),
                            "cpus": os.cpu_count(), "python": platform.python_version()},
                "glorot_ext": glorot_ext.build_info(), "numpy": np.__version__, "blas": _blas_info(),
@@ -272,7 +296,7 @@ def run(networks=("mnist", "shapeset"), batches=(1, 10, 100, 1000), dtypes=("flo
         for dtype in dtypes:
             for batch in batches:
                 for t in threads:
-                    contenders = {"glorot_ext": _glorot_ext_step(sizes, batch, np.dtype(dtype)),
+                    contenders: Dict[str, Step] = {"glorot_ext": _glorot_ext_step(sizes, batch, np.dtype(dtype)),
                                   "numpy": _numpy_step(sizes, batch, np.dtype(dtype))}
                     if use_torch:
                         contenders["torch"] = _torch_step(sizes, batch, np.dtype(dtype))
@@ -313,7 +337,7 @@ def run(networks=("mnist", "shapeset"), batches=(1, 10, 100, 1000), dtypes=("flo
     return results
 
 
-def _row_line(row):
+def _row_line(row: Mapping[str, Any]) -> str:
     r = row["results"]
     s = (f"{row['network']:8s} batch {row['batch']:4d} {row['dtype']} {row['threads']}T: "
          f"glorot_ext {r['glorot_ext']['min_ms']:8.3f} / {r['glorot_ext']['median_ms']:8.3f} ms  "
@@ -324,7 +348,7 @@ def _row_line(row):
     return s + f"  {row['glorot_ext_gflops']:.0f} GFLOP/s ({row['pct_of_gemm_peak']:.0f}% of GEMM peak)"
 
 
-def markdown(results):
+def markdown(results: Mapping[str, Any]) -> str:
     """The results as Markdown tables (steps, then per-kernel timings)."""
     torch_on = results["torch"] is not None
     lines = [f"Step benchmark, {results['started']} ({results['rounds']} interleaved rounds; "
@@ -351,7 +375,9 @@ def markdown(results):
     lines += [head, sep]
     for row in results["steps"]:
         r = row["results"]
-        cell = lambda c: f"{r[c]['min_ms']:.3f} / {r[c]['median_ms']:.3f}"  # noqa: E731
+        def cell(c: str) -> str:
+            return f"{r[c]['min_ms']:.3f} / {r[c]['median_ms']:.3f}"
+
         line = (f"| {row['network']} | {row['batch']} | {row['dtype']} | {row['threads']} | {cell('glorot_ext')} | "
                 f"{cell('numpy')} | {row['speedup_vs_numpy']:.2f} |")
         if torch_on:
@@ -368,8 +394,10 @@ def markdown(results):
                   "dense_backward | tanh fwd | tanh bwd | Shapeset generate |",
                   "|---:|---|---:|---|---:|---|---:|---:|---:|---:|---:|"]
         for k in results["kernels"]:
-            fmt = lambda v: "—" if v is None else (" ".join(f"{x:.3f}" for x in v) if isinstance(v, list)  # noqa: E731
-                                                    else (f"{v:.3f}" if isinstance(v, float) else str(v)))
+            def fmt(v: Union[None, float, List[float], str]) -> str:
+                return "—" if v is None else (" ".join(f"{x:.3f}" for x in v) if isinstance(v, list)
+                                              else (f"{v:.3f}" if isinstance(v, float) else str(v)))
+
             lines.append(f"| {k['batch']} | {k['dtype']} | {k['threads']} | {fmt(k.get('step_forward_ms'))} | "
                          f"{fmt(k.get('step_softmax_ms'))} | {fmt(k.get('step_backward_update_ms'))} | "
                          f"{fmt(k['dense_forward_1000x1000_ms'])} | {fmt(k['dense_backward_1000x1000_ms'])} | "
@@ -382,20 +410,21 @@ _MARK = "<!-- written by glorot-ext bench: rerunning it replaces this file -->"
 _OLD_HEADER = "# Benchmarks\n\nThe paper's SGD step ("  # files written before the marker existed
 
 
-def _written_by_bench(path):
+def _written_by_bench(path: Path) -> bool:
     with open(path, encoding="utf-8", errors="replace") as f:
         head = f.read(200)
     return head.startswith((_MARK, _OLD_HEADER, '{\n "started": '))
 
 
-def _refuse_foreign(paths, force):
+def _refuse_foreign(paths: Iterable[Path], force: bool) -> None:
     for path in paths:
         if path.exists() and not force and not _written_by_bench(path):
             raise FileExistsError(f"{path} exists and was not written by glorot-ext bench; "
                                   "choose another --out/--markdown, or pass --force to replace it")
 
 
-def write_results(results, out_dir, markdown_path=None, force=False):
+def write_results(results: Mapping[str, Any], out_dir: PathLike, markdown_path: Optional[PathLike] = None,
+                  force: bool = False) -> List[Path]:
     """Writes <out_dir>/step-<time>.json and .md and, if asked, the table into markdown_path.
 
     Nothing is written anywhere else. An existing file is replaced only if an earlier run of
@@ -433,17 +462,18 @@ def write_results(results, out_dir, markdown_path=None, force=False):
     return targets
 
 
-def quick(rounds=6, threads=(1, 2), torch=True, log=print):
+def quick(rounds: int = 6, threads: Sequence[int] = (1, 2), torch: bool = True,
+          log: Callable[[str], object] = print) -> Dict[str, Any]:
     """Batch 10, float32 and float64, the MNIST-sized network: ms/step min and median, ratio to NumPy."""
     return run(networks=("mnist",), batches=(10,), dtypes=("float32", "float64"), threads=threads, rounds=rounds,
                torch=torch, kernels=False, log=log)
 
 
-def _needs_clean_env():
+def _needs_clean_env() -> bool:
     return any(k in os.environ for k in _SLOW_BLAS_ENV) and os.environ.get(_CHILD_MARK) != "1"
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     """Command line: ``python -m glorot_ext.benchmark [--quick] ...``; returns an exit code."""
     p = argparse.ArgumentParser(prog="glorot-ext bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="batch 10 only, float32 and float64, MNIST network")
@@ -473,7 +503,9 @@ def main(argv=None):
         env[_CHILD_MARK] = "1"
         argv = sys.argv[1:] if argv is None else list(argv)
         return subprocess.call([sys.executable, "-m", "glorot_ext.benchmark", *argv], env=env)
-    ints = lambda s: tuple(int(x) for x in s.split(",") if x)  # noqa: E731
+    def ints(s: str) -> Tuple[int, ...]:
+        return tuple(int(x) for x in s.split(",") if x)
+
     threads = ints(args.threads)
     if args.quick:
         quick(rounds=max(args.rounds, 6), threads=threads, torch=not args.no_torch)

@@ -17,8 +17,23 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import Any, Callable, Dict, Literal, Optional, Protocol, Union, cast
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
+
+#: Which fan divides the variance numerator in ``variance_scaling``.
+Mode = Literal["fan_in", "fan_out", "fan_avg"]
+#: The distribution ``variance_scaling`` draws from.
+Distribution = Literal["uniform", "normal", "truncated_normal"]
+
+
+class Initializer(Protocol):
+    """``init(fan_in, fan_out, *, rng, dtype)``: a (fan_in, fan_out) array of ``dtype``."""
+
+    def __call__(self, fan_in: int, fan_out: int, *, rng: np.random.Generator,
+                 dtype: DTypeLike = ...) -> NDArray[np.floating[Any]]: ...
+
 
 _MODES = ("fan_in", "fan_out", "fan_avg")
 _DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
@@ -26,13 +41,13 @@ _DISTRIBUTIONS = ("uniform", "normal", "truncated_normal")
 _TRUNCATED_STD = 0.87962566103423978
 
 
-def _check_fans(fan_in, fan_out):
+def _check_fans(fan_in: int, fan_out: int) -> None:
     for name, v in (("fan_in", fan_in), ("fan_out", fan_out)):
         if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v <= 0:
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
 
 
-def _check_dtype(dtype):
+def _check_dtype(dtype: DTypeLike) -> np.dtype[np.floating[Any]]:
     """A real floating dtype (float32, float64, ...); integer, complex, bool or object dtypes would
     truncate or mangle the draws, so they are a TypeError."""
     try:
@@ -41,15 +56,15 @@ def _check_dtype(dtype):
         raise TypeError(f"dtype must be a floating-point dtype such as float32 or float64, got {dtype!r}") from e
     if not np.issubdtype(dt, np.floating):
         raise TypeError(f"dtype must be a floating-point dtype such as float32 or float64, got {dt}")
-    return dt
+    return cast("np.dtype[np.floating[Any]]", dt)  # checked just above
 
 
-def _check_rng(rng):
+def _check_rng(rng: object) -> None:
     if not isinstance(rng, np.random.Generator):
         raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
 
 
-def variance_scaling(scale=1.0, mode="fan_avg", distribution="uniform"):
+def variance_scaling(scale: float = 1.0, mode: Mode = "fan_avg", distribution: Distribution = "uniform") -> Initializer:
     """Builds an initializer with Var[W] = scale / n.
 
     n is fan_in, fan_out or their mean (mode). "uniform" draws U[-√(3·scale/n), +√(3·scale/n)];
@@ -76,7 +91,8 @@ def variance_scaling(scale=1.0, mode="fan_avg", distribution="uniform"):
     if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
 
-    def init(fan_in, fan_out, *, rng, dtype=np.float64):
+    def init(fan_in: int, fan_out: int, *, rng: np.random.Generator,
+             dtype: DTypeLike = np.float64) -> NDArray[np.floating[Any]]:
         _check_fans(fan_in, fan_out)
         _check_rng(rng)
         dtype = _check_dtype(dtype)
@@ -101,11 +117,12 @@ def variance_scaling(scale=1.0, mode="fan_avg", distribution="uniform"):
     return init
 
 
-def _named(name, scale, mode, distribution, doc):
+def _named(name: str, scale: float, mode: Mode, distribution: Distribution, doc: str) -> Initializer:
     base = variance_scaling(scale, mode, distribution)
 
     @functools.wraps(base)
-    def init(fan_in, fan_out, *, rng, dtype=np.float64):
+    def init(fan_in: int, fan_out: int, *, rng: np.random.Generator,
+             dtype: DTypeLike = np.float64) -> NDArray[np.floating[Any]]:
         return base(fan_in, fan_out, rng=rng, dtype=dtype)
 
     init.__name__ = init.__qualname__ = name
@@ -139,7 +156,8 @@ lecun_uniform = _named("lecun_uniform", 1.0, "fan_in", "uniform", "U[±√(3/fan
 lecun_normal = _named("lecun_normal", 1.0, "fan_in", "normal", "N(0, 1/fan_in) (LeCun 1998).")
 
 
-def orthogonal(fan_in, fan_out, *, rng, dtype=np.float64, gain=1.0):
+def orthogonal(fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = np.float64,
+               gain: float = 1.0) -> NDArray[np.floating[Any]]:
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014): all singular values = gain.
 
     From the QR decomposition of a Gaussian matrix, with the signs of R's diagonal folded into Q
@@ -155,13 +173,14 @@ def orthogonal(fan_in, fan_out, *, rng, dtype=np.float64, gain=1.0):
     return (gain * W).astype(dtype, copy=False)
 
 
-def zeros(fan_in, fan_out, *, rng=None, dtype=np.float64):
+def zeros(fan_in: int, fan_out: int, *, rng: Optional[np.random.Generator] = None,
+          dtype: DTypeLike = np.float64) -> NDArray[np.floating[Any]]:
     """All zeros (the paper's biases). ``rng`` is accepted and ignored."""
     _check_fans(fan_in, fan_out)
     return np.zeros((fan_in, fan_out), dtype=_check_dtype(dtype))
 
 
-INITIALIZERS = {
+INITIALIZERS: Dict[str, Initializer] = {
     "standard": standard_uniform,
     "standard_uniform": standard_uniform,
     "normalized": normalized_uniform,
@@ -179,7 +198,7 @@ INITIALIZERS = {
 }
 
 
-def get(init):
+def get(init: Union[str, Initializer]) -> Initializer:
     """An initializer from its name (see ``INITIALIZERS``) or a callable, returned as is."""
     if callable(init):
         return init
@@ -194,7 +213,7 @@ _GH_X, _GH_W = np.polynomial.hermite_e.hermegauss(81)
 _GH_W = _GH_W / _GH_W.sum()
 
 
-def estimate_gain(activation):
+def estimate_gain(activation: Union[str, Callable[[NDArray[np.float64]], ArrayLike]]) -> float:
     """Gain g with g²·E[f(s)²] = 1 for s ~ N(0, 1): the factor on Var[W] that keeps the second
     moment of a layer's output equal to its input's (computed by Gauss–Hermite quadrature).
 
@@ -211,7 +230,7 @@ def estimate_gain(activation):
     return 1.0 / math.sqrt(second_moment)
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     """The recommended std multiplier for an activation, as ``torch.nn.init.calculate_gain``.
 
     linear/identity/sigmoid 1, tanh 5/3, relu √2, leaky_relu √(2/(1+a²)) (a = param, default

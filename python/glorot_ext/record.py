@@ -23,17 +23,29 @@ import csv
 import io
 import json
 import math
+import os
 import platform
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from glorot_ext import stats as _stats
 from glorot_ext._io import atomic_write
 
+PathLike = Union[str, "os.PathLike[str]"]
+#: Fixed histogram bins (``stats.LinearBins`` or ``stats.OctaveBins``).
+Bins = Union[_stats.LinearBins, _stats.OctaveBins]
+#: One row of ``Record.rows``: step, layer (None: run-level), quantity, bin_lo, bin_hi, value.
+TidyRow = Tuple[int, Optional[int], str, Optional[float], Optional[float], float]
+_T = TypeVar("_T")
+#: Per-layer values of one scalar at one step.
+Values = Union[Sequence[float], NDArray[np.floating[Any]]]
+
 FORMAT = "glorot_ext.Record/1"
 
 
-def versions():
+def versions() -> Dict[str, str]:
     """Library, NumPy and Python versions, for a record's provenance."""
     import glorot_ext
 
@@ -41,7 +53,7 @@ def versions():
             "platform": platform.platform()}
 
 
-def _finite(obj):
+def _finite(obj: object) -> object:
     """``obj`` with NumPy scalars and arrays made plain Python and non-finite floats made None."""
     if isinstance(obj, dict):
         return {k: _finite(v) for k, v in obj.items()}
@@ -56,23 +68,23 @@ def _finite(obj):
     return obj
 
 
-def dumps(obj, indent=None):
+def dumps(obj: object, indent: Optional[int] = None) -> str:
     """Standard JSON text of ``obj``: NaN and ±inf become null (``json.dumps`` would write the
     invalid tokens ``NaN``/``Infinity``), NumPy scalars and arrays become numbers and lists."""
     return json.dumps(_finite(obj), indent=indent, allow_nan=False)
 
 
-def write_json(path, obj, indent=None):
+def write_json(path: PathLike, obj: object, indent: Optional[int] = None) -> None:
     """Writes ``dumps(obj)`` to ``path`` atomically (temporary file, fsync, os.replace)."""
     atomic_write(path, dumps(obj, indent=indent))
 
 
-def _nan_to_none(a):
+def _nan_to_none(a: NDArray[np.float64]) -> List[Any]:
     return [None if (isinstance(v, float) and math.isnan(v)) else v for v in np.asarray(a, dtype=float).tolist()] \
         if np.ndim(a) == 1 else [_nan_to_none(r) for r in a]
 
 
-def _none_to_nan(a):
+def _none_to_nan(a: List[Any]) -> NDArray[np.float64]:
     return np.array(a, dtype=object).astype(np.float64) if len(a) else np.zeros(0)
 
 
@@ -83,18 +95,20 @@ class Record:
         meta: provenance dict (``config``, ``seed``, ``dataset``, ...); versions are added.
     """
 
-    def __init__(self, meta=None):
-        self.meta = dict(meta or {})
+    def __init__(self, meta: Optional[Mapping[str, Any]] = None) -> None:
+        self.meta: Dict[str, Any] = dict(meta or {})
         self.meta.setdefault("versions", versions())
-        self.steps = []
-        self.scalars = {}
-        self.globals = {}
-        self.hists = {}
-        self.bins = {}  # name -> LinearBins / OctaveBins
+        self.steps: List[int] = []
+        self.scalars: Dict[str, List[NDArray[np.float64]]] = {}
+        self.globals: Dict[str, List[float]] = {}
+        self.hists: Dict[str, List[NDArray[np.float64]]] = {}
+        self.bins: Dict[str, Bins] = {}  # name -> LinearBins / OctaveBins
 
     # -- building ------------------------------------------------------------------------------
 
-    def append(self, step, scalars=None, globals=None, hists=None):
+    def append(self, step: int, scalars: Optional[Mapping[str, Values]] = None,
+               globals: Optional[Mapping[str, Optional[float]]] = None,
+               hists: Optional[Mapping[str, Tuple[ArrayLike, Bins]]] = None) -> None:
         """Adds one measurement.
 
         Args:
@@ -109,57 +123,59 @@ class Record:
             rows = self.scalars.setdefault(name, [])
             self._pad(rows, k, lambda: np.full(len(v), np.nan))
             rows.append(np.asarray(v, dtype=np.float64))
-        for name, v in (globals or {}).items():
-            rows = self.globals.setdefault(name, [])
-            self._pad(rows, k, lambda: np.nan)
-            rows.append(np.nan if v is None else float(v))
-        for name, (mass, bins) in (hists or {}).items():
+        for name, g in (globals or {}).items():
+            grows = self.globals.setdefault(name, [])
+            self._pad(grows, k, lambda: np.nan)
+            grows.append(np.nan if g is None else float(g))
+        for name, (m, bins) in (hists or {}).items():
             if name in self.bins and self.bins[name] != bins:
                 raise ValueError(f"histogram {name!r}: bins {bins} differ from the record's {self.bins[name]}")
             self.bins[name] = bins
-            rows = self.hists.setdefault(name, [])
-            mass = np.asarray(mass, dtype=np.float64)
-            self._pad(rows, k, lambda: np.zeros_like(mass))
-            rows.append(mass)
-        for table, fill in ((self.scalars, lambda r: np.full_like(r[-1], np.nan)), (self.globals, lambda r: np.nan),
-                            (self.hists, lambda r: np.zeros_like(r[-1]))):
-            for rows in table.values():
-                self._pad(rows, k + 1, lambda: fill(rows))
+            hrows = self.hists.setdefault(name, [])
+            mass = np.asarray(m, dtype=np.float64)
+            self._pad(hrows, k, lambda: np.zeros_like(mass))
+            hrows.append(mass)
+        fills: Tuple[Tuple[Dict[str, List[Any]], Callable[[List[Any]], Any]], ...] = (
+            (self.scalars, lambda r: np.full_like(r[-1], np.nan)), (self.globals, lambda r: np.nan),
+            (self.hists, lambda r: np.zeros_like(r[-1])))
+        for table, fill in fills:
+            for trows in table.values():
+                self._pad(trows, k + 1, lambda: fill(trows))
 
     @staticmethod
-    def _pad(rows, k, make):
+    def _pad(rows: List[_T], k: int, make: Callable[[], _T]) -> None:
         while len(rows) < k:
             rows.append(make())
 
     # -- reading -----------------------------------------------------------------------------
 
     @property
-    def n_steps(self):
+    def n_steps(self) -> int:
         return len(self.steps)
 
     @property
-    def n_layers(self):
+    def n_layers(self) -> int:
         for rows in self.scalars.values():
             return len(rows[0])
         return 0
 
-    def scalar(self, name):
+    def scalar(self, name: str) -> NDArray[np.float64]:
         """(n_steps, n_layers) float64 array of a per-layer scalar."""
         return np.array(self.scalars[name], dtype=np.float64).reshape(self.n_steps, -1)
 
-    def global_(self, name):
+    def global_(self, name: str) -> NDArray[np.float64]:
         """(n_steps,) float64 array of a run-level scalar (NaN where not measured)."""
         return np.array(self.globals.get(name, [np.nan] * self.n_steps), dtype=np.float64)
 
-    def hist(self, name):
+    def hist(self, name: str) -> NDArray[np.float64]:
         """(n_steps, n_layers, n_bins) float64 histogram masses."""
         return np.array(self.hists[name], dtype=np.float64)
 
-    def edges(self, name):
+    def edges(self, name: str) -> NDArray[np.float64]:
         """(n_bins + 1,) float64 fixed bin edges of histogram ``name``."""
         return self.bins[name].edges
 
-    def label(self):
+    def label(self) -> str:
         """"tanh, standard init, shapeset": activation(s), init and dataset, for titles."""
         cfg = self.meta.get("config", {})
         acts = sorted(set(cfg.get("activations", []))) or ["?"]
@@ -168,12 +184,12 @@ class Record:
             parts.append(str(self.meta["dataset"]))
         return ", ".join(parts)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Record({self.label()!r}, steps={self.n_steps}, layers={self.n_layers})"
 
     # -- JSON -----------------------------------------------------------------------------------
 
-    def to_dict(self):
+    def to_dict(self) -> Dict[str, Any]:
         """Plain-Python dict of everything (NaN as None), as written by ``to_json``."""
         return {
             "format": FORMAT, "meta": self.meta, "steps": list(self.steps),
@@ -184,7 +200,7 @@ class Record:
         }
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: Mapping[str, Any]) -> Record:
         if d.get("format") != FORMAT:
             raise ValueError(f"not a {FORMAT} record (format {d.get('format')!r})")
         rec = cls(d["meta"])
@@ -195,32 +211,32 @@ class Record:
         rec.bins = {k: _stats.bins_from_spec(s) for k, s in d["bins"].items()}
         return rec
 
-    def to_json(self, path):
+    def to_json(self, path: PathLike) -> None:
         """Writes the whole record as JSON (standard JSON: NaN as null), atomically."""
         write_json(path, self.to_dict())
 
     @classmethod
-    def from_json(cls, path):
+    def from_json(cls, path: PathLike) -> Record:
         with open(path, "rb") as f:
             return cls.from_dict(json.loads(f.read()))
 
     # -- NPZ ----------------------------------------------------------------------------------
 
-    def to_npz(self, path):
+    def to_npz(self, path: PathLike) -> None:
         """Writes arrays (``scalar/<name>``, ``global/<name>``, ``hist/<name>``, ``steps``) and the
         JSON header (meta, bins) to an .npz, atomically."""
-        arrays = {"steps": np.asarray(self.steps, dtype=np.int64)}
+        arrays: Dict[str, NDArray[Any]] = {"steps": np.asarray(self.steps, dtype=np.int64)}
         arrays.update({f"scalar/{k}": self.scalar(k) for k in self.scalars})
         arrays.update({f"global/{k}": self.global_(k) for k in self.globals})
         arrays.update({f"hist/{k}": self.hist(k) for k in self.hists})
         header = {"format": FORMAT, "meta": self.meta, "bins": {k: b.spec() for k, b in self.bins.items()}}
         arrays["header"] = np.frombuffer(dumps(header).encode(), dtype=np.uint8)
         buf = io.BytesIO()
-        np.savez_compressed(buf, **arrays)
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]  # mypy matches **arrays against allow_pickle: bool too
         atomic_write(path, buf.getvalue())
 
     @classmethod
-    def from_npz(cls, path):
+    def from_npz(cls, path: PathLike) -> Record:
         with np.load(path, allow_pickle=False) as z:
             header = json.loads(bytes(z["header"]).decode())
             if header.get("format") != FORMAT:
@@ -240,7 +256,7 @@ class Record:
 
     # -- CSV ------------------------------------------------------------------------------------
 
-    def rows(self, histograms=False):
+    def rows(self, histograms: bool = False) -> Iterator[TidyRow]:
         """Tidy rows (step, layer, quantity, bin_lo, bin_hi, value): one per step × layer × quantity.
 
         Run-level quantities have layer None; histogram rows (``histograms=True``) name the
@@ -259,7 +275,7 @@ class Record:
                         for b in np.flatnonzero(mass):
                             yield step, layer, f"hist_{name}", float(e[b]), float(e[b + 1]), float(mass[b])
 
-    def to_csv(self, path, histograms=False):
+    def to_csv(self, path: PathLike, histograms: bool = False) -> None:
         """Writes the tidy table of ``rows`` (header step,layer,quantity,bin_lo,bin_hi,value),
         atomically; NaN and None are written as empty cells. Histograms (only their non-empty
         bins) are included with ``histograms=True``; JSON and NPZ always hold them."""

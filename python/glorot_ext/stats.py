@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any, Dict, Literal, Mapping, Sequence, Tuple, TypedDict, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from glorot_ext import activations as _activations
 from glorot_ext import reference as _reference
@@ -45,6 +47,10 @@ PERCENTILES = (2.0, 50.0, 98.0)
 #: about 0.35 s per 1000x1000 layer (2 cores) — the bulk of a default measurement.
 JACOBIAN_EXAMPLES = 5
 
+Float64Array = NDArray[np.float64]
+#: A bins object as plain JSON-able values (``LinearBins.spec``, ``OctaveBins.spec``).
+BinsSpec = Dict[str, Union[str, int, float, bool]]
+
 
 # -- bins and histograms ----------------------------------------------------------------------
 
@@ -57,22 +63,22 @@ class LinearBins:
     hi: float
     n: int = 200
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if not (math.isfinite(self.lo) and math.isfinite(self.hi) and self.hi > self.lo):
             raise ValueError(f"LinearBins needs finite lo < hi, got lo={self.lo}, hi={self.hi}")
         if not isinstance(self.n, (int, np.integer)) or self.n <= 0:
             raise ValueError(f"LinearBins needs a positive integer n, got {self.n!r}")
 
     @property
-    def edges(self):
+    def edges(self) -> Float64Array:
         """(n + 1,) float64 bin edges."""
         return np.linspace(self.lo, self.hi, self.n + 1)
 
     @property
-    def n_bins(self):
+    def n_bins(self) -> int:
         return int(self.n)
 
-    def counts(self, x):
+    def counts(self, x: ArrayLike) -> Tuple[Float64Array, int]:
         """(n,) float64 counts of the finite values of ``x`` (clipped into range), and the number
         of non-finite values left out."""
         x = np.asarray(x).ravel()
@@ -84,7 +90,7 @@ class LinearBins:
         c, _ = np.histogram(x, bins=self.n, range=(self.lo, self.hi))
         return c.astype(np.float64), n_bad
 
-    def spec(self):
+    def spec(self) -> BinsSpec:
         return {"kind": "linear", "lo": float(self.lo), "hi": float(self.hi), "n": int(self.n)}
 
 
@@ -104,7 +110,7 @@ class OctaveBins:
     per_octave: int = 32
     signed: bool = True
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         p = self.per_octave
         if not isinstance(p, (int, np.integer)) or p <= 0 or p > 64 or p & (p - 1):
             raise ValueError(f"per_octave must be a power of two between 1 and 64, got {p!r}")
@@ -112,15 +118,15 @@ class OctaveBins:
             raise ValueError(f"need min_exp < max_exp within float64's range, got {self.min_exp}, {self.max_exp}")
 
     @property
-    def _n_side(self):
+    def _n_side(self) -> int:
         return (self.max_exp - self.min_exp + 1) * self.per_octave
 
     @property
-    def n_bins(self):
+    def n_bins(self) -> int:
         return 2 * self._n_side + 1 if self.signed else self._n_side + 1
 
     @property
-    def edges(self):
+    def edges(self) -> Float64Array:
         """Bin edges, float64, increasing; dyadic numbers, so comparisons with them are exact."""
         e = np.arange(self.min_exp, self.max_exp + 1, dtype=np.float64)[:, None]
         j = np.arange(self.per_octave, dtype=np.float64)[None, :]
@@ -129,7 +135,7 @@ class OctaveBins:
             return np.concatenate([-side[::-1], side])
         return np.concatenate([[0.0], side])
 
-    def _lut(self, dtype):
+    def _lut(self, dtype: np.dtype[Any]) -> Tuple[NDArray[np.int64], int]:
         """Lookup table from the top bits of a float (sign, exponent, log2(per_octave) mantissa
         bits) to the bin index; -1 for inf/NaN."""
         info = np.finfo(dtype)
@@ -151,7 +157,7 @@ class OctaveBins:
         idx = np.where(biased == (1 << nexp) - 1, -1, idx)  # inf and NaN
         return idx, p
 
-    def counts(self, x):
+    def counts(self, x: ArrayLike) -> Tuple[Float64Array, int]:
         """(n_bins,) float64 counts of ``x`` (float32 or float64), and the number of values left
         out (non-finite, or negative for unsigned bins)."""
         x = np.ascontiguousarray(x)
@@ -163,18 +169,22 @@ class OctaveBins:
         keys = bits >> np.array(info.nmant - p, dtype=bits.dtype)
         kc = np.bincount(keys.astype(np.intp, copy=False), minlength=lut.size).astype(np.float64)
         ok = lut >= 0
-        c = np.bincount(lut[ok], weights=kc[ok], minlength=self.n_bins)
+        # with weights, bincount returns float64 (NumPy's stubs say intp whatever the weights)
+        c: Float64Array = np.bincount(lut[ok], weights=kc[ok], minlength=self.n_bins)  # type: ignore[assignment]
         return c, int(x.size - c.sum())
 
-    def spec(self):
+    def spec(self) -> BinsSpec:
         return {"kind": "octave", "min_exp": int(self.min_exp), "max_exp": int(self.max_exp),
                 "per_octave": int(self.per_octave), "signed": bool(self.signed)}
 
 
-_LUTS = {}
+#: Fixed histogram bins of either kind.
+Bins = Union[LinearBins, OctaveBins]
+
+_LUTS: Dict[Tuple[OctaveBins, str], Tuple[NDArray[np.int64], int]] = {}
 
 
-def bins_from_spec(spec):
+def bins_from_spec(spec: Mapping[str, Any]) -> Bins:
     """Rebuilds a ``LinearBins`` or ``OctaveBins`` from its ``spec()`` dict."""
     spec = dict(spec)
     kind = spec.pop("kind", None)
@@ -185,7 +195,7 @@ def bins_from_spec(spec):
     raise ValueError(f"unknown bins kind {kind!r}; expected 'linear' or 'octave'")
 
 
-def activation_bins(activation, n=200):
+def activation_bins(activation: str, n: int = 200) -> Bins:
     """Default fixed bins for the activations of ``activation``: its output range for bounded
     functions (the paper's x-axis of Figs. 4 and 6), octave bins for relu and identity."""
     info = _activations.get(activation)
@@ -200,7 +210,7 @@ GRADIENT_BINS = OctaveBins(min_exp=-26, max_exp=4, per_octave=32, signed=True)
 SINGULAR_VALUE_BINS = OctaveBins(min_exp=-20, max_exp=8, per_octave=32, signed=False)
 
 
-def histogram(x, bins):
+def histogram(x: ArrayLike, bins: Bins) -> Float64Array:
     """Normalized histogram of ``x`` at fixed bins.
 
     Args:
@@ -218,30 +228,30 @@ def histogram(x, bins):
 class HistogramAccumulator:
     """Counts values into fixed bins chunk by chunk: O(bins) memory however many values."""
 
-    def __init__(self, bins):
+    def __init__(self, bins: Bins) -> None:
         self.bins = bins
         self.counts = np.zeros(bins.n_bins, dtype=np.float64)
         self.n_excluded = 0
 
-    def add(self, x):
+    def add(self, x: ArrayLike) -> HistogramAccumulator:
         c, bad = self.bins.counts(x)
         self.counts += c
         self.n_excluded += bad
         return self
 
     @property
-    def mass(self):
+    def mass(self) -> Float64Array:
         """(n_bins,) float64 mass per bin, summing to 1."""
         total = self.counts.sum()
         return self.counts / total if total > 0 else self.counts.copy()
 
 
-def density(mass, edges):
+def density(mass: ArrayLike, edges: ArrayLike) -> Float64Array:
     """Density (mass / bin width) of a histogram: the paper's 'normalized histogram' y-axis."""
     return np.asarray(mass, dtype=np.float64) / np.diff(np.asarray(edges, dtype=np.float64))
 
 
-def rebin(mass, edges, new_edges):
+def rebin(mass: ArrayLike, edges: NDArray[np.floating[Any]], new_edges: NDArray[np.floating[Any]]) -> Float64Array:
     """Moves histogram mass onto other edges, spreading each bin's mass uniformly over its width.
 
     Used for display (e.g. octave bins onto a linear grid). Mass outside ``new_edges`` is dropped.
@@ -260,7 +270,7 @@ def rebin(mass, edges, new_edges):
     return out.reshape(mass.shape[:-1] + (len(new_edges) - 1,))
 
 
-def quantile_from_histogram(mass, edges, q):
+def quantile_from_histogram(mass: ArrayLike, edges: ArrayLike, q: float) -> float:
     """The q-quantile (0 <= q <= 1) of a histogram, interpolating linearly within bins."""
     cdf = np.concatenate([[0.0], np.cumsum(np.asarray(mass, dtype=np.float64))])
     keep = np.concatenate([[True], np.diff(cdf) > 0])  # np.interp needs increasing x
@@ -274,12 +284,12 @@ class RunningMoments:
     """Count, mean and variance of values added chunk by chunk, merged exactly in float64
     (Chan, Golub & LeVeque's pairwise update), so a std over 10^8 float32 values stays accurate."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.count = 0
         self.mean = 0.0
         self.m2 = 0.0
 
-    def add(self, x):
+    def add(self, x: ArrayLike) -> RunningMoments:
         x = np.asarray(x)
         n = x.size
         if n == 0:
@@ -288,7 +298,7 @@ class RunningMoments:
         m2 = float(np.sum(np.square(x - m, dtype=np.float64)))
         return self.add_moments(n, m, m2)
 
-    def add_moments(self, n, mean, m2):
+    def add_moments(self, n: int, mean: float, m2: float) -> RunningMoments:
         """Merges a chunk given as (count, mean, sum of squared deviations from its mean)."""
         tot = self.count + n
         d = mean - self.mean
@@ -298,18 +308,18 @@ class RunningMoments:
         return self
 
     @property
-    def var(self):
+    def var(self) -> float:
         return self.m2 / self.count if self.count else float("nan")
 
     @property
-    def std(self):
+    def std(self) -> float:
         return math.sqrt(self.var) if self.count else float("nan")
 
 
 # -- activations ----------------------------------------------------------------------------
 
 
-def saturation(z, activation, level=SATURATION_LEVEL):
+def saturation(z: ArrayLike, activation: str, level: float = SATURATION_LEVEL) -> Tuple[float, float]:
     """Fractions of activation values at the low and at the high saturation.
 
     Definitions per activation:
@@ -342,7 +352,8 @@ def saturation(z, activation, level=SATURATION_LEVEL):
     return np.count_nonzero(z < lo) / n, np.count_nonzero(z > hi) / n
 
 
-def activation_stats(z, activation, percentiles=PERCENTILES, level=SATURATION_LEVEL):
+def activation_stats(z: ArrayLike, activation: str, percentiles: Sequence[float] = PERCENTILES,
+                     level: float = SATURATION_LEVEL) -> Dict[str, float]:
     """Mean, std, percentiles and saturation fractions of one layer's activations (Figs. 2, 3, 10).
 
     Args:
@@ -363,16 +374,20 @@ def activation_stats(z, activation, percentiles=PERCENTILES, level=SATURATION_LE
     return out
 
 
-def derivative(activation, z):
+def derivative(activation: str, z: ArrayLike) -> Float64Array:
     """f'(s) from the forward output z = f(s), as the kernels compute it (float64)."""
     _activations.get(activation)
-    return _reference.DERIVATIVES[activation](np.asarray(z, dtype=np.float64))
+    fprime: Float64Array = _reference.DERIVATIVES[activation](np.asarray(z, dtype=np.float64))
+    return fprime
 
 
 # -- Jacobians (Eq. 17) ---------------------------------------------------------------------------
 
+#: How ``jacobian_singular_values`` computes them.
+JacobianMethod = Literal["gram", "svd"]
 
-def layer_jacobian(W, fprime):
+
+def layer_jacobian(W: ArrayLike, fprime: ArrayLike) -> Float64Array:
     """The explicit Jacobian J = ∂z'/∂z = diag(f'(s))·Wᵀ of one layer for one example (Eq. 17).
 
     Args:
@@ -385,7 +400,7 @@ def layer_jacobian(W, fprime):
     return np.asarray(fprime, dtype=np.float64)[:, None] * np.asarray(W, dtype=np.float64).T
 
 
-def jacobian_singular_values(W, fprime, method="gram"):
+def jacobian_singular_values(W: ArrayLike, fprime: ArrayLike, method: JacobianMethod = "gram") -> Float64Array:
     """Singular values of J = diag(f'(s))·Wᵀ for each example (Eq. 17), exactly.
 
     "gram" (default): the eigenvalues of the smaller Gram matrix by ``numpy.linalg.eigvalsh``:
@@ -409,7 +424,8 @@ def jacobian_singular_values(W, fprime, method="gram"):
     if d.shape[1] != n_out:
         raise ValueError(f"jacobian_singular_values: fprime has {d.shape[1]} columns but W has {n_out} outputs")
     if method == "svd":
-        return np.linalg.svd(d[:, :, None] * W.T[None], compute_uv=False)
+        sv: Float64Array = np.linalg.svd(d[:, :, None] * W.T[None], compute_uv=False)
+        return sv
     if method != "gram":
         raise ValueError(f"method must be 'gram' or 'svd', got {method!r}")
     if n_out <= n_in:
@@ -417,11 +433,22 @@ def jacobian_singular_values(W, fprime, method="gram"):
         K = d[:, :, None] * G[None] * d[:, None, :]
     else:
         K = np.stack([(W * (di * di)) @ W.T for di in d])
-    ev = np.linalg.eigvalsh(K)[:, ::-1]
+    ev: Float64Array = np.linalg.eigvalsh(K)[:, ::-1]
     return np.sqrt(np.clip(ev, 0.0, None))
 
 
-def jacobian_spectrum(W, fprime, bins=SINGULAR_VALUE_BINS, method="gram"):
+class JacobianSpectrum(TypedDict):
+    """What ``jacobian_spectrum`` returns."""
+
+    mean: float
+    std: float
+    min: float
+    max: float
+    mass: Float64Array
+
+
+def jacobian_spectrum(W: ArrayLike, fprime: ArrayLike, bins: Bins = SINGULAR_VALUE_BINS,
+                      method: JacobianMethod = "gram") -> JacobianSpectrum:
     """Mean singular value and the singular-value distribution of one layer's Jacobians.
 
     The paper's "average singular value" (§4.2.2) is the mean over the singular values of each

@@ -22,19 +22,32 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-from typing import Any, Union
+from typing import List, Protocol, Union
 
 import numpy as np
+from numpy.typing import NDArray
 
 from glorot_ext.record import Record
 
 
-def _writer(logdir: Path) -> Any:
+class _Writer(Protocol):
+    """The part of ``tensorboardX.SummaryWriter`` used here."""
+
+    def add_scalar(self, tag: str, scalar_value: float, global_step: int) -> object: ...
+
+    def add_histogram_raw(self, tag: str, min: float, max: float, num: float, sum: float, sum_squares: float,
+                          bucket_limits: List[float], bucket_counts: List[float], global_step: int) -> object: ...
+
+    def close(self) -> object: ...
+
+
+def _writer(logdir: Path) -> _Writer:
     try:
         from tensorboardX import SummaryWriter
     except ImportError:
         raise ImportError("TensorBoard export needs tensorboardX: pip install 'glorot_ext[tensorboard]'") from None
-    return SummaryWriter(logdir=str(logdir))
+    writer: _Writer = SummaryWriter(logdir=str(logdir))
+    return writer
 
 
 def write_record(record: Record, logdir: Union[str, "os.PathLike[str]"]) -> Path:
@@ -68,7 +81,7 @@ def write_record(record: Record, logdir: Union[str, "os.PathLike[str]"]) -> Path
     return logdir
 
 
-def _histogram(writer: Any, tag: str, edges: np.ndarray, mass: np.ndarray, step: int) -> None:
+def _histogram(writer: _Writer, tag: str, edges: NDArray[np.float64], mass: NDArray[np.float64], step: int) -> None:
     filled = np.flatnonzero(mass > 0)
     if filled.size == 0:
         return

@@ -36,14 +36,45 @@ paper's "around 0.8" vs "0.5".
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Literal, Optional, Sequence, Tuple, TypedDict, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+if TYPE_CHECKING:
+    from glorot_ext.network import MLP
+
+Float64Array = NDArray[np.float64]
+#: The per-layer quantities the analysis predicts (the keys of ``predicted_variances``).
+Quantity = Literal["activation", "preactivation", "backprop", "weight_grad"]
+QUANTITIES: Tuple[Quantity, ...] = ("activation", "preactivation", "backprop", "weight_grad")
+
+
+class Measured(TypedDict):
+    """What ``measure_at_init`` returns."""
+
+    activation: Float64Array
+    preactivation: Float64Array
+    backprop: Float64Array
+    weight_grad: Float64Array
+    var_x: float
+    var_out_grad: float
+
+
+class Row(TypedDict):
+    """One row of ``compare``."""
+
+    quantity: Quantity
+    layer: int
+    predicted: float
+    measured: float
+    ratio: float
 
 #: Mean singular value of a square i.i.d. matrix in units of √(nσ²): the quarter-circle law's 8/(3π).
 QUARTER_CIRCLE_MEAN = 8.0 / (3.0 * math.pi)
 
 
-def weight_variance(init, fan_in, fan_out):
+def weight_variance(init: str, fan_in: int, fan_out: int) -> float:
     """Var[W] of a named initializer (see ``glorot_ext.init``).
 
     standard: 1/(3·fan_in) (Eq. 1, Eq. 15); normalized/glorot/xavier: 2/(fan_in+fan_out)
@@ -66,14 +97,15 @@ def weight_variance(init, fan_in, fan_out):
                          f"(known: {sorted(table)})") from None
 
 
-def weight_variances(layer_sizes, init):
+def weight_variances(layer_sizes: Sequence[int], init: Union[str, Sequence[ArrayLike]]) -> List[float]:
     """[V_0, ..., V_{L-1}] for a named init, or measured from the arrays of a list of weights."""
     if isinstance(init, str):
         return [weight_variance(init, a, b) for a, b in zip(layer_sizes[:-1], layer_sizes[1:])]
     return [float(np.mean(np.square(np.asarray(W, dtype=np.float64)))) for W in init]
 
 
-def predicted_variances(layer_sizes, weight_vars, var_x=1.0, var_out_grad=1.0):
+def predicted_variances(layer_sizes: Sequence[int], weight_vars: ArrayLike, var_x: float = 1.0,
+                        var_out_grad: float = 1.0) -> Dict[Quantity, Float64Array]:
     """The paper's predicted per-layer variances at initialization (Eqs. 5, 6, 7; 13, 14).
 
     Args:
@@ -102,7 +134,7 @@ def predicted_variances(layer_sizes, weight_vars, var_x=1.0, var_out_grad=1.0):
     return {"activation": act, "preactivation": pre, "backprop": back, "weight_grad": act * back}
 
 
-def marchenko_pastur_mean(g, ratio, n_points=4096):
+def marchenko_pastur_mean(g: Callable[[Float64Array], Float64Array], ratio: float, n_points: int = 4096) -> float:
     """E[g(λ)] under the Marchenko–Pastur law with ratio γ = m/n in (0, 1] and unit scale.
 
     Density √((b-λ)(λ-a))/(2πγλ) on [a, b] = [(1-√γ)², (1+√γ)²]; integrated with the midpoint
@@ -117,7 +149,7 @@ def marchenko_pastur_mean(g, ratio, n_points=4096):
     return float(np.sum(g(lam) * w) * (math.pi / n_points))
 
 
-def mean_singular_value(n_out, n_in, var, slope_sq=1.0):
+def mean_singular_value(n_out: int, n_in: int, var: float, slope_sq: float = 1.0) -> float:
     """Predicted mean singular value of an (n_out, n_in) layer Jacobian diag(f')·Wᵀ at init.
 
     With i.i.d. entries of variance σ² = slope_sq·var (slope_sq = E[f'(s)²], ≈ 1 in the linear
@@ -140,7 +172,8 @@ def mean_singular_value(n_out, n_in, var, slope_sq=1.0):
     return scale * marchenko_pastur_mean(np.sqrt, small / big)
 
 
-def predicted_jacobian_means(layer_sizes, weight_vars, slope_sq=1.0):
+def predicted_jacobian_means(layer_sizes: Sequence[int], weight_vars: Sequence[float],
+                             slope_sq: float = 1.0) -> Float64Array:
     """Predicted mean singular value of J^i for every hidden layer i = 1..L-1 (maps z^{i-1} → z^i)."""
     return np.array([mean_singular_value(layer_sizes[i + 1], layer_sizes[i], weight_vars[i], slope_sq)
                      for i in range(len(layer_sizes) - 2)])
@@ -149,7 +182,7 @@ def predicted_jacobian_means(layer_sizes, weight_vars, slope_sq=1.0):
 # -- predicted next to measured -------------------------------------------------------------
 
 
-def measure_at_init(net, X, y):
+def measure_at_init(net: MLP, X: ArrayLike, y: ArrayLike) -> Measured:
     """Per-example second moments of one network on (X, y), as the theory predicts them.
 
     The per-example weight-gradient moment E[(z_l·δ_k)²] over all examples and entries is exact
@@ -168,7 +201,9 @@ def measure_at_init(net, X, y):
     g = net.gradients(X, np.asarray(y))
     n = X.shape[0]
     zs = [X] + list(g["post"][:-1])
-    ms = lambda a: float(np.mean(np.square(a, dtype=np.float64)))  # noqa: E731
+    def ms(a: NDArray[Any]) -> float:
+        return float(np.mean(np.square(a, dtype=np.float64)))
+
     act = np.array([ms(z) for z in zs])
     pre = np.array([ms(s) for s in g["pre"]])
     deltas = [n * np.asarray(d, dtype=np.float64) for d in g["delta"]]
@@ -180,7 +215,7 @@ def measure_at_init(net, X, y):
             "var_x": float(act[0]), "var_out_grad": float(back[-1])}
 
 
-def compare(net, X, y, weight_vars=None):
+def compare(net: MLP, X: ArrayLike, y: ArrayLike, weight_vars: Optional[Sequence[float]] = None) -> List[Row]:
     """Predicted (Eqs. 5–7) next to measured per-layer variances for a network at init.
 
     The prediction is fed the measured E[x²] and Var[∂C/∂s^d] (the paper's Var[x] and
@@ -193,15 +228,15 @@ def compare(net, X, y, weight_vars=None):
     m = measure_at_init(net, X, y)
     V = weight_variances(net.layer_sizes, net.weights) if weight_vars is None else weight_vars
     p = predicted_variances(net.layer_sizes, V, m["var_x"], m["var_out_grad"])
-    rows = []
-    for q in ("activation", "preactivation", "backprop", "weight_grad"):
+    rows: List[Row] = []
+    for q in QUANTITIES:
         for i, (a, b) in enumerate(zip(p[q], m[q])):
             rows.append({"quantity": q, "layer": i, "predicted": float(a), "measured": float(b),
                          "ratio": float(b / a) if a else float("nan")})
     return rows
 
 
-def format_table(rows):
+def format_table(rows: Sequence[Row]) -> str:
     """The rows of ``compare`` as a fixed-width text table."""
     lines = [f"{'quantity':<14}{'layer':>6}{'predicted':>14}{'measured':>14}{'ratio':>8}"]
     lines += [f"{r['quantity']:<14}{r['layer']:>6}{r['predicted']:>14.4e}{r['measured']:>14.4e}{r['ratio']:>8.3f}"

@@ -19,12 +19,14 @@ Data directory: ``data_dir``, else the ``GLOROT_EXT_DATA`` environment variable.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import Any, List, Optional, cast
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 from . import cifar10, mnist, shapeset
-from ._common import DATA_ENV, DatasetError, MinibatchIterator, PathLike, check_dtype, minibatches, scale_uint8
+from ._common import (DATA_ENV, DatasetError, MinibatchIterator, PathLike, Split, Splits, check_dtype, minibatches,
+                      scale_uint8)
 from .shapeset import ShapesetStream
 
 __all__ = [
@@ -51,14 +53,15 @@ _NPZ_SPLITS = (
 )
 
 
-def _npz_array(npz, path: Path, key: str) -> np.ndarray:
+def _npz_array(npz: np.lib.npyio.NpzFile, path: Path, key: str) -> NDArray[Any]:
     try:
-        return npz[key]
+        array: NDArray[Any] = npz[key]
+        return array
     except ValueError as exc:  # object arrays need pickle, which is refused
         raise DatasetError(f"{path}: array '{key}' cannot be read without pickle ({exc})") from exc
 
 
-def _npz_pair(X: np.ndarray, y: np.ndarray, path: Path, what: str, dtype: np.dtype):
+def _npz_pair(X: NDArray[Any], y: NDArray[Any], path: Path, what: str, dtype: np.dtype[np.floating[Any]]) -> Split:
     if X.ndim < 2 or y.ndim != 1 or len(X) != len(y):
         raise DatasetError(f"{path}: {what}: X {X.shape} and y {y.shape} must be (n, ...) and (n,)")
     if not np.issubdtype(y.dtype, np.integer):
@@ -75,10 +78,10 @@ def _npz_pair(X: np.ndarray, y: np.ndarray, path: Path, what: str, dtype: np.dty
 def load_npz(
     path: PathLike,
     *,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
     validation_fraction: float = 0.1,
     test_fraction: float = 0.1,
-):
+) -> Splits:
     """A user's own dataset from an ``.npz`` file (read without pickle).
 
     Keys, either
@@ -107,15 +110,15 @@ def load_npz(
         raise DatasetError(f"{path}: not a readable .npz file ({exc})") from exc
     with npz:
         keys = set(npz.files)
-        split_keys = []
+        split_keys: List[Optional[str]] = []
         for name, aliases in _NPZ_SPLITS:
             hit = next((a for a in aliases if f"X_{a}" in keys and f"y_{a}" in keys), None)
             split_keys.append(hit)
         if all(split_keys):
-            return tuple(
+            return cast(Splits, tuple(  # one per entry of _NPZ_SPLITS: three
                 _npz_pair(_npz_array(npz, path, f"X_{k}"), _npz_array(npz, path, f"y_{k}"), path, name, dtype)
                 for (name, _), k in zip(_NPZ_SPLITS, split_keys)
-            )
+            ))
         if {"X", "y"} <= keys:
             X, y = _npz_pair(_npz_array(npz, path, "X"), _npz_array(npz, path, "y"), path, "X, y", dtype)
             fractions = (validation_fraction, test_fraction)
@@ -132,7 +135,7 @@ def load_npz(
     )
 
 
-def load(name: str, *, data_dir: Optional[PathLike] = None, dtype=np.float32, **options):
+def load(name: str, *, data_dir: Optional[PathLike] = None, dtype: DTypeLike = np.float32, **options: Any) -> Splits:
     """The train, validation and test sets of a dataset, with the paper's splits.
 
     Args:

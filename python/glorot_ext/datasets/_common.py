@@ -5,15 +5,37 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union, cast
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
 #: Environment variable naming the directory that holds the datasets' files.
 DATA_ENV = "GLOROT_EXT_DATA"
 
 PathLike = Union[str, "os.PathLike[str]"]
-Pair = Tuple[np.ndarray, np.ndarray]
+#: A minibatch (X, y) of a ``MinibatchIterator``: rows of the arrays it was given.
+Pair = Tuple[NDArray[Any], NDArray[Any]]
+#: Inputs of a loaded set: (n, d), float32 or float64 as asked.
+Inputs = NDArray[np.floating[Any]]
+#: Class labels of a loaded set: (n,) int64.
+Labels = NDArray[np.int64]
+#: One loaded set, (X, y).
+Split = Tuple[Inputs, Labels]
+#: What the loaders return: (train, validation, test).
+Splits = Tuple[Split, Split, Split]
+
+
+class IteratorState(TypedDict):
+    """A ``MinibatchIterator``'s position (``state``), JSON-safe."""
+
+    seed: int
+    epoch: int
+    index: int
+    batch_size: int
+    shuffle: bool
+    drop_last: bool
+    n: int
 
 
 class DatasetError(ValueError):
@@ -23,19 +45,20 @@ class DatasetError(ValueError):
     """
 
 
-def check_dtype(dtype) -> np.dtype:
+def check_dtype(dtype: DTypeLike) -> np.dtype[np.floating[Any]]:
     """float32 or float64 as an ``np.dtype``; anything else is a ``ValueError``."""
-    dtype = np.dtype(dtype)
-    if dtype not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    return dtype
+    dt = np.dtype(dtype)
+    if dt not in (np.float32, np.float64):
+        raise ValueError(f"dtype must be float32 or float64, got {dt}")
+    return cast("np.dtype[np.floating[Any]]", dt)  # checked just above
 
 
-def scale_uint8(pixels: np.ndarray, dtype) -> np.ndarray:
+def scale_uint8(pixels: NDArray[np.uint8], dtype: DTypeLike) -> Inputs:
     """uint8 pixels to ``pixels / 255`` in [0, 1], computed in float64 and rounded once to
     ``dtype`` (a 256-entry table, so no float64 copy of the whole set is made)."""
     lut = (np.arange(256) / 255.0).astype(check_dtype(dtype))
-    return lut[pixels]
+    scaled: Inputs = lut[pixels]
+    return scaled
 
 
 #: How to point at the data, for every "not found" message (CLI users and Python users alike).
@@ -135,8 +158,8 @@ class MinibatchIterator:
 
     def __init__(
         self,
-        X: np.ndarray,
-        y: np.ndarray,
+        X: NDArray[Any],
+        y: NDArray[Any],
         batch_size: int,
         *,
         rng: Union[np.random.Generator, int],
@@ -167,7 +190,7 @@ class MinibatchIterator:
         if not 0 <= self.index < len(y):
             raise ValueError(f"index must be in [0, {len(y)}), got {index}")
         self._order_epoch: Optional[int] = None
-        self._order: Optional[np.ndarray] = None
+        self._order: Optional[NDArray[np.int64]] = None
 
     @property
     def batches_per_epoch(self) -> int:
@@ -175,7 +198,7 @@ class MinibatchIterator:
         n, b = len(self.y), self.batch_size
         return n // b if self.drop_last else -(-n // b)
 
-    def _epoch_order(self) -> np.ndarray:
+    def _epoch_order(self) -> NDArray[np.int64]:
         if self._order_epoch != self.epoch:
             n = len(self.y)
             if self.shuffle:
@@ -184,6 +207,7 @@ class MinibatchIterator:
             else:
                 self._order = np.arange(n)
             self._order_epoch = self.epoch
+        assert self._order is not None  # set with _order_epoch
         return self._order
 
     def __iter__(self) -> Iterator[Pair]:
@@ -205,7 +229,7 @@ class MinibatchIterator:
         while self.epoch == start:
             yield next(self)
 
-    def state(self) -> dict:
+    def state(self) -> IteratorState:
         """The position as a JSON-safe dict; the arrays are not included."""
         return {
             "seed": self.seed,
@@ -218,7 +242,7 @@ class MinibatchIterator:
         }
 
     @classmethod
-    def from_state(cls, state: dict, X: np.ndarray, y: np.ndarray) -> "MinibatchIterator":
+    def from_state(cls, state: Mapping[str, Any], X: NDArray[Any], y: NDArray[Any]) -> MinibatchIterator:
         """The iterator over (X, y) that continues from ``state``."""
         if state["n"] != len(y):
             raise ValueError(f"state was saved for {state['n']} examples, got {len(y)}")
@@ -235,8 +259,8 @@ class MinibatchIterator:
 
 
 def minibatches(
-    X: np.ndarray,
-    y: np.ndarray,
+    X: NDArray[Any],
+    y: NDArray[Any],
     batch_size: int,
     *,
     rng: Union[np.random.Generator, int],

@@ -26,11 +26,17 @@ from __future__ import annotations
 import io
 import pickle
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, List, Literal, Optional, Tuple
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
-from ._common import DatasetError, PathLike, check_dtype, find_layout, scale_uint8
+from ._common import DatasetError, Labels, PathLike, Splits, check_dtype, find_layout, scale_uint8
+
+#: One file's (pixels, labels): (n, 3072) uint8 and (n,) int64.
+Batch = Tuple[NDArray[np.uint8], Labels]
+#: The two distributions of the files.
+Version = Literal["binary", "python"]
 
 __all__ = ["CLASS_NAMES", "BINARY_FILES", "PYTHON_FILES", "load", "read_binary_batch", "read_python_batch"]
 
@@ -62,7 +68,7 @@ _ALLOWED_GLOBALS = {
 class _SafeUnpickler(pickle.Unpickler):
     """Unpickler whose ``find_class`` refuses every global outside ``_ALLOWED_GLOBALS``."""
 
-    def find_class(self, module: str, name: str):
+    def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _ALLOWED_GLOBALS:
             if module.startswith("numpy.core.") and hasattr(np, "_core"):
                 # NumPy 2 warns on every access through its numpy.core shim.
@@ -71,12 +77,12 @@ class _SafeUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"forbidden global {module}.{name}")
 
 
-def _check_labels(path: Path, labels: np.ndarray) -> None:
+def _check_labels(path: Path, labels: Labels) -> None:
     if labels.size and (labels.min() < 0 or labels.max() > 9):
         raise DatasetError(f"{path}: label outside 0..9")
 
 
-def _integer_labels(path: Path, labels) -> np.ndarray:
+def _integer_labels(path: Path, labels: object) -> Labels:
     """The labels as int64; floats, booleans, strings or objects are refused, not truncated."""
     try:
         arr = np.asarray(labels)
@@ -91,7 +97,7 @@ def _integer_labels(path: Path, labels) -> np.ndarray:
     return arr.astype(np.int64)
 
 
-def read_binary_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> Tuple[np.ndarray, np.ndarray]:
+def read_binary_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> Batch:
     """One file of the binary version.
 
     Args:
@@ -120,7 +126,7 @@ def read_binary_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> T
     return rec[:, 1:], labels
 
 
-def read_python_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> Tuple[np.ndarray, np.ndarray]:
+def read_python_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> Batch:
     """One pickled batch of the Python version, unpickled safely (see module docstring).
 
     Returns:
@@ -170,11 +176,11 @@ def _find(data_dir: Optional[PathLike], fmt: Optional[str]) -> Tuple[str, List[P
 def load(
     data_dir: Optional[PathLike] = None,
     *,
-    dtype=np.float32,
-    version: Optional[str] = None,
+    dtype: DTypeLike = np.float32,
+    version: Optional[Version] = None,
     verify: bool = True,
     n_validation: Optional[int] = None,
-):
+) -> Splits:
     """CIFAR-10 with the paper's split: train 40,000, validation 10,000, test 10,000.
 
     Args:

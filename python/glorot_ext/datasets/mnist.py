@@ -25,11 +25,12 @@ import hashlib
 import math
 import zlib
 from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional, Protocol, Tuple
 
 import numpy as np
+from numpy.typing import DTypeLike, NDArray
 
-from ._common import DatasetError, PathLike, check_dtype, find_files, scale_uint8
+from ._common import DatasetError, PathLike, Split, Splits, check_dtype, find_files, scale_uint8
 
 __all__ = ["FILES", "MD5", "N_VALIDATION", "load", "read_idx"]
 
@@ -60,7 +61,11 @@ _IDX_TYPES = {0x08: np.dtype(np.uint8)}
 MAX_IDX_BYTES = 1 << 30
 
 
-def _read_exact(f, n: int, path: Path) -> bytes:
+class _Readable(Protocol):
+    def read(self, n: int, /) -> bytes: ...
+
+
+def _read_exact(f: _Readable, n: int, path: Path) -> bytes:
     """Up to ``n`` bytes of the open (possibly gzip) stream ``f``; DatasetError on a bad gzip."""
     try:
         return f.read(n)
@@ -100,7 +105,7 @@ def _read_checked(path: Path, ndim: Optional[int]) -> Tuple[bytes, int, int, Tup
     return head + dim_bytes + body, kind, header, shape
 
 
-def read_idx(path: PathLike, *, expected_md5: Optional[str] = None, ndim: Optional[int] = None) -> np.ndarray:
+def read_idx(path: PathLike, *, expected_md5: Optional[str] = None, ndim: Optional[int] = None) -> NDArray[np.uint8]:
     """Read one IDX file of unsigned bytes (raw, or gzip if the name ends in ``.gz``).
 
     Args:
@@ -135,7 +140,7 @@ def read_idx(path: PathLike, *, expected_md5: Optional[str] = None, ndim: Option
     return np.frombuffer(data, dtype=_IDX_TYPES[kind], offset=header).reshape(shape)
 
 
-def _pair(images_path: Path, labels_path: Path, count: Optional[int], verify: bool) -> Tuple[np.ndarray, np.ndarray]:
+def _pair(images_path: Path, labels_path: Path, count: Optional[int], verify: bool) -> Tuple[NDArray[np.uint8], NDArray[np.uint8]]:
     md5 = (lambda p: MD5[p.name.removesuffix(".gz")]) if verify else (lambda p: None)
     images = read_idx(images_path, expected_md5=md5(images_path), ndim=3)
     labels = read_idx(labels_path, expected_md5=md5(labels_path), ndim=1)
@@ -153,10 +158,10 @@ def _pair(images_path: Path, labels_path: Path, count: Optional[int], verify: bo
 def load(
     data_dir: Optional[PathLike] = None,
     *,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
     verify: bool = True,
     n_validation: int = N_VALIDATION,
-):
+) -> Splits:
     """MNIST with the paper's split: train 50,000, validation the last 10,000 training images,
     test 10,000 (Section 2.2).
 
@@ -186,7 +191,7 @@ def load(
         raise ValueError(f"n_validation must be in [0, {len(train[1])}), got {n_validation}")
     cut = len(train[1]) - n_validation
 
-    def pack(images: np.ndarray, labels: np.ndarray):
+    def pack(images: NDArray[np.uint8], labels: NDArray[np.uint8]) -> Split:
         return scale_uint8(images.reshape(len(images), -1), dtype), labels.astype(np.int64)
 
     return (

@@ -15,13 +15,21 @@ claim: ×/÷1.25 for "alike across layers" read off overlapping histograms, ×/�
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from glorot_ext import stats as _stats
 from glorot_ext.experiments import evidence as ev
 from glorot_ext.experiments import paper
+
+if TYPE_CHECKING:
+    from glorot_ext.network import MLP
+    from glorot_ext.record import Record
+
+#: ``layer_profile``'s per-layer statistics: name -> (units, n_hidden) float64.
+Profile = Dict[str, NDArray[np.float64]]
 
 #: Per-example layer statistics are taken on this many probe examples (the paper: 300).
 PROBE_SIZE = 300
@@ -49,13 +57,13 @@ class Claim:
     paper: str
     measured: str
     evidence: ev.Evidence
-    details: dict = field(default_factory=dict)
+    details: Dict[str, Any] = field(default_factory=dict)
 
     @property
-    def verdict(self) -> str:
+    def verdict(self) -> ev.Verdict:
         return self.evidence.verdict
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, Any]:
         return {"id": self.id, "statement": self.statement, "source": self.source, "paper": self.paper,
                 "measured": self.measured, "test": self.evidence.test, "statistic": self.evidence.statistic,
                 "p_value": self.evidence.p_value, "verdict": self.evidence.verdict, "n": self.evidence.n,
@@ -65,7 +73,8 @@ class Claim:
 # -- per-unit measurements -------------------------------------------------------------------------
 
 
-def layer_profile(net, X, y, jacobian_examples: int = JACOBIAN_EXAMPLES, weight_grad_batch: int = WEIGHT_GRAD_BATCH):
+def layer_profile(net: MLP, X: ArrayLike, y: ArrayLike, jacobian_examples: int = JACOBIAN_EXAMPLES,
+                  weight_grad_batch: int = WEIGHT_GRAD_BATCH) -> Profile:
     """Per-example (and per-minibatch) statistics of every hidden layer, for the tests.
 
     Returns:
@@ -108,18 +117,18 @@ def layer_profile(net, X, y, jacobian_examples: int = JACOBIAN_EXAMPLES, weight_
     return out
 
 
-def _stack(profiles: Sequence[dict], key: str) -> np.ndarray:
+def _stack(profiles: Sequence[Profile], key: str) -> NDArray[np.float64]:
     return np.concatenate([p[key] for p in profiles], axis=0)
 
 
-def _per_layer(a: np.ndarray, fmt: str = "{:.3g}") -> str:
+def _per_layer(a: NDArray[np.float64], fmt: str = "{:.3g}") -> str:
     return ", ".join(fmt.format(v) for v in np.mean(a, axis=0))
 
 
 # -- claims at initialization (Figs. 6-8, §4.2.2) ---------------------------------------------------
 
 
-def _jacobian_claim(profiles, init, statement):
+def _jacobian_claim(profiles: Sequence[Profile], init: str, statement: str) -> Claim:
     """The mean Jacobian singular value at init is about the paper's value for ``init`` (§4.2.2)."""
     j = _stack(profiles, "jac_mean")
     t = paper.JACOBIAN_MEAN_SINGULAR_VALUE[init]
@@ -130,7 +139,7 @@ def _jacobian_claim(profiles, init, statement):
                  {"jac_mean": j.mean(axis=0).tolist()})
 
 
-def init_claims(profiles: Dict[str, List[dict]]) -> List[Claim]:
+def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
     """Claims about tanh networks at initialization, from ``layer_profile`` of each seed's net.
 
     Args:
@@ -196,16 +205,16 @@ class RowOutcome:
     """What one Table 1 row left at the end of its runs, per seed."""
 
     label: str
-    correct: List[np.ndarray]  # per-example test correctness, one array per seed
-    profiles: List[dict] = field(default_factory=list)  # ``layer_profile`` of the final nets
-    record: Optional[object] = None  # the first seed's ``Record`` (trajectories), if monitored
+    correct: List[NDArray[np.bool_]]  # per-example test correctness, one array per seed
+    profiles: List[Profile] = field(default_factory=list)  # ``layer_profile`` of the final nets
+    record: Optional[Record] = None  # the first seed's ``Record`` (trajectories), if monitored
 
     @property
     def error(self) -> float:
         return 1.0 - float(np.mean(np.concatenate(self.correct)))
 
 
-def _onsets(record, level: float = 0.99) -> List[Optional[int]]:
+def _onsets(record: Optional[Record], level: float = 0.99) -> List[Optional[int]]:
     """Per layer, the first measured step whose 98th percentile of |activation| passed ``level``."""
     if record is None or "act_p98" not in record.scalars:
         return []
@@ -269,7 +278,8 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
     return claims
 
 
-def _compare(rows, better, worse, dataset, cid, statement, source):
+def _compare(rows: Dict[str, RowOutcome], better: str, worse: str, dataset: str, cid: str, statement: str,
+             source: str) -> Claim:
     a, b = rows[better], rows[worse]
     col = {k: v.get(dataset) for k, v in paper.TABLE1.items()}
     pa, pb = col.get(better), col.get(worse)

@@ -23,14 +23,21 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass
-from typing import Optional, Sequence
+from typing import Any, Dict, Final, List, Literal, Optional, Sequence, Union
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 #: The paper's significance level (Table 1's caption).
 ALPHA = 0.005
 
-PASS, FAIL, NOT_RESOLVED = "PASS", "FAIL", "NOT RESOLVED"
+#: A test's outcome.
+Verdict = Literal["PASS", "FAIL", "NOT RESOLVED"]
+PASS: Final = "PASS"
+FAIL: Final = "FAIL"
+NOT_RESOLVED: Final = "NOT RESOLVED"
+#: Per-example values of one seed (an array) or of several (a sequence of arrays).
+PerSeed = Union[NDArray[Any], Sequence[ArrayLike]]
 
 
 @dataclass(frozen=True)
@@ -40,10 +47,10 @@ class Evidence:
     test: str
     statistic: str
     p_value: float
-    verdict: str
+    verdict: Verdict
     n: int
 
-    def as_dict(self):
+    def as_dict(self) -> Dict[str, Any]:
         return asdict(self)
 
 
@@ -118,7 +125,7 @@ def t_ppf(q: float, df: float) -> float:
 # -- verdicts ------------------------------------------------------------------------------
 
 
-def verdict(difference: float, p_value: float, alpha: float = ALPHA) -> str:
+def verdict(difference: float, p_value: float, alpha: float = ALPHA) -> Verdict:
     """PASS when the claimed direction (``difference`` > 0) is significant, FAIL when the opposite
     one is, NOT RESOLVED otherwise."""
     if not (math.isfinite(difference) and math.isfinite(p_value)) or p_value >= alpha or difference == 0:
@@ -126,7 +133,7 @@ def verdict(difference: float, p_value: float, alpha: float = ALPHA) -> str:
     return PASS if difference > 0 else FAIL
 
 
-def mcnemar(correct_better: Sequence, correct_worse: Sequence, alpha: float = ALPHA) -> Evidence:
+def mcnemar(correct_better: PerSeed, correct_worse: PerSeed, alpha: float = ALPHA) -> Evidence:
     """Does the first classifier err less than the second on the same test examples?
 
     Args:
@@ -160,7 +167,7 @@ def mcnemar(correct_better: Sequence, correct_worse: Sequence, alpha: float = AL
     return Evidence(test, statistic, p, v, n)
 
 
-def sign_test(differences, alpha: float = ALPHA, unit: str = "probe examples") -> Evidence:
+def sign_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "probe examples") -> Evidence:
     """Are the paired differences (claimed direction positive) positive more often than chance?"""
     d = np.asarray(differences, dtype=np.float64).ravel()
     d = d[np.isfinite(d) & (d != 0)]
@@ -171,7 +178,7 @@ def sign_test(differences, alpha: float = ALPHA, unit: str = "probe examples") -
                     p, verdict(pos - (n - pos), p, alpha), n)
 
 
-def equivalence(values, low: float, high: float, alpha: float = ALPHA, unit: str = "probe examples") -> Evidence:
+def equivalence(values: ArrayLike, low: float, high: float, alpha: float = ALPHA, unit: str = "probe examples") -> Evidence:
     """Is the mean of ``values`` inside [low, high]? Two one-sided t-tests (TOST) at ``alpha``.
 
     PASS: both one-sided tests reject (the 1 - 2α interval lies inside the band). FAIL: the
@@ -193,7 +200,7 @@ def equivalence(values, low: float, high: float, alpha: float = ALPHA, unit: str
         half = t_ppf(1.0 - alpha, df) * se
         lo_ci, hi_ci = mean - half, mean + half
     if p < alpha:
-        v = PASS
+        v: Verdict = PASS
     elif hi_ci < low or lo_ci > high:
         v = FAIL
     else:
@@ -213,7 +220,7 @@ def binomial_equivalence(errors: int, n: int, low: float, high: float, alpha: fl
     p = max(0.5 * math.erfc(z_lo / math.sqrt(2)), 0.5 * math.erfc(z_hi / math.sqrt(2)))
     half = _normal_ppf(1 - alpha) * se
     lo_ci, hi_ci = rate - half, rate + half
-    v = PASS if p < alpha else (FAIL if hi_ci < low or lo_ci > high else NOT_RESOLVED)
+    v: Verdict = PASS if p < alpha else (FAIL if hi_ci < low or lo_ci > high else NOT_RESOLVED)
     return Evidence("TOST on an error rate (normal approximation)",
                     f"{errors} errors of {n} = {100 * rate:.2f}%, {100 * (1 - 2 * alpha):g}% interval "
                     f"[{100 * lo_ci:.2f}, {100 * hi_ci:.2f}]% against the band [{100 * low:.2f}, {100 * high:.2f}]%",
@@ -228,7 +235,7 @@ def combine_all(parts: Sequence[Evidence], what: str) -> Evidence:
     if not parts:
         return Evidence(what, "no comparisons", float("nan"), NOT_RESOLVED, 0)
     verdicts = [e.verdict for e in parts]
-    v = FAIL if FAIL in verdicts else (PASS if all(x == PASS for x in verdicts) else NOT_RESOLVED)
+    v: Verdict = FAIL if FAIL in verdicts else (PASS if all(x == PASS for x in verdicts) else NOT_RESOLVED)
     p = max(e.p_value for e in parts)
     counts = f"{verdicts.count(PASS)} PASS, {verdicts.count(FAIL)} FAIL, {verdicts.count(NOT_RESOLVED)} NOT RESOLVED"
     return Evidence(what, counts, p, v, sum(e.n for e in parts))
@@ -245,7 +252,7 @@ def _normal_ppf(q: float) -> float:
     return 0.5 * (lo + hi)
 
 
-def _per_seed(x) -> list:
+def _per_seed(x: PerSeed) -> List[ArrayLike]:
     if isinstance(x, np.ndarray) and x.ndim == 1:
         return [x]
     return list(x)

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any, Mapping, Sequence, Union
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from glorot_ext.experiments import evidence as ev
 
@@ -50,12 +52,12 @@ FIGURES = [
 ]
 
 
-def _pct(values):
+def _pct(values: ArrayLike) -> str:
     a = 100 * np.asarray(values, dtype=np.float64)
     return f"{a.mean():.2f}" + (f" ± {a.std(ddof=1):.2f}" if a.size > 1 else "")
 
 
-def table1(content) -> str:
+def table1(content: Mapping[str, Any]) -> str:
     s = content["settings"]
     lines = ["| TYPE | ours, final (%) | ours, at best validation (%) | paper (%) | lr chosen | updates | "
              "rate search: validation error (%) per rate at each rung |", "|---|---:|---:|---:|---:|---:|---|"]
@@ -71,7 +73,7 @@ def table1(content) -> str:
     return "\n".join(lines)
 
 
-def claims_table(claims) -> str:
+def claims_table(claims: Sequence[Mapping[str, Any]]) -> str:
     lines = ["| claim | paper | measured | test | p | verdict |", "|---|---|---|---|---:|---|"]
     for c in claims:
         lines.append(f"| **{c['statement']}** ({c['source']}) | {c['paper']} | {c['measured']} | "
@@ -83,7 +85,8 @@ def claims_table(claims) -> str:
     return "\n".join(lines)
 
 
-def render(content, figure_paths, out_dir) -> str:
+def render(content: Mapping[str, Any], figure_paths: Mapping[str, Union[str, "os.PathLike[str]"]],
+           out_dir: Union[str, "os.PathLike[str]"]) -> str:
     s = content["settings"]
     b = s["budget"]
     out = Path(out_dir)
@@ -148,12 +151,12 @@ def render(content, figure_paths, out_dir) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _profile(content):
+def _profile(content: Mapping[str, Any]) -> str:
     from glorot_ext.experiments.run import profile_line, sum_profiles
 
     total = sum_profiles(r.get("profile", {}) for r in content["rows"].values())
     return profile_line(total) if sum(total.values()) else "not measured"
 
 
-def _rel(path, out):
+def _rel(path: Union[str, "os.PathLike[str]"], out: Path) -> str:
     return os.path.relpath(Path(path), out)
