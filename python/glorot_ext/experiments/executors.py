@@ -300,8 +300,13 @@ class DaskExecutor:
         self.in_process = False
         self.dashboard = getattr(self.client, "dashboard_link", None)
         if log:
+            try:
+                import bokeh  # noqa: F401 - the dashboard is served only with it
+                served = ""
+            except ImportError:
+                served = " (served once bokeh is installed where the scheduler runs: pip install bokeh)"
             log(f"Dask scheduler {self.client.scheduler.address}, "
-                f"{len(self.client.scheduler_info().get('workers', {}))} worker(s); dashboard {self.dashboard}")
+                f"{len(self.client.scheduler_info().get('workers', {}))} worker(s); dashboard {self.dashboard}{served}")
 
     def submit(self, spec: RunSpec):
         done = finished_result(spec)
@@ -353,6 +358,11 @@ def make_executor(executor: str = "local", *, jobs: int = 1, threads: Optional[i
     raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
 
 
+def _duration(seconds):
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else \
+        f"{seconds / 3600:.1f} h"
+
+
 class GridProgress:
     """Progress of a whole grid: one tqdm bar (updates done of the planned total, runs k/N, rows
     done, ETA from the update rate measured in this invocation), or log lines without tqdm.
@@ -378,8 +388,8 @@ class GridProgress:
             except ImportError:
                 tqdm = None
             if tqdm is not None:
-                self._bar = tqdm(total=self.total_updates, unit="upd", desc="grid", mininterval=0.5, file=sys.stderr,
-                                 bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix}")
+                self._bar = tqdm(total=self.total_updates, unit="upd", mininterval=0.5, file=sys.stderr,
+                                 bar_format="{desc} |{bar}| {percentage:3.0f}% of the updates")
                 self._refresh()
 
     @property
@@ -395,13 +405,13 @@ class GridProgress:
     def status(self):
         eta = self.eta_seconds()
         rows = f", rows {self.rows_done}/{self.n_rows} done" if self.n_rows else ""
-        return (f"run {self.runs_done}/{self.total_runs}{rows}, {(time.perf_counter() - self.t0) / 60:.1f} min, "
-                + ("ETA unknown" if eta is None else f"about {eta / 60:.0f} min left"))
+        return (f"run {self.runs_done}/{self.total_runs}{rows}, {_duration(time.perf_counter() - self.t0)}, "
+                + ("ETA unknown" if eta is None else f"about {_duration(eta)} left"))
 
     def _refresh(self):
         if self._bar is not None:
             self._bar.n = min(self.done_updates, self.total_updates)
-            self._bar.set_postfix_str(self.status(), refresh=True)
+            self._bar.set_description_str(f"grid: {self.status()}", refresh=True)
 
     def update_live(self, task, counted, trained):
         """An unfinished task has ``counted`` updates of its stage done, ``trained`` of them now."""

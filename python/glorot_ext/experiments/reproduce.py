@@ -159,7 +159,6 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, executor, progr
     # The whole job in updates, as planned (a search keeps `keep` rates at each rung): the ETA.
     planned = sum(_planned_updates(st["stages"], len(st["alive"])) * len(seeds) for st in state.values())
     total_runs = sum(_planned_runs(st["stages"], len(st["alive"])) * len(seeds) for st in state.values())
-    grid = GridProgress(total_runs, planned, n_rows=len(rows), bar=progress, log=log)
     spans = {}  # task -> (stage start, stage end, spec, updates counted when submitted)
 
     def span_of(spec, start, end):
@@ -173,7 +172,8 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, executor, progr
         grid.update_live(task, counted, 0)
         return [StepCounter(grid, task, counted)] if grid.bar is not None else []
 
-    executor = executor(callbacks) if callable(executor) else executor
+    executor = executor(callbacks) if callable(executor) else executor  # before the bar: it may print
+    grid = GridProgress(total_runs, planned, n_rows=len(rows), bar=progress, log=log)
     in_flight, polled = {}, 0.0
     try:
         while ready or in_flight:

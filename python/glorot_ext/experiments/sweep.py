@@ -172,7 +172,6 @@ def sweep(config, out_dir="runs/sweep", *, executor="local", scheduler=None, job
     configs = grid_configs(spec, path)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    grid = GridProgress(len(configs), sum(c.n_updates for c in configs), bar=progress, log=log)
 
     def callbacks(s):
         return [StepCounter(grid, s.key, 0)] if grid.bar is not None else []
@@ -182,6 +181,7 @@ def sweep(config, out_dir="runs/sweep", *, executor="local", scheduler=None, job
     t0 = time.perf_counter()
     if log:
         log(f"sweep of {len(configs)} run(s) on {ex.describe()}; run folders under {out / 'runs'}")
+    grid = GridProgress(len(configs), sum(c.n_updates for c in configs), bar=progress, log=log)
     pending = [RunSpec(c, str(out / "runs" / c.key()), resume=resume) for c in configs]
     results, in_flight = {}, {}
     try:
