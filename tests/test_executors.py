@@ -279,3 +279,16 @@ def test_sweep_on_a_dask_local_cluster_prints_the_dashboard_and_matches_the_loca
     for r in dask["runs"]:
         np.testing.assert_array_equal(_weights(Path(r["run_dir"]))["W0"],
                                       _weights(tmp_path / "local" / "runs" / r["key"])["W0"])
+
+
+def test_reproduce_shows_one_bar_over_the_grid_with_progress_and_none_with_quiet(tmp_path):
+    pytest.importorskip("tqdm")
+    cmd = [sys.executable, "-m", "glorot_ext", "reproduce", "--width", "8", "--depth", "1", "--updates", "50",
+           "--rows", "Tanh,Sigmoid", "--no-figures"]
+    shown = subprocess.run(cmd + ["--out", str(tmp_path / "a"), "--progress"], capture_output=True, text=True,
+                           timeout=120)
+    quiet = subprocess.run(cmd + ["--out", str(tmp_path / "b"), "--progress", "--quiet"], capture_output=True,
+                           text=True, timeout=120)
+    assert shown.returncode == 0 and quiet.returncode == 0, shown.stderr + quiet.stderr
+    assert "grid: run 2/2, rows 2/2 done" in shown.stderr and "% of the updates" in shown.stderr
+    assert "grid:" not in quiet.stderr and "[run 2/2, rows 2/2 done" in quiet.stdout  # log lines instead

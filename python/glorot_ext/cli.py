@@ -161,7 +161,8 @@ def _parser():
     r.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     r.add_argument("--restart", action="store_true", help="ignore checkpoints and start every run over")
     r.add_argument("--no-figures", action="store_true")
-    r.add_argument("--progress", action="store_true", help="progress bars (needs tqdm)")
+    r.add_argument("--progress", action="store_true",
+                   help="one progress bar over the whole grid even when not in a terminal (needs tqdm)")
 
     w = sub.add_parser("sweep", help="your own grid of runs from a TOML file (see glorot_ext.experiments.sweep)",
                        description="Runs the product of the values in CONFIG.toml's [grid] table ([budget] updates "

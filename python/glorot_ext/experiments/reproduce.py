@@ -17,6 +17,10 @@ Budgets (``BUDGETS``):
   chose rates on validation after 5M updates; a choice after 20k alone favours rates that learn
   fast but end worse, which the 60k rung is there to catch.
 * ``full``: the paper's 2.5M updates per run.
+
+The runs go to an executor (``experiments.executors``): this process, a pool of processes, or a
+Dask cluster; finished runs are read, not rerun, and a run that fails leaves its row "missing" in
+the report, which says so.
 """
 
 from __future__ import annotations
