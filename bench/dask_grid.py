@@ -42,7 +42,7 @@ def _killer(client, runs, n_updates, done, report):
                 if 0 < n < n_updates // 2:
                     pid = client.run(os.getpid, workers=[addr])[addr]
                     os.kill(pid, signal.SIGKILL)
-                    report.update(run=run_key, killed_at=time.perf_counter(), checkpoint=n, pid=pid)
+                    report.update(run=run_key, killed_at=time.time(), checkpoint=n, pid=pid)
                     return
         time.sleep(0.01)
 
@@ -112,10 +112,14 @@ def main(argv=None):
             print("no run was caught mid-way: nothing killed")
         else:
             starts = resumed_from(out / "runs" / report["run"])
+            log = (out / "runs" / report["run"] / "run.log").read_text().splitlines()
+            attempts = [line for line in log if ": starting at update " in line]
+            restarted = time.mktime(time.strptime(attempts[-1][:19], "%Y-%m-%d %H:%M:%S")) + float(attempts[-1][19:23])
             print(f"killed worker pid {report['pid']} running {report['run']} when its checkpoint was at update "
                   f"{report['checkpoint']:,}; its attempts started at updates {starts} (at most {a.eval_every} "
-                  "updates, one checkpoint interval, were redone)")
-            print((out / "runs" / report["run"] / "run.log").read_text())
+                  f"updates, one checkpoint interval, were redone); the new attempt started "
+                  f"{restarted - report['killed_at']:.1f} s after the kill")
+            print("\n".join(log))
     print(f"output: {out}")
 
 

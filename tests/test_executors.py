@@ -117,11 +117,11 @@ def test_the_grid_eta_comes_from_the_updates_trained_in_this_invocation():
 def test_the_grid_bar_shows_runs_rows_and_eta_and_log_lines_stay_without_tqdm(tmp_path, capsys, monkeypatch):
     pytest.importorskip("tqdm")
     kw = dict(GRID, n_updates=200, overrides=dict(n_eval=200, eval_every=100))
-    reproduce(tmp_path / "bar", **dict(kw, log=print), progress=True)
+    reproduce(tmp_path / "bar", **dict(kw, log=print), progress=True, threads=1)
     err = capsys.readouterr().err
     assert "grid:" in err and "run 2/2" in err and "rows 2/2 done" in err and "left" in err
     monkeypatch.setitem(sys.modules, "tqdm.auto", None)  # tqdm missing: import fails
-    reproduce(tmp_path / "plain", **dict(kw, log=print), progress=True)
+    reproduce(tmp_path / "plain", **dict(kw, log=print), progress=True, threads=1)
     out = capsys.readouterr()
     assert "grid:" not in out.err and "[run 2/2, rows 2/2 done" in out.out
 
@@ -194,7 +194,7 @@ def test_sweep_runs_the_product_of_the_grid_and_writes_csv_json_and_a_summary(tm
     (tmp_path / "grid.toml").write_text(TOML)
     out = tmp_path / "out"
     proc = subprocess.run([sys.executable, "-m", "glorot_ext", "sweep", str(tmp_path / "grid.toml"), "--out", str(out),
-                           "--quiet"], capture_output=True, text=True, timeout=120)
+                           "--quiet", "--threads", "1"], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
@@ -206,7 +206,7 @@ def test_sweep_runs_the_product_of_the_grid_and_writes_csv_json_and_a_summary(tm
     summary = (out / "SUMMARY.md").read_text()
     assert summary.count("| shapeset |") == 8 and "Missing" not in summary
     assert (out / "runs" / rows[0]["key"] / "run.log").exists()
-    again = sweep(tmp_path / "grid.toml", out, log=None)  # finished runs are read
+    again = sweep(tmp_path / "grid.toml", out, log=None, threads=1)  # finished runs are read
     assert [r["final_test_error"] for r in again["runs"]] == [float(r["final_test_error"]) for r in rows]
 
 
@@ -255,7 +255,7 @@ def test_a_failed_run_leaves_its_row_missing_and_the_report_says_so_and_the_rest
     bad = tmp_path / "runs" / cfg.key()
     bad.mkdir(parents=True)
     (bad / "checkpoint.npz").write_bytes(b"\x00garbage")  # this run's task raises
-    content = reproduce(tmp_path, **kw)
+    content = reproduce(tmp_path, **kw, threads=1)
     assert content["rows"]["Tanh"]["status"] == "missing" and content["rows"]["Tanh N"]["status"] == "ok"
     assert "unreadable checkpoint" in content["rows"]["Tanh"]["missing"][0]
     report = (tmp_path / "REPORT.md").read_text()
@@ -268,7 +268,7 @@ def test_sweep_on_a_dask_local_cluster_prints_the_dashboard_and_matches_the_loca
     toml = TOML.replace('activation = ["tanh", "softsign"]', 'activation = "tanh"').replace(
         'init = ["standard", "normalized"]', 'init = "normalized"')
     (tmp_path / "grid.toml").write_text(toml)
-    local = sweep(tmp_path / "grid.toml", tmp_path / "local", log=None)
+    local = sweep(tmp_path / "grid.toml", tmp_path / "local", log=None, threads=1)
     proc = subprocess.run([sys.executable, "-m", "glorot_ext", "sweep", str(tmp_path / "grid.toml"), "--out",
                            str(tmp_path / "dask"), "--executor", "dask", "--scheduler", "local:2"],
                           capture_output=True, text=True, timeout=120)
@@ -284,7 +284,7 @@ def test_sweep_on_a_dask_local_cluster_prints_the_dashboard_and_matches_the_loca
 def test_reproduce_shows_one_bar_over_the_grid_with_progress_and_none_with_quiet(tmp_path):
     pytest.importorskip("tqdm")
     cmd = [sys.executable, "-m", "glorot_ext", "reproduce", "--width", "8", "--depth", "1", "--updates", "50",
-           "--rows", "Tanh,Sigmoid", "--no-figures"]
+           "--rows", "Tanh,Sigmoid", "--no-figures", "--threads", "1"]
     shown = subprocess.run(cmd + ["--out", str(tmp_path / "a"), "--progress"], capture_output=True, text=True,
                            timeout=120)
     quiet = subprocess.run(cmd + ["--out", str(tmp_path / "b"), "--progress", "--quiet"], capture_output=True,

@@ -23,6 +23,7 @@ thread count and a resumed run continues bit-exactly.
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import socket
 import sys
@@ -66,12 +67,18 @@ class RunSpec:
         return self.config.key()
 
 
+def _read_json(path: Path) -> dict:
+    with open(path, "rb") as f:
+        return json.loads(f.read())
+
+
 def _append_line(path: Path, line: str) -> None:
+    now = time.time()
     with open(path, "a", encoding="utf-8") as f:
-        f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S')} {line}\n")
+        f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now))}.{int(now % 1 * 1000):03d} {line}\n")
 
 
-def execute_spec(spec: RunSpec, echo: Optional[Callable[[str], None]] = None, callbacks=(), **_ignored) -> dict:
+def execute_spec(spec: RunSpec, echo: Optional[Callable[[str], None]] = None, callbacks=()) -> dict:
     """Trains one ``RunSpec`` where it is called (this process, a pool process, a Dask worker).
 
     The run resumes from its folder's checkpoint; a divergence is returned as the run's
@@ -101,9 +108,7 @@ def execute_spec(spec: RunSpec, echo: Optional[Callable[[str], None]] = None, ca
         with glorot_ext.num_threads(threads):
             res, _ = run(cfg, out, resume=True, callbacks=callbacks, log=log)
     except DivergedError as e:
-        from glorot_ext.experiments.reproduce import load_results
-
-        res = load_results(out / "result.json")
+        res = _read_json(out / "result.json")
         res["message"] = str(e)
         _append_line(out / RUN_LOG, f"diverged: {e}")
     else:
@@ -138,9 +143,7 @@ def finished_result(spec: RunSpec) -> Optional[dict]:
     if spec.past_ok and done[0] >= cfg.n_updates:
         return {"status": "ok", "curve": done[1], "config": dataclasses.asdict(cfg), "resumed_from": done[0]}
     try:
-        from glorot_ext.experiments.reproduce import load_results
-
-        res = load_results(out / "result.json")
+        res = _read_json(out / "result.json")
     except (OSError, ValueError):
         return None
     if not isinstance(res, dict) or res.get("config") != dataclasses.asdict(cfg):
@@ -300,11 +303,10 @@ class DaskExecutor:
         self.in_process = False
         self.dashboard = getattr(self.client, "dashboard_link", None)
         if log:
-            try:
-                import bokeh  # noqa: F401 - the dashboard is served only with it
-                served = ""
-            except ImportError:
-                served = " (served once bokeh is installed where the scheduler runs: pip install bokeh)"
+            import importlib.util
+
+            served = "" if importlib.util.find_spec("bokeh") else \
+                " (served once bokeh is installed where the scheduler runs: pip install bokeh)"
             log(f"Dask scheduler {self.client.scheduler.address}, "
                 f"{len(self.client.scheduler_info().get('workers', {}))} worker(s); dashboard {self.dashboard}{served}")
 

@@ -38,8 +38,8 @@ import numpy as np
 from glorot_ext.experiments import claims as _claims
 from glorot_ext.experiments import evidence as ev
 from glorot_ext.experiments import paper
-from glorot_ext.experiments.run import (DivergedError, RunConfig, _build, _data, load_network,
-                                        profile_line, checkpoint_progress, run, sum_profiles)
+from glorot_ext.experiments.run import (RunConfig, _build, _data, load_network, profile_line, checkpoint_progress,
+                                        sum_profiles)
 from glorot_ext._io import atomic_write
 from glorot_ext.record import Record, dumps
 

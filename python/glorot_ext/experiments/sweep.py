@@ -27,7 +27,6 @@ once finished); the results go to ``OUT/results.csv``, ``OUT/results.json`` and 
 from __future__ import annotations
 
 import csv
-import dataclasses
 import io
 import itertools
 import json
