@@ -247,7 +247,7 @@ def _no_empty_folders_on_failure(path):
 
 def _cmd_train(a):
     from glorot_ext.experiments import RunConfig, run
-    from glorot_ext.experiments.run import DivergedError
+    from glorot_ext.experiments.run import DivergedError, profile_line
 
     cfg = RunConfig(dataset=a.dataset, activation=a.activation, init=a.init, depth=a.depth, width=a.width,
                     n_updates=a.updates, lr=a.lr, batch_size=a.batch_size, eval_every=min(a.eval_every, a.updates),
@@ -274,6 +274,8 @@ def _cmd_train(a):
     print(f"final test error {100 * res['final_test_error']:.2f}%, "
           f"test error at the best validation error {100 * res['test_error_at_best_val']:.2f}% "
           f"(update {res['best_val_updates']:,}), {res['ms_per_update']:.2f} ms/update")
+    if res.get("profile"):
+        print("time: " + profile_line(res["profile"]))
 
 
 def _figures(record_path, out):

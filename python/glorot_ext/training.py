@@ -7,6 +7,8 @@ callbacks and keep a ``History``. All training state is explicit: the network's 
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -46,6 +48,7 @@ class History:
     train_error: List[float] = field(default_factory=list)  # mean batch error rate since the previous entry
     val_loss: List[float] = field(default_factory=list)
     val_error: List[float] = field(default_factory=list)
+    step_seconds: List[float] = field(default_factory=list)  # wall time inside train_step since the previous entry
 
     def as_dict(self) -> Dict[str, List[Any]]:
         return {k: list(v) for k, v in self.__dict__.items()}
@@ -62,8 +65,9 @@ def _progress(total: int, enabled: bool, desc: str) -> Any:
 
 
 def _record(history: History, net: MLP, loss_sum: float, err_sum: float, count: int,
-            validation: Optional[Tuple[ArrayLike, ArrayLike]]) -> None:
+            validation: Optional[Tuple[ArrayLike, ArrayLike]], step_seconds: float) -> None:
     history.n_updates.append(net.n_updates)
+    history.step_seconds.append(step_seconds)
     history.train_loss.append(loss_sum / max(count, 1))
     history.train_error.append(err_sum / max(count, 1))
     if validation is not None:
@@ -112,16 +116,18 @@ def fit(net: MLP, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_s
     for cb in callbacks:
         cb.on_train_begin(net)
     for epoch in range(epochs):
-        loss_sum = err_sum = 0.0
+        loss_sum = err_sum = step_s = 0.0
         for Xb, yb in batches.epoch_batches():
+            t0 = time.perf_counter()
             loss, errors = net.sgd_step(Xb, yb, lr)
+            step_s += time.perf_counter() - t0
             loss_sum += loss
             err_sum += errors / yb.shape[0]
             for cb in callbacks:
                 cb.on_step_end(net, loss)
             if bar is not None:
                 bar.update()
-        _record(history, net, loss_sum, err_sum, batches.batches_per_epoch, validation)
+        _record(history, net, loss_sum, err_sum, batches.batches_per_epoch, validation, step_s)
         for cb in callbacks:
             cb.on_epoch_end(net, epoch, history)
     for cb in callbacks:
@@ -162,11 +168,14 @@ def fit_stream(net: MLP, batch_source: Union[Iterable[Batch], Callable[[], Batch
     bar = _progress(n_updates, progress, "fit_stream")
     for cb in callbacks:
         cb.on_train_begin(net)
-    loss_sum = err_sum = 0.0
+    loss_sum = err_sum = step_s = 0.0
     count = 0
+    clock = time.perf_counter
     for _ in range(n_updates):
         Xb, yb = next_batch()
+        t0 = clock()
         loss, errors = net.sgd_step(Xb, yb, lr)
+        step_s += clock() - t0
         loss_sum += loss
         err_sum += errors / Xb.shape[0]
         count += 1
@@ -175,13 +184,13 @@ def fit_stream(net: MLP, batch_source: Union[Iterable[Batch], Callable[[], Batch
         if bar is not None:
             bar.update()
         if count == every:
-            _record(history, net, loss_sum, err_sum, count, validation)
+            _record(history, net, loss_sum, err_sum, count, validation, step_s)
             for cb in callbacks:
                 cb.on_epoch_end(net, len(history.n_updates) - 1, history)
-            loss_sum = err_sum = 0.0
+            loss_sum = err_sum = step_s = 0.0
             count = 0
     if count:
-        _record(history, net, loss_sum, err_sum, count, validation)
+        _record(history, net, loss_sum, err_sum, count, validation, step_s)
     for cb in callbacks:
         cb.on_train_end(net)
     if bar is not None:

@@ -382,6 +382,10 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
         log("time of the chosen runs: " + profile_line(sum_profiles(r.get("profile", {}) for r in results.values())))
         log(_report.claims_table(content["claims"]))
         log(f"wrote {out / 'REPORT.md'}")
+        # this session's wall time: the runs' parts, and the rest (other rates' runs, claims, figures)
+        runs = sum_profiles(r.get("profile", {}) for r in results.values())
+        wall = time.perf_counter() - t_start
+        log("whole job: the chosen runs' " + profile_line(dict(runs, rest=max(wall - sum(runs.values()), 0.0))))
     return content
 
 
