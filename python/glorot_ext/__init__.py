@@ -72,6 +72,7 @@ def num_threads(n: Optional[int]) -> Iterator[None]:
 
 
 def build_info() -> Dict[str, Any]:
-    """How the native module was built: OpenMP, -march=native, SIMD in use, Eigen version."""
+    """How the native module was built: OpenMP, -march=native, SIMD in use, Eigen version, and
+    the GEMM of batches above the small-batch limit ("openblas" or "eigen")."""
     return {"version": __version__, "openmp": _core.has_openmp, "native": _core.native_build,
-            "simd": _core.simd, "eigen": _core.eigen_version, "threads": get_num_threads()}
+            "simd": _core.simd, "eigen": _core.eigen_version, "gemm": _core.gemm, "threads": get_num_threads()}
