@@ -43,13 +43,13 @@ using StridedMutMap = Eigen::Map<RowMatrix<T>, 0, Eigen::OuterStride<>>;
 #ifdef GLOROT_HAS_OPENBLAS
 inline void cblas_gemm(bool ta, bool tb, int m, int n, int k, float alpha, const float* A, int lda, const float* B,
                        int ldb, float beta, float* C, int ldc) {
-    scipy_cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda,
-                B, ldb, beta, C, ldc);
+    scipy_cblas_sgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A,
+                      lda, B, ldb, beta, C, ldc);
 }
 inline void cblas_gemm(bool ta, bool tb, int m, int n, int k, double alpha, const double* A, int lda, const double* B,
                        int ldb, double beta, double* C, int ldc) {
-    scipy_cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A, lda,
-                B, ldb, beta, C, ldc);
+    scipy_cblas_dgemm(CblasRowMajor, ta ? CblasTrans : CblasNoTrans, tb ? CblasTrans : CblasNoTrans, m, n, k, alpha, A,
+                      lda, B, ldb, beta, C, ldc);
 }
 #endif
 

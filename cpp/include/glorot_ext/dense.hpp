@@ -72,7 +72,8 @@ void dense_backward(const CMatMap<T>& X, const CMatMap<T>& W, const CMatMap<T>& 
             block_gemm<T>(false, true, batch, w, n, T(1), dY.data(), n, W.data() + c0 * n, n, T(0), dX + c0, fan_in);
         });
     for_each_block(n, [&](Index c0, Index w) {
-        block_gemm<T>(true, false, fan_in, w, batch, T(1), X.data(), fan_in, dY.data() + c0, n, T(0), dW.data() + c0, n);
+        block_gemm<T>(true, false, fan_in, w, batch, T(1), X.data(), fan_in, dY.data() + c0, n, T(0), dW.data() + c0,
+                      n);
         for (Index j = c0; j < c0 + w; ++j) db[j] = static_cast<T>(column_sum(dY, j));
     });
 }

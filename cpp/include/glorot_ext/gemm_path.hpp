@@ -1,6 +1,7 @@
 // The GEMM path of a network step: serial GEMMs (block_gemm.hpp: OpenBLAS, else Eigen) on fixed
-// column/row blocks shared among the threads of one parallel region. Used for batches above the small-batch limit, for every batch
-// when the small-batch kernels are not built or not chosen, and for gradients.
+// column/row blocks shared among the threads of one parallel region. Used for batches above the
+// small-batch limit, for every batch when the small-batch kernels are not built or not chosen,
+// and for gradients.
 #pragma once
 
 #include "glorot_ext/block_gemm.hpp"
@@ -53,8 +54,8 @@ CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrie
             share((N + width - 1) / width, tid, nt, first, end);
             for (Index i = first; i < end; ++i) {
                 const Index c0 = i * width, w = std::min(width, N - c0);
-                block_gemm<T>(false, false, batch, w, K, T(1), in.data(), K, net.weights[l] + c0, N, T(0), S.data() + c0,
-                              N);
+                block_gemm<T>(false, false, batch, w, K, T(1), in.data(), K, net.weights[l] + c0, N, T(0),
+                              S.data() + c0, N);
                 S.middleCols(c0, w).rowwise() += net.b(l).segment(c0, w);
                 if (l < last) activation_forward_rows(net.activation(l), S.data(), ws.post(l), batch, N, c0, w);
             }
@@ -78,8 +79,8 @@ CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrie
                     activation_backward_rows(net.activation(l - 1), ws.post(l - 1), dprev, dprev, batch, K, k0, w);
                 }
                 if (dW != nullptr)
-                    block_gemm<T>(true, false, w, N, batch, T(1), in.data() + k0, K, d.data(), N, T(0), (*dW)[l] + k0 * N,
-                                  N);
+                    block_gemm<T>(true, false, w, N, batch, T(1), in.data() + k0, K, d.data(), N, T(0),
+                                  (*dW)[l] + k0 * N, N);
                 else  // W += (-lr)·zᵀ·∂C/∂s straight into W: no ∂C/∂W temporary
                     block_gemm<T>(true, false, w, N, batch, -lr, in.data() + k0, K, d.data(), N, T(1), Wk, N);
             }
