@@ -11,6 +11,7 @@ __version__: str
 has_openmp: bool
 native_build: bool
 eigen_version: str
+gemm: str
 simd: str
 small_batch_kernels: bool
 small_batch_max: int

@@ -140,7 +140,10 @@ class SpinBarrier {
 /// Width of the column blocks that split an n-column output: a function of n alone,
 /// never of the thread count, so each element is computed by identical arithmetic.
 inline Index block_width(Index n) {
-    const Index target = (n + 7) / 8;                     // about 8 blocks: both threads stay busy
+    // About 4 blocks: two per thread on this machine's 2 cores, and each serial GEMM re-packs the
+    // shared operand, so fewer, wider blocks pack less (measured: width 256 runs as fast as one
+    // 1000-wide block, width 128 ~5% slower; see BENCHMARKS.md).
+    const Index target = (n + 3) / 4;
     return std::max<Index>(32, (target + 15) / 16 * 16);  // whole SIMD vectors per block
 }
 
