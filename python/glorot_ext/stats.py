@@ -253,7 +253,7 @@ class HistogramAccumulator:
 
     def add_counts(self, counts: ArrayLike, n_excluded: int = 0) -> HistogramAccumulator:
         """Adds counts already made on these bins (and the number of values they left out)."""
-        self.counts += counts
+        self.counts += np.asarray(counts, dtype=np.float64)
         self.n_excluded += int(n_excluded)
         return self
 
@@ -295,7 +295,7 @@ def quantile_from_histogram(mass: ArrayLike, edges: ArrayLike, q: float) -> floa
     return float(np.interp(q, cdf[keep], np.asarray(edges, dtype=np.float64)[keep]))
 
 
-def minibatch_gradient_histogram(z, delta, batch, bins):
+def minibatch_gradient_histogram(z: ArrayLike, delta: ArrayLike, batch: int, bins: Bins) -> HistogramAccumulator:
     """Counts of the weight gradients of consecutive minibatches, the Monitor's Figs. 8-9 data.
 
     Minibatch m is rows m·batch .. (m+1)·batch - 1 of ``z`` and ``delta`` (a last partial one is
@@ -322,8 +322,7 @@ def minibatch_gradient_histogram(z, delta, batch, bins):
     if not isinstance(batch, (int, np.integer)) or batch < 1:
         raise ValueError(f"minibatch_gradient_histogram: batch must be a positive integer, got {batch!r}")
     hist = HistogramAccumulator(bins)
-    native = (isinstance(bins, OctaveBins) and z.dtype == delta.dtype and z.dtype in (np.float32, np.float64))
-    if native:
+    if isinstance(bins, OctaveBins) and z.dtype == delta.dtype and z.dtype in (np.float32, np.float64):
         z, delta = np.ascontiguousarray(z), np.ascontiguousarray(delta)
         kc = _core.minibatch_gradient_key_counts(z, delta, int(batch), bins.key_shift(z.dtype))
         return hist.add_counts(*bins.counts_of_keys(kc, z.dtype))
