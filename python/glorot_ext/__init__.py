@@ -20,7 +20,8 @@ from glorot_ext.network import MLP
 from glorot_ext.record import Record
 from glorot_ext.training import Callback, History, fit, fit_stream
 
-__version__ = "0.1.0"
+#: The version the native module was built as (pyproject.toml's, passed by CMake as VERSION_INFO).
+__version__: str = _core.__version__
 
 __all__ = [
     "MLP",

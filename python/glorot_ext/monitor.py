@@ -10,30 +10,20 @@ z^{i-1} to z^i, i.e. W^{i-1}, s^{i-1} and z^i; z^0 is the input):
   (``stats.saturation``), and a histogram on fixed edges;
 * back-propagated gradients ∂C/∂s^{i-1} (Fig. 7): std and histogram. C is **one example's**
   cost -log P(y|x): the paper histograms ∂Cost/∂s per example, and ``net.gradients`` returns
-  the gradient of the probe-set *mean* cost, so it is multiplied by the probe size. (Measured on
-  a 5x1000 tanh net at init on Shapeset, this gives a layer-1/layer-5 ratio of the histogram
-  peaks ≈10.5, as in Fig. 7's ≈85/8.)
+  the gradient of the probe-set *mean* cost, so it is multiplied by the probe size.
 * weight gradients ∂C/∂W^{i-1} (Figs. 8, 9): std and histogram of the gradient of the **mean
   cost of a minibatch of 10** (``weight_grad_batch``), i.e. the g of the paper's update
-  θ ← θ - εg, over the probe set cut into consecutive minibatches (30 of them for 300 examples).
-  Why this and not the probe-set mean: the paper's training takes steps of exactly this g, and its
-  magnitudes fit Fig. 8 best. At init on a 5x1000 tanh Shapeset net we measure std ≈ 3e-4
-  (standard init) and ≈ 4e-3 (normalized), so Fig. 8's spans ±0.005 and ±0.05 hold the whole
-  distributions (~15σ, ~12σ) and the standard/normalized ratio of ~13 matches its ~10x wider
-  axis. With 100 bins on those spans our peaks are ≈1500–2000 and ≈115–155 against the paper's
-  ≈270 and ≈40 (these numbers with the softmax layer initialized like the hidden ones). Drawing
-  the softmax layer from the normalized bound, as the author's code (``RunConfig.softmax_init``),
-  makes Fig. 7 match and leaves Fig. 8 2–3x narrower, per-example weight gradients coming closer
-  in span; the input scaling hardly matters (``docs/input_scaling.md``). The probe-set mean would be narrower still (std ≈ 1.3e-4 and
-  2.2e-3, peaks ≈3500 and ≈270).
-  ``weight_grad_batch=None`` selects the probe-set mean.
+  θ ← θ - εg, over the probe set cut into consecutive minibatches (30 of them for 300 examples):
+  the paper's training takes steps of exactly this g. ``weight_grad_batch=None`` selects the
+  probe-set mean (narrower).
 * Jacobian singular values of J^i = diag(f'(s^{i-1}))·W^{i-1ᵀ} (Eq. 17, §4.2.2): mean (the
   paper's 0.5 vs 0.8), std, min, max and histogram, over the first ``jacobian_examples`` probe
-  examples (exact, via ``stats.jacobian_singular_values``). This is the expensive part (≈0.07 s
-  per 1000x1000 example and layer on 2 cores), so it runs every ``jacobian_every``-th
-  measurement; ``jacobian_examples=0`` turns it off.
+  examples (exact, via ``stats.jacobian_singular_values``). This is the expensive part, so it
+  runs every ``jacobian_every``-th measurement; ``jacobian_examples=0`` turns it off.
 * run-level: probe loss and error, validation/test loss and error when given, the mean training
   batch loss since the previous measurement, and how long the measurement took.
+
+What these read at initialization, and what they cost, measured: ``docs/instruments.md``.
 """
 
 from __future__ import annotations

@@ -287,7 +287,7 @@ def cost_surface(n=61, lim=4.0, n_examples=200, noise=0.2, seed=0):
     """NLL and quadratic cost of a one-hidden-layer tanh network over two weights (Fig. 5).
 
     The paper gives only "a two-layer network (one hidden layer) with hyperbolic tangent units,
-    and a random input and target signal" (PAPER.md §2: the rest is UNKNOWN). Our documented
+    and a random input and target signal" (§4.1: the paper gives no more). Our documented
     choice, the smallest network with one weight per layer: one input x ~ N(0, 1), one tanh hidden
     unit h = tanh(W1·x), a 2-class softmax output with logits (0, W2·h), zero biases; targets
     y = [x > 0] with a fraction ``noise`` flipped at random. The costs are the mean over

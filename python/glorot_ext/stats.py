@@ -18,7 +18,7 @@ runs are directly comparable and can be averaged; memory is O(bins), not O(sampl
   bins (a power of two), mirrored for negative values, with one central bin for |x| below the
   smallest octave; values above the largest octave are clipped into the outer bins. The bin of a
   value is read from its IEEE-754 exponent and leading mantissa bits, so binning costs one pass
-  and one ``bincount`` (about 10 ns per float32 value) and is exact: the edges are dyadic numbers.
+  and one ``bincount`` and is exact: the edges are dyadic numbers.
 
 A histogram is stored as its *mass* (bin counts / number of values, summing to 1); ``density``
 divides by the bin widths (the paper's "normalized histograms"), ``rebin`` moves the mass onto
@@ -42,10 +42,8 @@ from glorot_ext import reference as _reference
 SATURATION_LEVEL = 0.99
 #: The percentiles the paper plots (Figs. 3, 10: 98th, and the mirrored 2nd) plus the median.
 PERCENTILES = (2.0, 50.0, 98.0)
-#: Default number of probe examples whose Jacobians are decomposed (see ``jacobian_singular_values``).
-#: Each gives min(n_in, n_out) singular values; on a 5x1000 tanh net at init the per-example mean
-#: varies by about 3.5% between examples, so 5 examples give the layer mean to about ±1.6%, at
-#: about 0.35 s per 1000x1000 layer (2 cores) — the bulk of a default measurement.
+#: Default number of probe examples whose Jacobians are decomposed (see ``jacobian_singular_values``):
+#: enough for the layer mean, the bulk of a default measurement's time (``docs/instruments.md``).
 JACOBIAN_EXAMPLES = 5
 
 Float64Array = NDArray[np.float64]
@@ -463,8 +461,8 @@ def jacobian_singular_values(W: ArrayLike, fprime: ArrayLike, method: JacobianMe
 
     "gram" (default): the eigenvalues of the smaller Gram matrix by ``numpy.linalg.eigvalsh``:
     for n_out <= n_in, J·Jᵀ = D·(WᵀW)·D, where WᵀW is computed once for all examples and each
-    example costs an O(n²) scaling plus one symmetric eigensolve (about 1.6x faster than an SVD
-    for 1000x1000); otherwise JᵀJ = (W·D²)·Wᵀ. Singular values are the square roots (absolute
+    example costs an O(n²) scaling plus one symmetric eigensolve (faster than an SVD); otherwise
+    JᵀJ = (W·D²)·Wᵀ. Singular values are the square roots (absolute
     error <= sqrt(eps)·||J||, about 1e-8·σ_max). "svd": batched ``numpy.linalg.svd`` of the
     explicit Jacobians (the reference).
 

@@ -11,12 +11,12 @@ independent zero-mean weights, zero biases.
   Eq. 2 gives ∂C/∂s^i_k = f'(s^i_k)·Σ_j W^{i+1}_{k,j} ∂C/∂s^{i+1}_j, a sum over the n_{i+2}
   outputs of W^{i+1}: each step down multiplies the variance by (fan-out)·V of the matrix above.
   The printed limits (i'=i..d in Eq. 6, i'=i..d-1 in Eq. 7) are not consistent with each other
-  (PAPER.md §5); the form above is the one that follows from Eq. 2, and it reproduces Eq. 13
+  (§4.2.1); the form above is the one that follows from Eq. 2, and it reproduces Eq. 13
   (d - i factors) and Eq. 14 (d factors) when all layers have the same width.
 * Weights (Eqs. 3, 7): ∂C/∂W^i_{l,k} = z^i_l · ∂C/∂s^i_k, so
   Var[∂C/∂W^i] = Var[z^i] · Var[∂C/∂s^i]  (the product of the two lines above).
 * Eq. 13 as printed ends in Var[x]; the consistent form, implemented here, is
-  Var[∂C/∂s^i] = [n·V]^{d-i} · Var[∂C/∂s^d] (PAPER.md §5: the printed Var[x] is a typo).
+  Var[∂C/∂s^i] = [n·V]^{d-i} · Var[∂C/∂s^d] (§4.2.1: the printed Var[x] is a typo).
 
 "Var" of a pooled quantity is read as its second moment E[·²]: the analysis multiplies
 variances of zero-mean factors, and a product z·w with zero-mean w has E[(zw)²] = E[z²]·E[w²]

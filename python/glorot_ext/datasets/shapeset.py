@@ -5,7 +5,7 @@ A faithful NumPy re-implementation of Xavier Glorot's generator (`glorotxa/Shape
 without pygame: every image holds one or two filled polygons (triangle, parallelogram, or an
 "ellipse" drawn as a regular 20-gon) and the label says which shapes are present (9 classes).
 
-Per image, as in the original (see `PAPER.md` §1.2):
+Per image, as in the original (the paper's §2.1; the parameters of `simpleexemple.py`):
 
 1. Polarity: with probability 0.5 the shapes are light (grey levels 140..255) on a dark
    background (0..114), otherwise dark on light. These are ``int(0.45*255)`` and
@@ -109,7 +109,7 @@ VALIDATION_SEED = 2
 TEST_SEED = 0
 
 #: The input scaling when none is asked for: pixels ``level / 255`` in [0, 1] (False) or
-#: ``2 * level / 255 - 1`` in [-1, 1] (True). The paper does not say (PAPER.md §10.4); its
+#: ``2 * level / 255 - 1`` in [-1, 1] (True). The paper does not say (§2.1); its
 #: Figs. 6-8 at initialization cannot tell the two apart (``docs/input_scaling.md``), so this
 #: follows the author's own loader of the paper's data sets (DeepANN ``Curridata.conf``: [0, 1]).
 DEFAULT_NEG = False

@@ -1,7 +1,7 @@
 """Facts from Glorot & Bengio (2010) that the experiments are compared against.
 
-Numbers are the paper's (Table 1, read-offs of Figs. 11–12 and §4.2.2); see shared PAPER.md for
-sources. What the paper leaves unknown is named where a default is chosen instead.
+Numbers are the paper's (Table 1, read-offs of Figs. 11–12 and §4.2.2). What the paper leaves
+unknown is named where a default is chosen instead.
 """
 
 from __future__ import annotations

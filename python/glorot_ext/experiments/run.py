@@ -113,7 +113,7 @@ class RunConfig:
     instruments (``glorot_ext.monitor.Monitor``) on the first ``probe_size`` test examples (the
     paper: 300), measuring at init and every ``monitor_every`` updates. ``softmax_init`` draws the
     softmax layer's weights ("normalized": Eq. 16's bound whatever ``init`` is, as the author's
-    code did, PAPER.md §10.6; only so do our Figs. 7-8 at init match the paper's, see
+    code did, where §4.2.1 says "each layer"; only so do our Figs. 7-8 at init match the paper's, see
     ``docs/input_scaling.md``; "same": like the hidden layers).
     """
 
