@@ -114,7 +114,9 @@ def test_train_says_where_it_wrote_and_the_errors_in_percent(tmp_path):
     import re
 
     assert re.fullmatch(r"final test error \d+\.\d\d%, test error at the best validation error \d+\.\d\d% "
-                        r"\(update \d+\), \d+\.\d\d ms/update", lines[-1])
+                        r"\(update \d+\), \d+\.\d\d ms/update", lines[-2])
+    # and last, where the run's time went, part by part, adding up to the whole
+    assert re.fullmatch(r"time: step \d+% \([\d.,]+ s\), data .*, other \d+% \([\d.,]+ s\) of [\d.,]+ s", lines[-1])
 
 
 def test_train_monitor_every_writes_the_record_and_the_figures(tmp_path):

@@ -1,6 +1,7 @@
-"""The common dataset interface: shapeset(n, rng=...), load(name), npz files, minibatches."""
+"""The common dataset interface: shapeset.sample(n, rng=...), load(name), npz files, minibatches."""
 
 import json
+import types
 
 import numpy as np
 import pytest
@@ -8,24 +9,28 @@ import pytest
 import glorot_ext.datasets as D
 
 
-def test_shapeset_function_returns_float32_images_and_int64_labels(rng):
-    X, y = D.shapeset(50, rng=rng)
+def test_shapeset_sample_returns_float32_images_and_int64_labels(rng):
+    X, y = D.shapeset.sample(50, rng=rng)
     assert X.shape == (50, 1024) and X.dtype == np.float32
     assert y.shape == (50,) and y.dtype == np.int64 and 0 <= y.min() and y.max() <= 8
-    X64, _ = D.shapeset(3, rng=np.random.default_rng(1), size=16, dtype=np.float64, neg=True)
+    X64, _ = D.shapeset.sample(3, rng=np.random.default_rng(1), size=16, dtype=np.float64, neg=True)
     assert X64.shape == (3, 256) and X64.dtype == np.float64 and X64.min() >= -1.0
 
 
-def test_shapeset_function_is_reproducible_from_the_generator_state():
-    a = D.shapeset(20, rng=np.random.default_rng(7))
-    b = D.shapeset(20, rng=np.random.default_rng(7))
+def test_shapeset_sample_is_reproducible_from_the_generator_state():
+    a = D.shapeset.sample(20, rng=np.random.default_rng(7))
+    b = D.shapeset.sample(20, rng=np.random.default_rng(7))
     g = np.random.default_rng(7)
-    D.shapeset(20, rng=g)
-    c = D.shapeset(20, rng=g)  # the Generator advanced: new images
+    D.shapeset.sample(20, rng=g)
+    c = D.shapeset.sample(20, rng=g)  # the Generator advanced: new images
     assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
     assert not np.array_equal(a[0], c[0])
     with pytest.raises(TypeError, match="rng"):
-        D.shapeset(2, rng=None)
+        D.shapeset.sample(2, rng=None)
+
+
+def test_shapeset_is_a_plain_module():
+    assert type(D.shapeset) is types.ModuleType and not callable(D.shapeset)
 
 
 def test_load_shapeset_gives_three_finite_sets_from_their_seeds():

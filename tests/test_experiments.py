@@ -1,6 +1,7 @@
 """Checkpointed runs resume bit-exactly; the reproduction writes the table beside the paper's."""
 
 import json
+import time
 
 import numpy as np
 import pytest
@@ -146,12 +147,20 @@ def test_process_jobs_give_the_same_numbers_as_one_process(tmp_path):
 def test_a_run_says_where_its_time_went(tmp_path):
     from glorot_ext.experiments.run import PROFILE_PARTS
 
+    t0 = time.perf_counter()
     res, _ = run(RunConfig(n_updates=100, monitor_every=50, **TOY), tmp_path)
+    wall = time.perf_counter() - t0
     prof = res["profile"]
     assert tuple(prof) == PROFILE_PARTS and all(v >= 0 for v in prof.values())
-    assert prof["step"] > 0 and prof["monitor"] > 0 and prof["evaluate"] > 0
-    # the training chunks are split exactly into steps, batches and measurements
-    assert prof["step"] + prof["data"] + prof["monitor"] == pytest.approx(res["train_seconds"], rel=1e-9)
+    assert all(prof[k] > 0 for k in ("step", "data", "monitor", "evaluate", "checkpoint", "other"))
+    # the parts add up to the run's wall time (all but writing result.json, which holds them)
+    assert wall - 0.05 <= sum(prof.values()) <= wall
+    # the training chunks hold the steps (and the batches and measurements after the first)
+    assert prof["step"] < res["train_seconds"]
+    # a resumed run adds the new session's time to the saved profile
+    res2, _ = run(RunConfig(n_updates=150, monitor_every=50, **TOY), tmp_path)
+    assert all(res2["profile"][k] >= prof[k] for k in PROFILE_PARTS)
+    assert res2["profile"]["step"] > prof["step"]
 
 
 def test_a_row_that_diverges_is_reported_as_diverged_not_as_a_number(tmp_path):

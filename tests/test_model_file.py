@@ -37,6 +37,28 @@ def test_a_saved_model_loads_back_identically(saved):
     assert all(np.array_equal(a, b) for a, b in zip(back.weights + back.biases, net.weights + net.biases))
 
 
+class _Counted(MLP):
+    built = 0
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        type(self).built += 1
+
+
+def test_load_and_unpickling_build_through_the_constructor(saved):
+    import pickle
+
+    net, path = saved
+    _Counted.built = 0
+    back = _Counted.load(path, backend="reference")
+    assert _Counted.built == 1 and isinstance(back, _Counted) and back.backend == "reference"
+    again = pickle.loads(pickle.dumps(back))
+    assert _Counted.built == 2 and again.config() == back.config() and again.n_updates == 12
+    rebuilt = MLP.from_state_dict(net.state_dict())
+    assert rebuilt.config() == net.config() and rebuilt.n_updates == net.n_updates
+    assert all(np.array_equal(a, b) for a, b in zip(rebuilt.weights + rebuilt.biases, net.weights + net.biases))
+
+
 def _set(key, value):
     def f(d):
         d[key] = value

@@ -75,13 +75,13 @@ def test_non_finite_biases_at_an_evaluation_point_are_caught_before_the_checkpoi
 
 
 def test_the_loss_guard_names_no_layer_when_the_weights_are_finite(tmp_path, monkeypatch):
-    real = run_module.MLP.train_step
+    real = run_module.MLP.sgd_step
 
     def step(self, X, y, lr):
-        loss = real(self, X, y, lr)
-        return math.inf if self.n_updates == 7 else loss
+        loss, errors = real(self, X, y, lr)
+        return (math.inf if self.n_updates == 7 else loss), errors
 
-    monkeypatch.setattr(run_module.MLP, "train_step", step)
+    monkeypatch.setattr(run_module.MLP, "sgd_step", step)
     with pytest.raises(DivergedError, match=r"update 7: the loss became non-finite") as err:
         run(RunConfig(n_updates=50, **TOY), tmp_path)
     assert (err.value.update, err.value.layer, err.value.what) == (7, None, "loss")

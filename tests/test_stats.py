@@ -156,3 +156,49 @@ def test_bad_arguments_raise_value_errors_that_name_them(rng):
 def test_bins_round_trip_through_their_spec():
     for b in (stats.GRADIENT_BINS, stats.LinearBins(-2.0, 2.0, 10), stats.SINGULAR_VALUE_BINS):
         assert stats.bins_from_spec(b.spec()) == b
+
+
+def _minibatch_gradients_by_numpy(z, d, batch):
+    return np.stack([z[i:i + batch].T @ d[i:i + batch] * z.dtype.type(1.0 / batch)
+                     for i in range(0, z.shape[0] - batch + 1, batch)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_minibatch_gradient_histogram_bins_the_gradients_numpy_makes(rng, dtype):
+    # 95 rows: nine minibatches of 10, the last 5 rows left out, as the Monitor's loop did
+    z = rng.uniform(-1, 1, (95, 70)).astype(dtype)
+    d = (rng.standard_normal((95, 130)) * 1e-3).astype(dtype)
+    d[3, 7] = 0.0  # exact zeros and a gradient far below the smallest octave
+    z[:10, 5] = 1e-30 if dtype == np.float64 else 1e-20
+    got = stats.minibatch_gradient_histogram(z, d, 10, stats.GRADIENT_BINS)
+    want = stats.HistogramAccumulator(stats.GRADIENT_BINS).add(_minibatch_gradients_by_numpy(z, d, 10))
+    assert got.counts.sum() == 9 * 70 * 130 and got.n_excluded == 0
+    # a sum of 10 products in another order may move a value across a bin edge: a handful at most
+    assert np.abs(got.counts - want.counts).sum() <= 4
+    np.testing.assert_allclose(got.mass, want.mass, atol=1e-5)
+
+
+def test_minibatch_gradient_histogram_is_the_same_for_any_thread_count(rng):
+    z = rng.standard_normal((60, 300)).astype(np.float32)
+    d = rng.standard_normal((60, 257)).astype(np.float32)
+    counts = []
+    for threads in (1, 2):
+        with ge.num_threads(threads):
+            counts.append(stats.minibatch_gradient_histogram(z, d, 10, stats.GRADIENT_BINS).counts)
+    np.testing.assert_array_equal(counts[0], counts[1])
+
+
+def test_minibatch_gradient_histogram_on_linear_bins_and_its_errors(rng):
+    z, d = rng.standard_normal((20, 6)), rng.standard_normal((20, 4))
+    bins = stats.LinearBins(-2.0, 2.0, 40)
+    got = stats.minibatch_gradient_histogram(z, d, 5, bins)
+    want = stats.HistogramAccumulator(bins).add(_minibatch_gradients_by_numpy(z, d, 5))
+    np.testing.assert_array_equal(got.counts, want.counts)
+    with pytest.raises(ValueError, match="one row per example"):
+        stats.minibatch_gradient_histogram(z, d[:19], 5, bins)
+    with pytest.raises(ValueError, match="batch"):
+        stats.minibatch_gradient_histogram(z, d, 0, bins)
+    with pytest.raises(ValueError, match="shift"):
+        ge._core.minibatch_gradient_key_counts(z, d, 5, 3)
+    with pytest.raises(TypeError, match="same dtype"):
+        ge._core.minibatch_gradient_key_counts(z.astype(np.float32), d, 5, 40)

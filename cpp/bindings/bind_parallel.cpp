@@ -1,4 +1,5 @@
 #include "bindings.hpp"
+#include "glorot_ext/block_gemm.hpp"
 #include "glorot_ext/parallel.hpp"
 
 #include <Eigen/Core>
@@ -16,6 +17,7 @@ void bind_parallel(pybind11::module_& m) {
 #endif
     m.attr("eigen_version") = std::to_string(EIGEN_WORLD_VERSION) + "." + std::to_string(EIGEN_MAJOR_VERSION) + "." +
                               std::to_string(EIGEN_MINOR_VERSION);
+    m.attr("gemm") = std::string(block_gemm_name());
     m.attr("simd") = std::string(Eigen::SimdInstructionSetsInUse());
     m.def("get_num_threads", &get_num_threads,
           "Threads the kernels called from this thread use (1 in a serial build).");

@@ -79,10 +79,12 @@ class BuildInfo(TypedDict):
     native: bool
     simd: str
     eigen: str
+    gemm: str
     threads: int
 
 
 def build_info() -> BuildInfo:
-    """How the native module was built: OpenMP, -march=native, SIMD in use, Eigen version."""
+    """How the native module was built: OpenMP, -march=native, SIMD in use, Eigen version, and
+    the GEMM of batches above the small-batch limit ("openblas" or "eigen")."""
     return {"version": __version__, "openmp": _core.has_openmp, "native": _core.native_build,
-            "simd": _core.simd, "eigen": _core.eigen_version, "threads": get_num_threads()}
+            "simd": _core.simd, "eigen": _core.eigen_version, "gemm": _core.gemm, "threads": get_num_threads()}

@@ -11,6 +11,7 @@ __version__: str
 has_openmp: bool
 native_build: bool
 eigen_version: str
+gemm: str
 simd: str
 small_batch_kernels: bool
 small_batch_max: int
@@ -30,6 +31,8 @@ def activation_forward(name: str, S: FloatArray) -> FloatArray: ...
 def activation_backward(name: str, Z: FloatArray, dZ: FloatArray) -> FloatArray: ...
 def softmax_nll(S: FloatArray, y: Labels) -> tuple[float, int, FloatArray, FloatArray]: ...
 def quadratic_cost(S: FloatArray, y: Labels) -> tuple[float, int, FloatArray, FloatArray]: ...
+def minibatch_gradient_key_counts(Z: FloatArray, D: FloatArray, batch: int, shift: int) -> npt.NDArray[np.uint64]:
+    """Counts per key (bit pattern >> shift) of the gradients (1/batch)·Z_mᵀ·D_m of consecutive minibatches."""
 
 class Network:
     """A deep MLP over the given weight (fan_in, fan_out) and bias arrays, updated in place.

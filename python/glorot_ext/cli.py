@@ -2,6 +2,7 @@
 
 Commands:
     reproduce   Table 1 and the error-curve figure, side by side with the paper's numbers.
+    sweep       your own grid of runs from a TOML file, on this machine or a Dask cluster.
     train       one network on one dataset, checkpointed and resumable.
     shapeset    save a grid of Shapeset-3x2 samples (the paper's Fig. 1, top) as PNG.
     bench       time the training step against NumPy (and PyTorch when installed).
@@ -85,6 +86,42 @@ class _CommandParser(argparse.ArgumentParser):
             _add_global_options(self, argparse.SUPPRESS)
 
 
+_SWEEP_EXAMPLE = """\
+    [grid]
+    activation = ["tanh", "softsign"]
+    init = ["standard", "normalized"]
+    depth = 2
+    width = 32
+    lr = [0.01, 0.1]
+    seed = [0, 1]
+    [budget]
+    updates = 2000
+    eval_every = 500
+    [run]
+    n_eval = 1000
+"""
+
+
+def _add_executor_options(p):
+    p.add_argument("--executor", choices=["local", "dask"], default="local",
+                   help="where runs train: 'local' (this process, or --jobs processes) or 'dask' (a Dask "
+                        "cluster, see --scheduler; pip install 'glorot_ext[dask]')")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="for --executor dask: a scheduler address (tcp://host:8786), or local:N to start a "
+                        "LocalCluster of N worker processes here; run folders must be on a filesystem the "
+                        "workers share")
+    p.add_argument("--jobs", type=_positive_int, default=1,
+                   help="--executor local: runs at once, each in its own process with cores/jobs threads")
+
+
+def _executor_args(a):
+    if a.executor == "dask" and not a.scheduler:
+        raise ValueError("--executor dask needs --scheduler ADDRESS (tcp://host:8786) or local:N")
+    if a.executor == "local" and a.scheduler:
+        raise ValueError("--scheduler is for --executor dask")
+    return dict(executor=a.executor, scheduler=a.scheduler)
+
+
 def _parser():
     from glorot_ext import __version__
     from glorot_ext.experiments import paper
@@ -119,13 +156,23 @@ def _parser():
                         "author's code) or 'same' (the row's init)")
     r.add_argument("--width", type=_positive_int, default=1000, help="units per hidden layer (the paper: 1000)")
     r.add_argument("--depth", type=_positive_int, default=5, help="hidden layers (the paper: 5)")
-    r.add_argument("--jobs", type=_positive_int, default=1,
-                   help="runs at once, each in its own process with cores/jobs threads (default 1)")
+    _add_executor_options(r)
     r.add_argument("--data-dir", help="folder with the MNIST/CIFAR-10 files (else $GLOROT_EXT_DATA)")
     r.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     r.add_argument("--restart", action="store_true", help="ignore checkpoints and start every run over")
     r.add_argument("--no-figures", action="store_true")
-    r.add_argument("--progress", action="store_true", help="progress bars (needs tqdm)")
+    r.add_argument("--progress", action="store_true",
+                   help="one progress bar over the whole grid even when not in a terminal (needs tqdm)")
+
+    w = sub.add_parser("sweep", help="your own grid of runs from a TOML file (see glorot_ext.experiments.sweep)",
+                       description="Runs the product of the values in CONFIG.toml's [grid] table ([budget] updates "
+                                   "per run, [run] fixed settings) and writes results.csv, results.json and "
+                                   "SUMMARY.md under --out. Example:\n\n" + _SWEEP_EXAMPLE)
+    w.add_argument("config", metavar="CONFIG.toml", help="the grid (see the example above)")
+    w.add_argument("--out", default="runs/sweep", help="output folder")
+    _add_executor_options(w)
+    w.add_argument("--restart", action="store_true", help="ignore checkpoints and start every run over")
+    w.add_argument("--progress", action="store_true", help="progress bar even when not in a terminal (needs tqdm)")
 
     t = sub.add_parser("train", help="train one network, checkpointed and resumable")
     t.add_argument("--dataset", choices=["shapeset", "mnist", "cifar10"], default="shapeset", help="training data")
@@ -173,7 +220,15 @@ def _cmd_reproduce(a):
     reproduce(a.out, dataset=a.dataset, budget=a.budget, seeds=a.seeds, rows=rows, lr=a.lr, lr_grid=a.lr_grid,
               n_updates=a.updates, grid_updates=a.grid_updates, softmax_init=a.softmax_init, width=a.width, depth=a.depth, data_dir=a.data_dir, resume=not a.restart,
               jobs=a.jobs, threads=a.threads, progress=a.progress, figures=not a.no_figures,
-              command="python -m glorot_ext " + " ".join(a.argv))
+              command="python -m glorot_ext " + " ".join(a.argv), **_executor_args(a))
+
+
+def _cmd_sweep(a):
+    from glorot_ext.experiments.sweep import sweep
+
+    content = sweep(a.config, a.out, jobs=a.jobs, threads=a.threads, resume=not a.restart, progress=a.progress,
+                    echo_runs=not a.quiet, **_executor_args(a))
+    return 4 if content["missing"] else 0
 
 
 @contextlib.contextmanager
@@ -192,7 +247,7 @@ def _no_empty_folders_on_failure(path):
 
 def _cmd_train(a):
     from glorot_ext.experiments import RunConfig, run
-    from glorot_ext.experiments.run import DivergedError
+    from glorot_ext.experiments.run import DivergedError, profile_line
 
     cfg = RunConfig(dataset=a.dataset, activation=a.activation, init=a.init, depth=a.depth, width=a.width,
                     n_updates=a.updates, lr=a.lr, batch_size=a.batch_size, eval_every=min(a.eval_every, a.updates),
@@ -219,6 +274,8 @@ def _cmd_train(a):
     print(f"final test error {100 * res['final_test_error']:.2f}%, "
           f"test error at the best validation error {100 * res['test_error_at_best_val']:.2f}% "
           f"(update {res['best_val_updates']:,}), {res['ms_per_update']:.2f} ms/update")
+    if res.get("profile"):
+        print("time: " + profile_line(res["profile"]))
 
 
 def _figures(record_path, out):
@@ -277,7 +334,7 @@ def main(argv=None):
         glorot_ext.set_num_threads(args.threads)
     if hasattr(args, "progress"):  # bars by default in a terminal; never with --quiet
         args.progress = (args.progress or sys.stderr.isatty()) and not args.quiet
-    handler = {"reproduce": _cmd_reproduce, "train": _cmd_train, "shapeset": _cmd_shapeset, "bench": _cmd_bench,
+    handler = {"reproduce": _cmd_reproduce, "sweep": _cmd_sweep, "train": _cmd_train, "shapeset": _cmd_shapeset, "bench": _cmd_bench,
                "info": _cmd_info}[args.command]
     try:
         return handler(args) or 0
@@ -286,6 +343,6 @@ def main(argv=None):
         print(("" if closed else "\n") + "interrupted: completed work is checkpointed; run the same command "
               "again to resume", file=sys.stderr)
         return 130
-    except (OSError, ValueError, TypeError) as e:
+    except (OSError, ValueError, TypeError, ImportError) as e:
         print(f"glorot-ext: error: {e}", file=sys.stderr)
         return 1

@@ -245,7 +245,8 @@ class Monitor(Callback):
                 hist.add(dW_mean)
             return moments, hist
         n_in, n_out = z.shape[1], bp.shape[1]
-        dW = np.empty((n_in, n_out), dtype=bp.dtype) if self.histograms else None
+        if self.histograms:  # every minibatch's (n_in, n_out) gradient, binned as it is computed
+            hist = _stats.minibatch_gradient_histogram(z, bp, B, self.grad_bins)
         for start in range(0, z.shape[0] - B + 1, B):
             zb, db = z[start:start + B], bp[start:start + B]
             # Exact float64 moments without a pass over the (n_in, n_out) gradient:
@@ -256,8 +257,4 @@ class Monitor(Callback):
             count = n_in * n_out
             mean = total / count
             moments.add_moments(count, mean, max(sq - count * mean * mean, 0.0))
-            if self.histograms:
-                np.matmul(zb.T, db, out=dW)
-                dW *= dW.dtype.type(1.0 / B)
-                hist.add(dW)
         return moments, hist

@@ -12,6 +12,7 @@ The weights are NumPy arrays owned by the MLP; the C++ kernels update them in pl
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -73,9 +74,12 @@ def _inputs(X: ArrayLike, dtype: np.dtype[Any], fn: str) -> NDArray[Any]:
 
 
 def _learning_rate(lr: object, fn: str) -> float:
-    """lr as a Python float; anything that is not a real number is a TypeError naming the fix."""
+    """lr as a Python float, checked at the public API (the engine checks its value again):
+    TypeError if it is not a real number (booleans included), ValueError unless finite and > 0."""
     if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)):
         raise TypeError(f"{fn}: lr must be a number, got {type(lr).__name__} {lr!r}; pass float(lr)")
+    if not (math.isfinite(lr) and lr > 0):
+        raise ValueError(f"{fn}: lr must be a finite number > 0, got {lr!r}")
     return float(lr)
 
 
@@ -207,7 +211,7 @@ class MLP:
 
     # -- training -------------------------------------------------------------------------
 
-    def train_step(self, X: ArrayLike, y: ArrayLike, lr: float) -> float:
+    def sgd_step(self, X: ArrayLike, y: ArrayLike, lr: float) -> Tuple[float, int]:
         """One SGD step on a minibatch, in one native call: forward, backward, in-place update.
 
         Args:
@@ -216,15 +220,20 @@ class MLP:
             lr: learning rate ε > 0; every parameter moves by -ε·(mean gradient over the batch).
 
         Returns:
-            The mean cost of the batch before the update (float).
+            (mean cost of the batch before the update, number of its examples misclassified).
         """
-        if type(lr) is not float:
-            lr = _learning_rate(lr, "train_step")
-        X = _inputs(X, self.dtype, "train_step")
-        loss, errors = self._net.sgd_step(X, _labels(y, "train_step"), lr)
+        return self._sgd_step(X, y, lr, "sgd_step")
+
+    def train_step(self, X: ArrayLike, y: ArrayLike, lr: float) -> float:
+        """``sgd_step`` returning only the mean cost of the batch before the update."""
+        return self._sgd_step(X, y, lr, "train_step")[0]
+
+    def _sgd_step(self, X: ArrayLike, y: ArrayLike, lr: float, fn: str) -> Tuple[float, int]:
+        if type(lr) is not float:  # a float's value is checked by the engine
+            lr = _learning_rate(lr, fn)
+        loss, errors = self._net.sgd_step(_inputs(X, self.dtype, fn), _labels(y, fn), lr)
         self.n_updates += 1
-        self.last_batch_errors = int(errors)
-        return loss
+        return loss, int(errors)
 
     def fit(self, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_size: int = 10,
             validation: Optional[Tuple[ArrayLike, ArrayLike]] = None, rng: RngLike = None,
@@ -361,25 +370,13 @@ class MLP:
             dst[...] = src
         self.n_updates = int(state["n_updates"])
 
-    def __getstate__(self) -> Dict[str, Any]:
-        """Pickling and ``copy.deepcopy`` go through ``state_dict`` (the native engine is rebuilt)."""
+    def __reduce__(self) -> Tuple[Any, ...]:
+        """Pickling and ``copy.deepcopy`` go through ``state_dict`` and ``from_state_dict`` (the
+        native engine is rebuilt by the constructor)."""
         state = self.state_dict()
         if hasattr(self, "history_"):
             state["history"] = self.history_.as_dict()
-        return state
-
-    def __setstate__(self, state: Dict[str, Any]) -> None:
-        config = dict(state["config"])
-        init_name = config.pop("init")
-        sizes, acts = config.pop("layer_sizes"), config.pop("activations")
-        # every other config key is an argument
-        self.__init__(sizes, activation=acts, init="zeros", **config)  # type: ignore[misc]
-        self.init_name = init_name
-        self.load_state_dict(state)
-        if "history" in state:
-            from glorot_ext.training import History
-
-            self.history_ = History(**{k: list(v) for k, v in state["history"].items()})
+        return type(self).from_state_dict, (state,)
 
     def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
         """Writes config and weights to an .npz, atomically (a crash never leaves half a file)."""
@@ -426,17 +423,24 @@ class MLP:
                                  f"{meta['dtype']} {shape}")
         if set(arrays) != set(want):
             raise ValueError(f"{path}: model has unexpected arrays {sorted(set(arrays) - set(want))}")
-        net = cls.__new__(cls)
-        net.layer_sizes = tuple(sizes)
-        net.activations = tuple(meta["activations"])
-        net.cost = meta["cost"]
-        net.dtype = np.dtype(meta["dtype"])
-        net.backend = backend or meta["backend"]
-        net.kernels = "auto"
-        net.init_name = meta.get("init", "custom")
-        net.n_updates = meta["n_updates"]
-        net._bind([np.ascontiguousarray(arrays[f"W{l}"]) for l in range(len(sizes) - 1)],
-                  [np.ascontiguousarray(arrays[f"b{l}"]) for l in range(len(sizes) - 1)])
+        layers = range(len(sizes) - 1)
+        return cls.from_state_dict({"config": meta, "n_updates": meta["n_updates"],
+                                    "weights": [arrays[f"W{l}"] for l in layers],
+                                    "biases": [arrays[f"b{l}"] for l in layers]}, backend=backend)
+
+    @classmethod
+    def from_state_dict(cls, state: Dict[str, Any], backend: Optional[str] = None) -> MLP:
+        """A network built by the constructor from a ``state_dict()`` (its config, weights,
+        biases, ``n_updates`` and, from a pickle, ``history``); ``backend`` overrides the saved one."""
+        config = state["config"]
+        net = cls(config["layer_sizes"], activation=list(config["activations"]), init="zeros", cost=config["cost"],
+                  dtype=config["dtype"], backend=backend or config.get("backend", "native"))
+        net.init_name = config.get("init", "custom")
+        net.load_state_dict(state)
+        if "history" in state:
+            from glorot_ext.training import History
+
+            net.history_ = History(**{k: list(v) for k, v in state["history"].items()})
         return net
 
 

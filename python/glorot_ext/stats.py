@@ -32,8 +32,9 @@ from dataclasses import dataclass
 from typing import Any, Dict, Literal, Mapping, Sequence, Tuple, TypedDict, Union
 
 import numpy as np
-from numpy.typing import ArrayLike, NDArray
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from glorot_ext import _core
 from glorot_ext import activations as _activations
 from glorot_ext import reference as _reference
 
@@ -163,15 +164,29 @@ class OctaveBins:
         x = np.ascontiguousarray(x)
         if x.dtype not in (np.float32, np.float64):
             x = x.astype(np.float64)
-        lut, p = _LUTS.get((self, x.dtype.str)) or _LUTS.setdefault((self, x.dtype.str), self._lut(x.dtype))
-        info = np.finfo(x.dtype)
         bits = x.ravel().view(np.uint32 if x.dtype == np.float32 else np.uint64)
-        keys = bits >> np.array(info.nmant - p, dtype=bits.dtype)
-        kc = np.bincount(keys.astype(np.intp, copy=False), minlength=lut.size).astype(np.float64)
+        keys = bits >> np.array(self.key_shift(x.dtype), dtype=bits.dtype)
+        lut, _ = self._lut_for(x.dtype)
+        return self.counts_of_keys(np.bincount(keys.astype(np.intp, copy=False), minlength=lut.size), x.dtype)
+
+    def _lut_for(self, dtype: DTypeLike) -> Tuple[NDArray[np.int64], int]:
+        dtype = np.dtype(dtype)
+        return _LUTS.get((self, dtype.str)) or _LUTS.setdefault((self, dtype.str), self._lut(dtype))
+
+    def key_shift(self, dtype: DTypeLike) -> int:
+        """The right shift that turns a value's bit pattern into its key: sign, exponent and the
+        log2(per_octave) leading mantissa bits (float32 or float64)."""
+        return int(np.finfo(dtype).nmant) - (int(self.per_octave).bit_length() - 1)
+
+    def counts_of_keys(self, key_counts: ArrayLike, dtype: DTypeLike) -> Tuple[Float64Array, int]:
+        """(n_bins,) float64 counts, and the number of values left out, from the counts of the
+        values per key (``key_shift``) of a float32 or float64 array."""
+        lut, _ = self._lut_for(dtype)
+        kc = np.asarray(key_counts).astype(np.float64)
         ok = lut >= 0
         # with weights, bincount returns float64 (NumPy's stubs say intp whatever the weights)
         c: Float64Array = np.bincount(lut[ok], weights=kc[ok], minlength=self.n_bins)  # type: ignore[assignment]
-        return c, int(x.size - c.sum())
+        return c, int(round(kc.sum() - c.sum()))
 
     def spec(self) -> BinsSpec:
         return {"kind": "octave", "min_exp": int(self.min_exp), "max_exp": int(self.max_exp),
@@ -234,9 +249,12 @@ class HistogramAccumulator:
         self.n_excluded = 0
 
     def add(self, x: ArrayLike) -> HistogramAccumulator:
-        c, bad = self.bins.counts(x)
-        self.counts += c
-        self.n_excluded += bad
+        return self.add_counts(*self.bins.counts(x))
+
+    def add_counts(self, counts: ArrayLike, n_excluded: int = 0) -> HistogramAccumulator:
+        """Adds counts already made on these bins (and the number of values they left out)."""
+        self.counts += np.asarray(counts, dtype=np.float64)
+        self.n_excluded += int(n_excluded)
         return self
 
     @property
@@ -275,6 +293,46 @@ def quantile_from_histogram(mass: ArrayLike, edges: ArrayLike, q: float) -> floa
     cdf = np.concatenate([[0.0], np.cumsum(np.asarray(mass, dtype=np.float64))])
     keep = np.concatenate([[True], np.diff(cdf) > 0])  # np.interp needs increasing x
     return float(np.interp(q, cdf[keep], np.asarray(edges, dtype=np.float64)[keep]))
+
+
+def minibatch_gradient_histogram(z: ArrayLike, delta: ArrayLike, batch: int, bins: Bins) -> HistogramAccumulator:
+    """Counts of the weight gradients of consecutive minibatches, the Monitor's Figs. 8-9 data.
+
+    Minibatch m is rows m·batch .. (m+1)·batch - 1 of ``z`` and ``delta`` (a last partial one is
+    left out); its gradient is g_m = (1/batch)·z_mᵀ·δ_m, (n_in, n_out), the gradient of the
+    minibatch's mean cost when ``delta`` holds one example's ∂C/∂s per row. With ``OctaveBins``
+    and float32/float64 inputs the native kernel computes and bins every g_m without storing it
+    (``_core.minibatch_gradient_key_counts``: about 10x faster than NumPy for 1000x1000 layers);
+    otherwise each g_m is made by NumPy. Each entry is a sum over the minibatch's rows in order by
+    fused multiply-adds, so it can differ from NumPy's BLAS in the last bit: a value next to a bin
+    edge can land in the neighbouring bin (tests check the histograms agree).
+
+    Args:
+        z: (n, n_in) layer inputs; delta: (n, n_out) per-example ∂C/∂s; same float dtype.
+        batch: minibatch size (the paper's 10).
+        bins: ``LinearBins`` or ``OctaveBins``.
+
+    Returns:
+        A ``HistogramAccumulator`` holding the counts of every g_m's entries.
+    """
+    z, delta = np.asarray(z), np.asarray(delta)
+    if z.ndim != 2 or delta.ndim != 2 or z.shape[0] != delta.shape[0]:
+        raise ValueError(f"minibatch_gradient_histogram: z and delta must be 2-D with one row per example, "
+                         f"got shapes {z.shape} and {delta.shape}")
+    if not isinstance(batch, (int, np.integer)) or batch < 1:
+        raise ValueError(f"minibatch_gradient_histogram: batch must be a positive integer, got {batch!r}")
+    hist = HistogramAccumulator(bins)
+    if isinstance(bins, OctaveBins) and z.dtype == delta.dtype and z.dtype in (np.float32, np.float64):
+        z, delta = np.ascontiguousarray(z), np.ascontiguousarray(delta)
+        kc = _core.minibatch_gradient_key_counts(z, delta, int(batch), bins.key_shift(z.dtype))
+        return hist.add_counts(*bins.counts_of_keys(kc, z.dtype))
+    dtype = np.result_type(z, delta)
+    g = np.empty((z.shape[1], delta.shape[1]), dtype=dtype)
+    for start in range(0, z.shape[0] - batch + 1, batch):
+        np.matmul(z[start:start + batch].T, delta[start:start + batch], out=g)
+        g *= g.dtype.type(1.0 / batch)
+        hist.add(g)
+    return hist
 
 
 # -- moments ------------------------------------------------------------------------------

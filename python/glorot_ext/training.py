@@ -1,6 +1,6 @@
 """Training loops: minibatch SGD over a finite set (``fit``) or an endless stream (``fit_stream``).
 
-Each update is one native call (``MLP.train_step``); the loops only pick batches, call
+Each update is one native call (``MLP.sgd_step``); the loops only pick batches, call
 callbacks and keep a ``History``. All training state is explicit: the network's weights and
 ``n_updates``, the shuffling Generator, and the batch source's own position.
 """
@@ -8,6 +8,7 @@ callbacks and keep a ``History``. All training state is explicit: the network's 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union
 
@@ -47,15 +48,10 @@ class History:
     train_error: List[float] = field(default_factory=list)  # mean batch error rate since the previous entry
     val_loss: List[float] = field(default_factory=list)
     val_error: List[float] = field(default_factory=list)
+    step_seconds: List[float] = field(default_factory=list)  # wall time inside train_step since the previous entry
 
     def as_dict(self) -> Dict[str, List[Any]]:
         return {k: list(v) for k, v in self.__dict__.items()}
-
-
-def _check_lr(lr: object) -> None:
-    if isinstance(lr, (bool, np.bool_)) or not (isinstance(lr, (int, float, np.floating))
-                                                and math.isfinite(lr) and lr > 0):
-        raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
 
 
 def _progress(total: int, enabled: bool, desc: str) -> Any:
@@ -69,8 +65,9 @@ def _progress(total: int, enabled: bool, desc: str) -> Any:
 
 
 def _record(history: History, net: MLP, loss_sum: float, err_sum: float, count: int,
-            validation: Optional[Tuple[ArrayLike, ArrayLike]]) -> None:
+            validation: Optional[Tuple[ArrayLike, ArrayLike]], step_seconds: float) -> None:
     history.n_updates.append(net.n_updates)
+    history.step_seconds.append(step_seconds)
     history.train_loss.append(loss_sum / max(count, 1))
     history.train_error.append(err_sum / max(count, 1))
     if validation is not None:
@@ -100,13 +97,13 @@ def fit(net: MLP, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_s
     Returns:
         A ``History`` with one entry per epoch.
     """
-    _check_lr(lr)
+    from glorot_ext.network import _inputs, _labels, _learning_rate
+
+    lr = _learning_rate(lr, "fit")
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    from glorot_ext.network import _inputs, _labels
-
     X, y = _inputs(X, net.dtype, "fit"), _labels(y, "fit")  # array-likes: one copy, as MLP's methods
     if y.shape != (X.shape[0],):
         raise ValueError(f"y must be a 1-D array with one label per row of X ({X.shape[0]}), "
@@ -119,16 +116,18 @@ def fit(net: MLP, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_s
     for cb in callbacks:
         cb.on_train_begin(net)
     for epoch in range(epochs):
-        loss_sum = err_sum = 0.0
+        loss_sum = err_sum = step_s = 0.0
         for Xb, yb in batches.epoch_batches():
-            loss = net.train_step(Xb, yb, lr)
+            t0 = time.perf_counter()
+            loss, errors = net.sgd_step(Xb, yb, lr)
+            step_s += time.perf_counter() - t0
             loss_sum += loss
-            err_sum += net.last_batch_errors / yb.shape[0]
+            err_sum += errors / yb.shape[0]
             for cb in callbacks:
                 cb.on_step_end(net, loss)
             if bar is not None:
                 bar.update()
-        _record(history, net, loss_sum, err_sum, batches.batches_per_epoch, validation)
+        _record(history, net, loss_sum, err_sum, batches.batches_per_epoch, validation, step_s)
         for cb in callbacks:
             cb.on_epoch_end(net, epoch, history)
     for cb in callbacks:
@@ -156,7 +155,9 @@ def fit_stream(net: MLP, batch_source: Union[Iterable[Batch], Callable[[], Batch
     Returns:
         A ``History``.
     """
-    _check_lr(lr)
+    from glorot_ext.network import _learning_rate
+
+    lr = _learning_rate(lr, "fit_stream")
     if not isinstance(n_updates, (int, np.integer)) or n_updates < 0:
         raise ValueError(f"n_updates must be an integer >= 0, got {n_updates!r}")
     if eval_every is not None and (not isinstance(eval_every, (int, np.integer)) or eval_every <= 0):
@@ -167,26 +168,29 @@ def fit_stream(net: MLP, batch_source: Union[Iterable[Batch], Callable[[], Batch
     bar = _progress(n_updates, progress, "fit_stream")
     for cb in callbacks:
         cb.on_train_begin(net)
-    loss_sum = err_sum = 0.0
+    loss_sum = err_sum = step_s = 0.0
     count = 0
+    clock = time.perf_counter
     for _ in range(n_updates):
         Xb, yb = next_batch()
-        loss = net.train_step(Xb, yb, lr)
+        t0 = clock()
+        loss, errors = net.sgd_step(Xb, yb, lr)
+        step_s += clock() - t0
         loss_sum += loss
-        err_sum += net.last_batch_errors / Xb.shape[0]
+        err_sum += errors / Xb.shape[0]
         count += 1
         for cb in callbacks:
             cb.on_step_end(net, loss)
         if bar is not None:
             bar.update()
         if count == every:
-            _record(history, net, loss_sum, err_sum, count, validation)
+            _record(history, net, loss_sum, err_sum, count, validation, step_s)
             for cb in callbacks:
                 cb.on_epoch_end(net, len(history.n_updates) - 1, history)
-            loss_sum = err_sum = 0.0
+            loss_sum = err_sum = step_s = 0.0
             count = 0
     if count:
-        _record(history, net, loss_sum, err_sum, count, validation)
+        _record(history, net, loss_sum, err_sum, count, validation, step_s)
     for cb in callbacks:
         cb.on_train_end(net)
     if bar is not None:

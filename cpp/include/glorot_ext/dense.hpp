@@ -1,11 +1,12 @@
 // Dense layer Y = X·W + b and its backward pass, split over fixed column blocks.
 //
 // X (batch, fan_in), W (fan_in, fan_out), b (fan_out), Y (batch, fan_out); all row-major.
-// Each block is a serial Eigen product (EIGEN_DONT_PARALLELIZE): our partition, not Eigen's
-// thread-dependent blocking, decides the arithmetic, so results match for any thread count.
+// Each block is a serial GEMM (block_gemm.hpp): our partition, not the BLAS's thread-dependent
+// blocking, decides the arithmetic, so results match for any thread count.
 #pragma once
 
 #include "glorot_ext/activations.hpp"
+#include "glorot_ext/block_gemm.hpp"
 #include "glorot_ext/parallel.hpp"
 #include "glorot_ext/types.hpp"
 
@@ -37,11 +38,11 @@ void dense_forward(const CMatMap<T>& X, const CMatMap<T>& W, const CVecMap<T>& b
     require(Y.rows() == X.rows() && Y.cols() == W.cols(), "dense_forward: output has shape " +
                                                               shape_str(Y.rows(), Y.cols()) + " but X·W has shape " +
                                                               shape_str(X.rows(), W.cols()));
-    const Index n = W.cols();
+    const Index n = W.cols(), k = X.cols();
+    block_gemm_serial();
     for_each_block(n, [&](Index c0, Index w) {
-        auto y = Y.middleCols(c0, w);
-        y.noalias() = X * W.middleCols(c0, w);
-        y.rowwise() += b.segment(c0, w);
+        block_gemm<T>(false, false, X.rows(), w, k, T(1), X.data(), k, W.data() + c0, n, T(0), Y.data() + c0, n);
+        Y.middleCols(c0, w).rowwise() += b.segment(c0, w);
         if (z != nullptr) activation_forward_rows(act, Y.data(), z, Y.rows(), n, c0, w);
     });
 }
@@ -64,14 +65,15 @@ void dense_backward(const CMatMap<T>& X, const CMatMap<T>& W, const CMatMap<T>& 
                                                                 " but X·W has shape " + shape_str(X.rows(), W.cols()));
     require(dW.rows() == W.rows() && dW.cols() == W.cols() && db.size() == W.cols(),
             "dense_backward: gradient buffers do not match W " + shape_str(W.rows(), W.cols()));
-    const Index fan_in = W.rows();
-    if (dX != nullptr) {
-        MatMap<T> dXm(dX, X.rows(), fan_in);
-        for_each_block(
-            fan_in, [&](Index c0, Index w) { dXm.middleCols(c0, w).noalias() = dY * W.middleRows(c0, w).transpose(); });
-    }
-    for_each_block(W.cols(), [&](Index c0, Index w) {
-        dW.middleCols(c0, w).noalias() = X.transpose() * dY.middleCols(c0, w);
+    const Index fan_in = W.rows(), n = W.cols(), batch = X.rows();
+    block_gemm_serial();
+    if (dX != nullptr)
+        for_each_block(fan_in, [&](Index c0, Index w) {
+            block_gemm<T>(false, true, batch, w, n, T(1), dY.data(), n, W.data() + c0 * n, n, T(0), dX + c0, fan_in);
+        });
+    for_each_block(n, [&](Index c0, Index w) {
+        block_gemm<T>(true, false, fan_in, w, batch, T(1), X.data(), fan_in, dY.data() + c0, n, T(0), dW.data() + c0,
+                      n);
         for (Index j = c0; j < c0 + w; ++j) db[j] = static_cast<T>(column_sum(dY, j));
     });
 }

@@ -1,8 +1,10 @@
-// The Eigen path of a network step: serial GEMMs on fixed column/row blocks shared among the
-// threads of one parallel region. Used for batches above the small-batch limit, for every batch
-// when the small-batch kernels are not built or not chosen, and for gradients.
+// The GEMM path of a network step: serial GEMMs (block_gemm.hpp: OpenBLAS, else Eigen) on fixed
+// column/row blocks shared among the threads of one parallel region. Used for batches above the
+// small-batch limit, for every batch when the small-batch kernels are not built or not chosen,
+// and for gradients.
 #pragma once
 
+#include "glorot_ext/block_gemm.hpp"
 #include "glorot_ext/dense.hpp"
 #include "glorot_ext/loss.hpp"
 #include "glorot_ext/parallel.hpp"
@@ -42,18 +44,19 @@ CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrie
                      T lr, const std::vector<T*>* dW, const std::vector<T*>* db) {
     const Index batch = X.rows(), last = net.count() - 1;
     CostResult result{0.0, 0};
+    block_gemm_serial();
     parallel_region([&](int tid, int nt) {
         Index first, end;
         for (Index l = 0; l <= last; ++l) {
-            const Index N = net.size(l + 1), width = block_width(N);
-            const CMatMap<T> in(ws.input(l, X.data()), batch, net.size(l));
+            const Index K = net.size(l), N = net.size(l + 1), width = block_width(N);
+            const CMatMap<T> in(ws.input(l, X.data()), batch, K);
             MatMap<T> S(ws.pre(l), batch, N);
             share((N + width - 1) / width, tid, nt, first, end);
             for (Index i = first; i < end; ++i) {
                 const Index c0 = i * width, w = std::min(width, N - c0);
-                auto s = S.middleCols(c0, w);
-                s.noalias() = in * net.W(l).middleCols(c0, w);
-                s.rowwise() += net.b(l).segment(c0, w);
+                block_gemm<T>(false, false, batch, w, K, T(1), in.data(), K, net.weights[l] + c0, N, T(0),
+                              S.data() + c0, N);
+                S.middleCols(c0, w).rowwise() += net.b(l).segment(c0, w);
                 if (l < last) activation_forward_rows(net.activation(l), S.data(), ws.post(l), batch, N, c0, w);
             }
             barrier.wait(nt);
@@ -69,16 +72,17 @@ CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrie
             share((K + width - 1) / width, tid, nt, first, end);
             for (Index i = first; i < end; ++i) {
                 const Index k0 = i * width, w = std::min(width, K - k0);
+                T* const Wk = net.weights[l] + k0 * N;
                 if (l > 0) {
-                    MatMap<T> dprev(ws.delta(l - 1), batch, K);
-                    dprev.middleCols(k0, w).noalias() = d * net.W(l).middleRows(k0, w).transpose();
-                    activation_backward_rows(net.activation(l - 1), ws.post(l - 1), dprev.data(), dprev.data(), batch,
-                                             K, k0, w);
+                    T* const dprev = ws.delta(l - 1);
+                    block_gemm<T>(false, true, batch, w, N, T(1), d.data(), N, Wk, N, T(0), dprev + k0, K);
+                    activation_backward_rows(net.activation(l - 1), ws.post(l - 1), dprev, dprev, batch, K, k0, w);
                 }
                 if (dW != nullptr)
-                    MatMap<T>((*dW)[l], K, N).middleRows(k0, w).noalias() = in.middleCols(k0, w).transpose() * d;
-                else
-                    net.W_mut(l).middleRows(k0, w).noalias() -= (lr * in.middleCols(k0, w).transpose()) * d;
+                    block_gemm<T>(true, false, w, N, batch, T(1), in.data() + k0, K, d.data(), N, T(0),
+                                  (*dW)[l] + k0 * N, N);
+                else  // W += (-lr)·zᵀ·∂C/∂s straight into W: no ∂C/∂W temporary
+                    block_gemm<T>(true, false, w, N, batch, -lr, in.data() + k0, K, d.data(), N, T(1), Wk, N);
             }
             share(N, tid, nt, first, end);
             if (dW != nullptr) {

@@ -5,7 +5,14 @@
 
 #include <algorithm>
 #include <atomic>
+#include <climits>
 #include <thread>
+
+#if defined(__linux__)
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
 
 #ifdef GLOROT_HAS_OPENMP
 #include <omp.h>
@@ -76,6 +83,13 @@ inline void cpu_relax() {
 
 /// A spinning barrier for the threads of one parallel region: a step crosses 10–20 of them,
 /// and a sleeping OpenMP barrier costs tens of µs each under OMP_WAIT_POLICY=passive.
+///
+/// A thread that has spun for a while (its partner was preempted, or shares its core) sleeps on
+/// a futex until the last thread arrives and wakes it. Not sched_yield: that hands the core to
+/// any runnable process, niced background work included, for up to a scheduler tick, and the
+/// partner then waits for it in turn; measured with two nice-15 processes busy on this 2-core
+/// machine, a batch-10 step on 2 threads took 14–23 ms with yield and 2.5–2.8 ms without (1
+/// thread: 4.5–5.5 ms). A woken thread preempts niced work at once. Elsewhere than Linux, yield.
 class SpinBarrier {
    public:
     void wait(int n) {
@@ -83,24 +97,53 @@ class SpinBarrier {
         const unsigned g = gen_.load(std::memory_order_acquire);
         if (count_.fetch_add(1, std::memory_order_acq_rel) == n - 1) {
             count_.store(0, std::memory_order_relaxed);
-            gen_.store(g + 1, std::memory_order_release);
+            gen_.store(g + 1, std::memory_order_seq_cst);
+            if (sleepers_.load(std::memory_order_seq_cst) > 0) wake_all();
             return;
         }
         for (unsigned spins = 0; gen_.load(std::memory_order_acquire) == g; ++spins) {
             cpu_relax();
-            if (spins > (1u << 10)) std::this_thread::yield();  // an oversubscribed core: let the other run
+            if (spins > (1u << 12)) {
+                sleep_while(g);
+                break;
+            }
         }
     }
 
    private:
     alignas(64) std::atomic<int> count_{0};
     alignas(64) std::atomic<unsigned> gen_{0};
+    alignas(64) std::atomic<int> sleepers_{0};
+
+    // Dekker-style: a sleeper counts itself before it rereads gen_, the releaser stores gen_
+    // before it reads the count (both seq_cst), so either the sleeper sees the new generation or
+    // the releaser sees the sleeper; FUTEX_WAIT returns at once if gen_ changed meanwhile.
+    void sleep_while(unsigned g) {
+#if defined(__linux__)
+        static_assert(sizeof(std::atomic<unsigned>) == sizeof(unsigned), "futex word must be a plain unsigned");
+        sleepers_.fetch_add(1, std::memory_order_seq_cst);
+        while (gen_.load(std::memory_order_seq_cst) == g)
+            syscall(SYS_futex, reinterpret_cast<unsigned*>(&gen_), FUTEX_WAIT_PRIVATE, g, nullptr, nullptr, 0);
+        sleepers_.fetch_sub(1, std::memory_order_seq_cst);
+#else
+        while (gen_.load(std::memory_order_acquire) == g) std::this_thread::yield();
+#endif
+    }
+
+    void wake_all() {
+#if defined(__linux__)
+        syscall(SYS_futex, reinterpret_cast<unsigned*>(&gen_), FUTEX_WAKE_PRIVATE, INT_MAX, nullptr, nullptr, 0);
+#endif
+    }
 };
 
 /// Width of the column blocks that split an n-column output: a function of n alone,
 /// never of the thread count, so each element is computed by identical arithmetic.
 inline Index block_width(Index n) {
-    const Index target = (n + 7) / 8;                     // about 8 blocks: both threads stay busy
+    // About 4 blocks: two per thread on this machine's 2 cores, and each serial GEMM re-packs the
+    // shared operand, so fewer, wider blocks pack less (measured: width 256 runs as fast as one
+    // 1000-wide block, width 128 ~5% slower; see BENCHMARKS.md).
+    const Index target = (n + 3) / 4;
     return std::max<Index>(32, (target + 15) / 16 * 16);  // whole SIMD vectors per block
 }
 

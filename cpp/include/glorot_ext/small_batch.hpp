@@ -3,14 +3,16 @@
 //
 // Shapes as everywhere: X (batch, fan_in), W (fan_in, fan_out) row-major, Y = X·W + b.
 // At batch ≤ ~32 a general GEMM spends its time packing W; here every kernel walks W once:
-//   forward   Y[:, c:c+w] = X·W[:, c:c+w] + b    a column block, one row of W per step of k,
+//   forward   Y[:, c:c+w] = X·W[:, c:c+w] + b    a column strip, one row of W per step of k,
 //                                                NB×NC accumulators (the batch) in registers;
+//                                                threads share panels of strips (float64: in
+//                                                chunks of rows, the next one prefetched);
 //   backward  dZ[:, k]  = Σ_j D[:, j]·W[k, j]     with the OLD row k, and in the same pass
 //             W[k, :]  += Σ_b (-lr·Z[b, k])·D[b, :]   (∂C/∂W is never stored).
 // Every output element is computed by the same instruction sequence whatever thread runs it, and
 // the blocks are fixed by the shapes alone, so results are bitwise identical for any thread count.
 // The kernels need AVX-512F (GLOROT_SMALL_BATCH_KERNELS is then 1); elsewhere the network keeps
-// the Eigen path, which gives the same results up to rounding.
+// the GEMM path, which gives the same results up to rounding.
 #pragma once
 
 #include "glorot_ext/types.hpp"
@@ -87,11 +89,27 @@ constexpr int forward_vectors(int nb) { return nb >= 9 ? 2 : nb >= 6 ? 3 : nb >=
 
 #define GLOROT_UNROLL _Pragma("GCC unroll 32")
 
-/// Y[b, c0:c0+w] = Σ_k X[b, k]·W[k, c0:c0+w] + bias[c0:c0+w] for b < NB; w ≤ NC·width, and
-/// w < NC·width only when MASKED. X (NB, K) with row stride ldx; W (K, ·) with stride ldw.
+/// Prefetches the lines of a block of rows of W in row-major order, a few per call of next():
+/// the forward kernel walks W down narrow column strips, which DRAM serves poorly (short runs a
+/// row apart), so while it computes one chunk of rows it pulls the next chunk in whole rows.
+struct RowPrefetch {
+    const char* base = nullptr;  ///< first byte of the chunk's first row
+    Index row_bytes = 0, ld_bytes = 0, lines_per_row = 0, next = 0, total = 0;
+
+    void next_lines(int n) {
+        for (int i = 0; i < n && next < total; ++i, ++next)
+            _mm_prefetch(base + (next / lines_per_row) * ld_bytes + (next % lines_per_row) * 64, _MM_HINT_T0);
+    }
+};
+
+/// Y[b, c0:c0+w] (+)= Σ_{k0≤k<k1} X[b, k]·W[k, c0:c0+w] for b < NB: the accumulators start from
+/// zero on the first chunk of rows (FIRST) else from Y, and get the bias on the last (LAST), so
+/// each element is the same FMA chain in k as one pass over all rows. w ≤ NC·width, and
+/// w < NC·width only when MASKED. X (NB, K) with row stride ldx; W (K, ·) with stride ldw. With
+/// pf, NC lines of the next chunk are prefetched per row of W; without, rows kPrefetchRows ahead.
 template <class T, int NB, int NC, bool MASKED>
-void forward_tile(const T* X, Index ldx, Index K, const T* W, Index ldw, const T* bias, T* Y, Index ldy, Index c0,
-                  Index w) {
+void forward_tile(const T* X, Index ldx, Index k0, Index k1, const T* W, Index ldw, const T* bias, T* Y, Index ldy,
+                  Index c0, Index w, bool first, bool last, RowPrefetch* pf) {
     using S = Simd<T>;
     typename S::V acc[NB][NC];
     typename S::M m[NC];
@@ -100,12 +118,14 @@ void forward_tile(const T* X, Index ldx, Index K, const T* W, Index ldw, const T
     GLOROT_UNROLL
     for (int b = 0; b < NB; ++b) {
         GLOROT_UNROLL
-        for (int c = 0; c < NC; ++c) acc[b][c] = S::zero();
+        for (int c = 0; c < NC; ++c) acc[b][c] = first ? S::zero() : S::load(Y + b * ldy + c0 + c * S::width, m[c]);
     }
-    const T* wp = W + c0;
-    const Index kp = std::max<Index>(0, K - kPrefetchRows);
+    const T* wp = W + k0 * ldw + c0;
+    const Index kp = pf != nullptr ? k1 : std::max<Index>(k0, k1 - kPrefetchRows);
     auto step = [&](Index k, bool prefetch) __attribute__((always_inline)) {
-        if (prefetch) {
+        if (pf != nullptr) {
+            pf->next_lines(NC);
+        } else if (prefetch) {
             // NC vectors span NC+1 lines when the row is not 64-byte aligned (fan_out 1000 in
             // float32: every other row), so the last line gets its own prefetch.
             const char* p = reinterpret_cast<const char*>(wp + kPrefetchRows * ldw);
@@ -124,14 +144,15 @@ void forward_tile(const T* X, Index ldx, Index K, const T* W, Index ldw, const T
         }
         wp += ldw;
     };
-    Index k = 0;
+    Index k = k0;
     for (; k < kp; ++k) step(k, true);
-    for (; k < K; ++k) step(k, false);
+    for (; k < k1; ++k) step(k, false);
     GLOROT_UNROLL
     for (int c = 0; c < NC; ++c) {
-        const typename S::V bv = S::load(bias + c0 + c * S::width, m[c]);
+        const typename S::V bv = last ? S::load(bias + c0 + c * S::width, m[c]) : S::zero();
         GLOROT_UNROLL
-        for (int b = 0; b < NB; ++b) S::store(Y + b * ldy + c0 + c * S::width, S::add(acc[b][c], bv), m[c]);
+        for (int b = 0; b < NB; ++b)
+            S::store(Y + b * ldy + c0 + c * S::width, last ? S::add(acc[b][c], bv) : acc[b][c], m[c]);
     }
 }
 
@@ -216,50 +237,74 @@ void with_tile(Index n, F&& f) {
 
 }  // namespace detail
 
-/// Batch rows per forward tile: float32 holds the batch of the paper (10) in one tile; float64,
-/// whose weights stream from DRAM, takes short tiles and wide blocks (the block is re-read from
-/// L2 for each tile, and DRAM sees longer runs): 3×6 vectors measured 15% faster than 10×2.
+/// Rows of W per forward chunk: float64, whose weights stream from DRAM (38 MB for the paper's
+/// network, more than L3), computes a chunk while it prefetches the next in whole rows (both stay
+/// in L2); float32's weights (19 MB) stay in L3, where walking each strip down all rows with
+/// rows kPrefetchRows ahead measured faster.
 template <class T>
-constexpr Index forward_tile_rows() {
-    return sizeof(T) == 4 ? kMaxTile : 3;
+Index forward_chunk_rows(Index K) {
+    return sizeof(T) == 8 ? 64 : K;
 }
 
-template <class T>
-Index forward_tiles(Index batch) {
-    return (batch + forward_tile_rows<T>() - 1) / forward_tile_rows<T>();
-}
+/// Batch rows per forward tile (the whole batch of the paper, 10, in one tile), tiles per batch.
+inline Index forward_tiles(Index batch) { return (batch + kMaxTile - 1) / kMaxTile; }
 
-/// Column width of one forward block (a function of the batch alone).
+/// Width of one forward strip (the register tile's columns) for this batch.
 template <class T>
-Index forward_block_width(Index batch) {
-    const Index tiles = forward_tiles<T>(batch);
+Index forward_strip_width(Index batch) {
+    const Index tiles = forward_tiles(batch);
     return forward_vectors(static_cast<int>((batch + tiles - 1) / tiles)) * Simd<T>::width;
 }
 
-/// Y[:, c0:c0+w] = X·W[:, c0:c0+w] + bias for the whole batch, in forward_tiles tiles whose sizes
-/// differ by at most one row; all use the vectors per block of the largest.
+/// Width of one forward panel, the block threads share: about a quarter of the layer in whole
+/// strips, a function of the shapes alone (never of the thread count).
 template <class T>
-void forward_block(const T* X, Index batch, Index K, const T* W, Index N, const T* bias, T* Y, Index c0, Index w) {
-    const Index tiles = forward_tiles<T>(batch);
+Index forward_panel_width(Index batch, Index N) {
+    const Index strip = forward_strip_width<T>(batch);
+    return std::max(strip, ((N + 3) / 4 + strip - 1) / strip * strip);
+}
+
+/// Y[:, p0:p0+pw] = X·W[:, p0:p0+pw] + bias for the whole batch: for each chunk of kChunkRows
+/// rows of W, each strip of the panel and each batch tile (sizes differ by at most one row), the
+/// register tile over those rows, while the next chunk of the panel is prefetched in whole rows.
+template <class T>
+void forward_panel(const T* X, Index batch, Index K, const T* W, Index N, const T* bias, T* Y, Index p0, Index pw) {
+    const Index tiles = forward_tiles(batch), strip = forward_strip_width<T>(batch);
     detail::with_tile((batch + tiles - 1) / tiles, [&](auto nbmax) {
         constexpr int NBM = decltype(nbmax)::value;
         if constexpr (NBM <= kMaxTile) {
             constexpr int NC = forward_vectors(NBM);
-            const bool full = w == NC * Simd<T>::width;
-            auto tile = [&](auto nb, Index r0) {
-                constexpr int NB = decltype(nb)::value;
-                if (full)
-                    forward_tile<T, NB, NC, false>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
-                else
-                    forward_tile<T, NB, NC, true>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
-            };
-            for (Index t = 0, r0 = 0; t < tiles; ++t) {
-                const Index rows = batch * (t + 1) / tiles - r0;
-                if (rows == NBM)
-                    tile(std::integral_constant<int, NBM>{}, r0);
-                else if constexpr (NBM > 1)
-                    tile(std::integral_constant<int, NBM - 1>{}, r0);
-                r0 += rows;
+            RowPrefetch pf;
+            pf.row_bytes = pw * static_cast<Index>(sizeof(T));
+            pf.ld_bytes = N * static_cast<Index>(sizeof(T));
+            pf.lines_per_row = (pf.row_bytes + 63) / 64;
+            const Index chunk = forward_chunk_rows<T>(K);
+            RowPrefetch* const use_pf = chunk < K ? &pf : nullptr;
+            for (Index k0 = 0; k0 < K; k0 += chunk) {
+                const Index k1 = std::min(K, k0 + chunk), k2 = std::min(K, k1 + chunk);
+                pf.base = reinterpret_cast<const char*>(W + k1 * N + p0);
+                pf.next = 0;
+                pf.total = (k2 - k1) * pf.lines_per_row;
+                for (Index c0 = p0; c0 < p0 + pw; c0 += strip) {
+                    const Index w = std::min(strip, p0 + pw - c0);
+                    auto tile = [&](auto nb, Index r0) {
+                        constexpr int NB = decltype(nb)::value;
+                        if (w == NC * Simd<T>::width)
+                            forward_tile<T, NB, NC, false>(X + r0 * K, K, k0, k1, W, N, bias, Y + r0 * N, N, c0, w,
+                                                           k0 == 0, k1 == K, use_pf);
+                        else
+                            forward_tile<T, NB, NC, true>(X + r0 * K, K, k0, k1, W, N, bias, Y + r0 * N, N, c0, w,
+                                                          k0 == 0, k1 == K, use_pf);
+                    };
+                    for (Index t = 0, r0 = 0; t < tiles; ++t) {
+                        const Index rows = batch * (t + 1) / tiles - r0;
+                        if (rows == NBM)
+                            tile(std::integral_constant<int, NBM>{}, r0);
+                        else if constexpr (NBM > 1)
+                            tile(std::integral_constant<int, NBM - 1>{}, r0);
+                        r0 += rows;
+                    }
+                }
             }
         }
     });

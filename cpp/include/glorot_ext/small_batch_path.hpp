@@ -37,7 +37,6 @@ template <class T>
 CostResult small_batch_sgd_step(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrier, const CMatMap<T>& X,
                                 const Label* y, T lr, PhaseTimes& times) {
     const Index batch = X.rows(), last = net.count() - 1;
-    const Index fwd_width = kernels::forward_block_width<T>(batch);
     CostResult result{0.0, 0};
     if (times.on) times.seconds.resize(static_cast<size_t>(2 * net.count() + 1), 0.0);
     double t_prev = times.on ? PhaseTimes::now() : 0.0;
@@ -52,10 +51,11 @@ CostResult small_batch_sgd_step(const Layers<T>& net, Workspace<T>& ws, SpinBarr
         for (Index l = 0; l <= last; ++l) {
             const Index K = net.size(l), N = net.size(l + 1);
             const T* in = ws.input(l, X.data());
-            share((N + fwd_width - 1) / fwd_width, tid, nt, first, end);
+            const Index width = kernels::forward_panel_width<T>(batch, N);
+            share((N + width - 1) / width, tid, nt, first, end);
             for (Index i = first; i < end; ++i) {
-                const Index c0 = i * fwd_width, w = std::min(fwd_width, N - c0);
-                kernels::forward_block<T>(in, batch, K, net.weights[l], N, net.biases[l], ws.pre(l), c0, w);
+                const Index c0 = i * width, w = std::min(width, N - c0);
+                kernels::forward_panel<T>(in, batch, K, net.weights[l], N, net.biases[l], ws.pre(l), c0, w);
                 if (l < last) activation_forward_rows(net.activation(l), ws.pre(l), ws.post(l), batch, N, c0, w);
             }
             barrier.wait(nt);

@@ -4,10 +4,10 @@ bring Small-ImageNet, which is not public, or any other data).
 
 Common interface:
 
-- ``shapeset(n, *, rng, size=32, neg=False, dtype=np.float32)`` -> ``(X, y)``: n fresh
-  Shapeset-3x2 images, X (n, size*size) float32, y (n,) int64. The ``shapeset`` module itself
-  is callable for this; its other tools are ``shapeset.generate``, ``shapeset.ShapesetStream``
-  (endless, checkpointable stream for online training), ``shapeset.save_grid``.
+- ``shapeset.sample(n, *, rng, size=32, neg=False, dtype=np.float32)`` -> ``(X, y)``: n fresh
+  Shapeset-3x2 images, X (n, size*size) float32, y (n,) int64. The ``shapeset`` module's other
+  tools are ``shapeset.generate`` (by seed), ``shapeset.ShapesetStream`` (endless,
+  checkpointable stream for online training) and ``shapeset.save_grid``.
 - ``load(name, *, data_dir=None, dtype=np.float32, **options)`` -> ``(train, validation, test)``,
   each ``(X, y)`` with X (n, d) ``dtype`` and y (n,) int64, for ``DATASETS``.
 - ``minibatches(X, y, batch_size, *, rng)`` -> a seeded ``MinibatchIterator`` over a finite set,

@@ -57,8 +57,6 @@ from __future__ import annotations
 
 import math
 import os
-import sys
-import types
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterator, Optional, Tuple, Union
@@ -547,8 +545,6 @@ def sample(
 ) -> Tuple[np.ndarray, np.ndarray]:
     """``n`` fresh Shapeset-3x2 images drawn with ``rng`` (the common dataset interface).
 
-    Also reachable as ``glorot_ext.datasets.shapeset(n, rng=rng)``: the module is callable.
-
     Args:
         n: number of images.
         rng: a ``numpy.random.Generator`` (one 63-bit seed is drawn from it, so the same
@@ -729,13 +725,3 @@ def save_grid(
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
-
-class _CallableModule(types.ModuleType):
-    """Lets ``glorot_ext.datasets.shapeset(n, rng=rng)`` (the common interface) and
-    ``glorot_ext.datasets.shapeset.generate(...)`` both work with one name."""
-
-    def __call__(self, n: int, **kwargs) -> Tuple[np.ndarray, np.ndarray]:
-        return sample(n, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

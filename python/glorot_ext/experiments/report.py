@@ -68,6 +68,9 @@ def table1(content: Mapping[str, Any]) -> str:
         if r.get("status") == "diverged":
             lines.append(f"| {label} | **diverged** | | {paper} | {r['lr']:g} | {r['n_updates']:,} | {grid} |")
             continue
+        if r.get("status") == "missing":
+            lines.append(f"| {label} | **missing** | | {paper} | | | {grid} |")
+            continue
         lines.append(f"| {label} | {_pct(r['ours'])} | {_pct(r['ours_at_best_val'])} | {paper} | {r['lr']:g} | "
                      f"{r['n_updates']:,} | {grid} |")
     return "\n".join(lines)
@@ -117,6 +120,7 @@ def render(content: Mapping[str, Any], figure_paths: Mapping[str, Union[str, "os
         "",
         table1(content),
         "",
+        *_missing(content),
         "The paper's numbers are after about 2.5M updates with rates chosen on validation after 5M; "
         "ours are after the updates shown. Choosing a rate early favours rates that learn fast.",
         "",
@@ -149,6 +153,17 @@ def render(content: Mapping[str, Any], figure_paths: Mapping[str, Union[str, "os
     lines += ["", f"Everything above is in `results-{s['dataset']}.json` beside this file; each run's folder under "
               "`runs/` holds its checkpoint, curve and record."]
     return "\n".join(lines) + "\n"
+
+
+def _missing(content: Mapping[str, Any]) -> list[str]:
+    """Lines naming the runs that did not finish (their rows are missing above), or none."""
+    failed = [(label, m) for label, r in content["rows"].items() if r.get("status") == "missing" for m in r["missing"]]
+    if not failed:
+        return []
+    return ([f"**Missing: {len(failed)} run(s) did not finish**, so their rows are missing above and the claims "
+             "that need them are not tested. Run the same command again: finished runs are skipped and the "
+             "others resume from their checkpoints.", ""]
+            + [f"- {label}: {m}" for label, m in failed] + [""])
 
 
 def _profile(content: Mapping[str, Any]) -> str:

@@ -17,6 +17,10 @@ Budgets (``BUDGETS``):
   chose rates on validation after 5M updates; a choice after 20k alone favours rates that learn
   fast but end worse, which the 60k rung is there to catch.
 * ``full``: the paper's 2.5M updates per run.
+
+The runs go to an executor (``experiments.executors``): this process, a pool of processes, or a
+Dask cluster; finished runs are read, not rerun, and a run that fails leaves its row "missing" in
+the report, which says so.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import json
 import os
 import time
 from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -35,8 +38,8 @@ import numpy as np
 from glorot_ext.experiments import claims as _claims
 from glorot_ext.experiments import evidence as ev
 from glorot_ext.experiments import paper
-from glorot_ext.experiments.run import (DivergedError, RunConfig, _build, _data, load_network,
-                                        profile_line, checkpoint_progress, run, sum_profiles)
+from glorot_ext.experiments.run import (RunConfig, _build, _data, load_network, profile_line, checkpoint_progress,
+                                        sum_profiles)
 from glorot_ext._io import atomic_write
 from glorot_ext.record import Record, dumps
 
@@ -96,74 +99,6 @@ def _summary(values):
 # -- executing the grid of runs -----------------------------------------------------------------------
 
 
-def _worker_init(threads):
-    import glorot_ext
-
-    glorot_ext.set_num_threads(threads)
-
-
-def _flushed_print(line):
-    print(line, flush=True)  # a worker's stdout is a pipe or file: without a flush lines come late
-
-
-def _run_guarded(cfg, run_dir, resume, **kwargs):
-    """``run``, with a divergence returned as its result.json (status "diverged") instead of raised."""
-    try:
-        res, _ = run(cfg, run_dir, resume=resume, **kwargs)
-    except DivergedError as e:
-        res = load_results(Path(run_dir) / "result.json")
-        res["message"] = str(e)
-    return res
-
-
-def _run_task(config_fields, run_dir, resume, log_lines):
-    return _run_guarded(RunConfig(**config_fields), run_dir, resume, log=_flushed_print if log_lines else None)
-
-
-class _Executor:
-    """Runs run-tasks in this process (jobs=1) or in a pool of ``jobs`` processes of
-    ``threads`` kernel threads each (jobs·threads <= cores: no oversubscription). Results do
-    not depend on either: the kernels give the same bits for any thread count."""
-
-    def __init__(self, jobs, threads, progress, log):
-        self.jobs = jobs
-        self.progress = progress
-        self.log = log
-        self.pool = None
-        if jobs > 1:
-            import multiprocessing as mp
-
-            self.pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_worker_init,
-                                            initargs=(threads,))
-
-    def submit(self, cfg, run_dir, resume, past_ok=False):
-        if past_ok and resume:
-            # a rung only needs the curve: a run already past it (an earlier, longer search) is read
-            done = checkpoint_progress(cfg, run_dir)
-            if done is not None and done[0] >= cfg.n_updates:
-                return _Done({"curve": done[1], "config": dataclasses.asdict(cfg)})
-        if self.pool is None:
-            return _Done(_run_guarded(cfg, run_dir, resume, progress=self.progress, log=self.log))
-        return self.pool.submit(_run_task, dataclasses.asdict(cfg), str(run_dir), resume, self.log is not None)
-
-    def close(self):
-        if self.pool is not None:
-            self.pool.shutdown()
-
-
-class _Done:
-    """A finished in-process task with the interface of a Future."""
-
-    def __init__(self, result):
-        self._result = result
-
-    def result(self):
-        return self._result
-
-    def done(self):
-        return True
-
-
 def _val_at(res, step):
     """Validation error of a run at its last evaluation at or before ``step``."""
     if res.get("status") == "diverged":
@@ -191,24 +126,31 @@ def _planned_runs(stages, n_rates):
     return total
 
 
-def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, progress, log):
+def _execute(rows, seeds, budget, lrs, make_config, out, resume, executor, progress, log):
     """Runs every row's rate search (successive halving over ``budget.rungs``) and continues the
-    chosen rate to ``budget.n_updates``.
+    chosen rate to ``budget.n_updates``, on ``executor`` (``experiments.executors``).
 
     At each rung (updates, keep) every surviving rate has run that many updates; the ``keep`` with
     the lowest validation error (mean over seeds) there go on, the others stop. Runs are continued
-    from their checkpoints, never restarted.
+    from their checkpoints, never restarted. A run that fails (its task raised, or Dask gave up on
+    it) stops its row, which is reported missing; the other rows go on.
+
+    ``executor`` is a ready executor, or a function (callbacks-factory) -> executor so that
+    in-process runs can report their steps to the grid's progress bar.
 
     Returns {label: {"lr": chosen, "grid": {rung updates: {lr: mean val error}}, "results": [run
-    result per seed], "configs": [RunConfig per seed]}}.
+    result per seed], "configs": [RunConfig per seed]}}, or for a row with failed runs {"status":
+    "missing", "grid": ..., "missing": [what failed]}.
     """
+    from glorot_ext.experiments.executors import GridProgress, RunSpec, StepCounter
+
     state, ready = {}, deque()
     for label, _, _ in rows:
         # several rates and no rung: they all run the full budget and the best final one wins
         rungs = (list(budget.rungs) or [(budget.n_updates, 1)]) if len(lrs[label]) > 1 else []
         stages = rungs + [(budget.n_updates, None)]
         state[label] = {"alive": list(lrs[label]), "stage": 0, "stages": stages, "grid": {},
-                        "results": {r: [None] * len(seeds) for r in lrs[label]}, "pending": 0}
+                        "results": {r: [None] * len(seeds) for r in lrs[label]}, "pending": 0, "failed": []}
     final: Dict[str, dict] = {}
 
     def launch(label):
@@ -218,45 +160,80 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, 
 
     for label, _, _ in rows:
         launch(label)
-    executor = _Executor(jobs, threads, progress, log)
-    in_flight = {}
-    done, t0 = 0, time.perf_counter()
     # The whole job in updates, as planned (a search keeps `keep` rates at each rung): the ETA.
-    planned = {label: _planned_updates(st["stages"], len(st["alive"])) * len(seeds) for label, st in state.items()}
-    total_runs = {label: _planned_runs(st["stages"], len(st["alive"])) * len(seeds) for label, st in state.items()}
-    trained = 0
+    planned = sum(_planned_updates(st["stages"], len(st["alive"])) * len(seeds) for st in state.values())
+    total_runs = sum(_planned_runs(st["stages"], len(st["alive"])) * len(seeds) for st in state.values())
+    spans = {}  # task -> (stage start, stage end, spec, updates counted when submitted)
+
+    def span_of(spec, start, end):
+        got = checkpoint_progress(spec.config, spec.run_dir) if spec.resume else None
+        return min(max((got[0] if got else 0) - start, 0), end - start)
+
+    def callbacks(spec):  # in-process runs count their steps into the grid's bar
+        task = (spec.key, spec.config.n_updates)
+        start, end = spans[task][:2]
+        counted = span_of(spec, start, end)
+        grid.update_live(task, counted, 0)
+        return [StepCounter(grid, task, counted)] if grid.bar is not None else []
+
+    executor = executor(callbacks) if callable(executor) else executor  # before the bar: it may print
+    grid = GridProgress(total_runs, planned, n_rows=len(rows), bar=progress, log=log)
+    in_flight, polled = {}, 0.0
     try:
         while ready or in_flight:
-            while ready and len(in_flight) < max(jobs, 1):
+            while ready and (executor.capacity is None or len(in_flight) < executor.capacity):
                 # later stages are longer: start them as early as their rung allows
                 task = max(ready, key=lambda t: t[3])
                 ready.remove(task)
                 label, rate, seed, stage = task
-                cfg = make_config(label, rate, seed, state[label]["stages"][stage][0])
-                is_rung = state[label]["stages"][stage][1] is not None
-                in_flight[executor.submit(cfg, out / "runs" / cfg.key(), resume, past_ok=is_rung)] = task
-                if executor.pool is None:
+                stages = state[label]["stages"]
+                cfg = make_config(label, rate, seed, stages[stage][0])
+                # a later stage continues the run the first one (re)started
+                spec = RunSpec(cfg, str(out / "runs" / cfg.key()), resume=resume or stage > 0,
+                               past_ok=stages[stage][1] is not None)
+                start = stages[stage - 1][0] if stage else 0
+                spans[(spec.key, cfg.n_updates)] = (start, cfg.n_updates, spec, span_of(spec, start, cfg.n_updates))
+                in_flight[executor.submit(spec)] = (task, (spec.key, cfg.n_updates))
+                if executor.in_process:
                     break
-            finished = [f for f in in_flight if f.done()] if executor.pool is None else \
-                list(wait(list(in_flight), return_when=FIRST_COMPLETED).done)
+            finished = executor.wait(in_flight, timeout=2.0)
+            if not executor.in_process and time.perf_counter() - polled > 2.0:  # the bar follows the checkpoints
+                polled = time.perf_counter()
+                for tkey in in_flight.values():
+                    start, end, spec, base = spans[tkey[1]]
+                    counted = span_of(spec, start, end)
+                    grid.update_live(tkey[1], counted, max(counted - base, 0))
             for fut in finished:
-                label, rate, seed, stage = in_flight.pop(fut)
-                res = fut.result()
+                (label, rate, seed, stage), tkey = in_flight.pop(fut)
                 st = state[label]
-                st["results"][rate][seeds.index(seed)] = res
-                st["pending"] -= 1
-                done += 1
                 step, keep = st["stages"][stage]
-                trained += step - (st["stages"][stage - 1][0] if stage else 0)
-                if log:
-                    elapsed = time.perf_counter() - t0
-                    left = elapsed / max(trained, 1) * max(sum(planned.values()) - trained, 0)
-                    row = [r[0] for r in rows].index(label) + 1
-                    log(f"[row {row}/{len(rows)}, run {done}/{sum(total_runs.values())}, {elapsed / 60:.0f} min, about "
-                        f"{left / 60:.0f} min left] {label} lr {rate:g} seed {seed} at {step:,} updates: "
-                        + (f"diverged ({res.get('message')})" if res.get("status") == "diverged"
-                           else f"val error {100 * _val_at(res, step):.2f}%"))
+                start, _, spec, _ = spans[tkey]
+                row = [r[0] for r in rows].index(label) + 1
+                what = f"{label} lr {rate:g} seed {seed} at {step:,} updates"
+                st["pending"] -= 1
+                try:
+                    res = fut.result()
+                except Exception as e:  # noqa: BLE001 - any failure of a task leaves its run missing
+                    st["failed"].append(f"{what} ({spec.run_dir}): {type(e).__name__}: {e}")
+                    grid.finish(tkey, step - start, 0, f"row {row}: {what}: FAILED ({e})",
+                                row_done=not st["pending"])
+                    if not st["pending"]:
+                        final[label] = {"status": "missing", "grid": st["grid"], "missing": st["failed"]}
+                    continue
+                st["results"][rate][seeds.index(seed)] = res
+                first = min(max(int(res.get("resumed_from", 0)) - start, 0), step - start)
+                last = res["curve"]["n_updates"][-1] if res.get("curve") else step
+                trained = max(min(last, step) - start - first, 0)
+                row_done = not st["pending"] and (keep is None or bool(st["failed"]))
+                grid.finish(tkey, step - start, trained,
+                            f"row {row}/{len(rows)}: {what}: " + (
+                                f"diverged ({res.get('message')})" if res.get("status") == "diverged"
+                                else f"val error {100 * _val_at(res, step):.2f}%") if log or grid.bar else None,
+                            row_done=row_done)
                 if st["pending"]:
+                    continue
+                if st["failed"]:
+                    final[label] = {"status": "missing", "grid": st["grid"], "missing": st["failed"]}
                     continue
                 if keep is None:  # the full budget: done
                     rate = st["alive"][0]
@@ -266,12 +243,12 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, 
                 vals = {r: float(np.mean([_val_at(x, step) for x in st["results"][r]])) for r in st["alive"]}
                 st["grid"][str(step)] = {str(r): v for r, v in vals.items()}
                 st["alive"] = sorted(st["alive"], key=lambda r: (vals[r], r))[:keep]
-                if log:
-                    log(f"{label}: at {step:,} updates " + ", ".join(f"lr {r:g} {100 * v:.2f}%" for r, v in vals.items())
-                        + f" (validation); going on with {', '.join(f'{r:g}' for r in st['alive'])}")
+                grid.write(f"{label}: at {step:,} updates " + ", ".join(f"lr {r:g} {100 * v:.2f}%" for r, v in vals.items())
+                           + f" (validation); going on with {', '.join(f'{r:g}' for r in st['alive'])}")
                 st["stage"] += 1
                 launch(label)
     finally:
+        grid.close()
         executor.close()
     return final
 
@@ -281,7 +258,8 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, jobs, threads, 
 
 def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", quick=None, seeds=(0,), rows=None,
               lr=None, lr_grid=None, n_updates=None, grid_updates=None, softmax_init="normalized", width=1000, depth=5, data_dir=None, resume=True, jobs=1,
-              threads=None, progress=False, log=print, figures=True, overrides=None, command=None):
+              threads=None, progress=False, log=print, figures=True, overrides=None, command=None,
+              executor="local", scheduler=None):
     """Runs the Table 1 rows on ``dataset``, tests the paper's claims and writes the report.
 
     Args:
@@ -301,13 +279,19 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
             demo or a test of the whole pipeline take seconds.
         data_dir: where MNIST/CIFAR-10 files are (else ``GLOROT_EXT_DATA``).
         resume: continue interrupted runs from their checkpoints and skip finished ones.
-        jobs: runs at once, each in its own process (1: in this process).
-        threads: kernel threads per run (default: all cores divided among the jobs).
-        progress: tqdm bars (in-process runs only).
+        jobs: runs at once, each in its own process (1: in this process); local executor only.
+        threads: kernel threads per run (default: all cores divided among the jobs, or among a
+            Dask worker's task slots).
+        progress: one tqdm bar over the whole grid (runs done, rows done, ETA).
         log: function taking a line of text, or None.
         figures: write the PNG figures (needs matplotlib).
         overrides: other ``RunConfig`` fields for every run.
         command: the command line that asked for this, written into the report.
+        executor: "local" (this process or ``jobs`` processes), "dask", or an executor object
+            (``experiments.executors``).
+        scheduler: for "dask": a scheduler address, "local:N" (a ``LocalCluster`` of N workers), a
+            ``distributed.Client`` or a cluster object. The run folders must be on a filesystem
+            the workers share.
 
     Returns:
         dict: the content of ``results-<dataset>.json`` (rows, claims, settings).
@@ -330,7 +314,13 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
         b = dataclasses.replace(b, lr_grid=None, rungs=())
     if not isinstance(jobs, int) or jobs < 1:
         raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
+    if isinstance(executor, str):
+        if executor not in ("local", "dask"):
+            raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
+        if (executor == "dask") != (scheduler is not None):
+            raise ValueError("the dask executor needs a scheduler (an address or local:N), and only it takes one")
     cores = os.cpu_count() or 1
+    run_threads = threads  # None: each executor's default
     threads = threads or max(1, cores // jobs)
     seeds = [int(s) for s in seeds]
     wanted = [r for r in paper.TABLE1_ROWS if rows is None or r[0] in rows]
@@ -355,15 +345,27 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
     t_start = time.perf_counter()
     import glorot_ext
 
+    from glorot_ext.experiments.executors import make_executor
+
+    echo = log if log and not progress else None  # a bar shows progress; run.log keeps every line
+
+    def executor_for(callbacks):
+        return make_executor(executor, jobs=jobs, threads=run_threads if executor == "dask" else threads,
+                             scheduler=scheduler, echo=echo, callbacks=callbacks, log=log)
+
     with glorot_ext.num_threads(threads):
-        final = _execute(wanted, seeds, b, lrs, make_config, out, resume, jobs, threads, progress, log)
+        final = _execute(wanted, seeds, b, lrs, make_config, out, resume, executor_for, progress, log)
+        missing = {k: f["missing"] for k, f in final.items() if f.get("status") == "missing"}
         if log:
-            log("runs done; measuring the claims")
+            log("runs done; measuring the claims" if not missing else
+                f"{sum(map(len, missing.values()))} run(s) failed, rows {', '.join(missing)} missing; measuring the "
+                "claims on the rows that finished (run the same command again to resume the others)")
         results, outcomes, init_profiles = _assemble(final, wanted, seeds, dataset, make_config, out)
     claims = _claims.init_claims(init_profiles) + _claims.training_claims(outcomes, dataset)
     settings = {"dataset": dataset, "budget": dataclasses.asdict(b), "seeds": seeds, "width": int(width),
                 "softmax_init": softmax_init,
                 "depth": int(depth), "alpha": ev.ALPHA, "jobs": jobs, "threads": threads,
+                "executor": executor if isinstance(executor, str) else getattr(executor, "name", "custom"),
                 "wall_seconds": time.perf_counter() - t_start, "overrides": dict(overrides or {}), "command": command}
     content = {"settings": settings, "rows": results, "claims": [c.as_dict() for c in claims],
                "unknowns": paper.UNKNOWNS_CHOSEN}
@@ -380,11 +382,15 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
         log("time of the chosen runs: " + profile_line(sum_profiles(r.get("profile", {}) for r in results.values())))
         log(_report.claims_table(content["claims"]))
         log(f"wrote {out / 'REPORT.md'}")
+        # this session's wall time: the runs' parts, and the rest (other rates' runs, claims, figures)
+        runs = sum_profiles(r.get("profile", {}) for r in results.values())
+        wall = time.perf_counter() - t_start
+        log("whole job: the chosen runs' " + profile_line(dict(runs, rest=max(wall - sum(runs.values()), 0.0))))
     return content
 
 
 def _ok(results):
-    return {k: r for k, r in results.items() if r.get("status") != "diverged"}
+    return {k: r for k, r in results.items() if r.get("status") not in ("diverged", "missing")}
 
 
 def _assemble(final, wanted, seeds, dataset, make_config, out):
@@ -393,6 +399,10 @@ def _assemble(final, wanted, seeds, dataset, make_config, out):
     test = probe = None
     for label, activation, init in wanted:
         f = final[label]
+        if f.get("status") == "missing":
+            results[label] = {"activation": activation, "init": init, "status": "missing", "grid": f["grid"],
+                              "paper": paper.TABLE1[label].get(dataset), "missing": f["missing"]}
+            continue
         res = f["results"]
         if any(x.get("status") == "diverged" for x in res):
             results[label] = {"activation": activation, "init": init, "lr": f["lr"], "grid": f["grid"],
@@ -464,6 +474,9 @@ def format_table(results, dataset, budget, seeds, width=1000, depth=5):
     for label, r in results.items():
         if r.get("status") == "diverged":
             lines.append(f"| {label} | diverged | diverged | {r['paper']} | | {r['lr']:g} | {r['n_updates']:,} | |")
+            continue
+        if r.get("status") == "missing":
+            lines.append(f"| {label} | missing | missing | {r['paper']} | | | | |")
             continue
         m, s = _summary(r["ours"])
         mb, sb = _summary(r["ours_at_best_val"])

@@ -16,6 +16,7 @@ checkpoint is written) stop the run with ``DivergedError``; the last good checkp
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -393,39 +394,44 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
         dict with the config, the curve (updates, validation/test error and loss, train loss),
         the final test error, the test error at the best validation error, and timings.
     """
+    profile = _Profile()
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     _remove_orphans(out)
     ckpt = out / _CHECKPOINT
     net = _build(config)
-    source, val, test = _data(config)
+    with profile.part("data"):
+        source, val, test = _data(config)
     curve = {"n_updates": [], "train_loss": [], "val_error": [], "val_loss": [], "test_error": [], "test_loss": []}
     elapsed = 0.0
-    profile = dict.fromkeys(PROFILE_PARTS, 0.0)
     monitor = _monitor(config, test) if config.monitor_every else None
     if resume and ckpt.exists():
-        state = _load(ckpt, net, config, source)
+        with profile.part("checkpoint"):
+            state = _load(ckpt, net, config, source)
         try:
             source = _restore_source(config, source, state["source"])
         except (KeyError, TypeError, ValueError) as e:
             raise ValueError(f"{ckpt}: checkpoint field 'source' cannot be restored ({e})") from e
         curve = state["curve"]
         elapsed = float(state["extra"].get("train_seconds", 0.0))
-        profile.update(state["extra"].get("profile", {}))
+        profile.resume(state["extra"].get("profile", {}))
         if net.n_updates > config.n_updates:  # a longer run of the same configuration: read, don't train
-            return _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log, profile), net
+            return _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log, profile.parts), net
         if monitor is not None:
-            _restore_monitor(ckpt, monitor, state, out)
+            with profile.part("checkpoint"):
+                _restore_monitor(ckpt, monitor, state, out)
         if log:
             log(f"resumed {config.key()} at update {net.n_updates}")
     bar = _ProgressBar(config, net.n_updates) if progress else None
     if bar is not None and bar._bar is None:  # no tqdm: keep the log lines instead of showing nothing
         bar = None
     if not curve["n_updates"]:
-        _evaluate(net, val, test, curve, None)  # no training loss before the first update
-        _check_finite(net, config, curve, out, bar)
+        with profile.part("evaluate"):
+            _evaluate(net, val, test, curve, None)  # no training loss before the first update
+            _check_finite(net, config, curve, out, bar)
         if monitor is not None:
-            monitor.measure(net)
+            with profile.part("monitor"):
+                monitor.measure(net)
     while net.n_updates < config.n_updates:
         k = min(config.eval_every, config.n_updates - net.n_updates)
         t0 = time.perf_counter()
@@ -438,19 +444,19 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
             raise _stop(_diverged(net, d.what, out), config, curve, out, bar) from None
         t1 = time.perf_counter()
         elapsed += t1 - t0
-        monitor_s = _monitor_seconds(monitor) - measured
-        profile["data"] += timed.seconds
-        profile["monitor"] += monitor_s
-        profile["step"] += t1 - t0 - timed.seconds - monitor_s
-        _evaluate(net, val, test, curve, history.train_loss[-1])
-        _check_finite(net, config, curve, out, bar)
-        t2 = time.perf_counter()
-        profile["evaluate"] += t2 - t1
-        # The checkpoint holds the record: one file, one state; record.json is its export.
-        _save(ckpt, net, source, curve, config, {"train_seconds": elapsed, "profile": profile}, monitor)
-        if monitor is not None:
-            monitor.record.to_json(out / _RECORD)
-        profile["checkpoint"] += time.perf_counter() - t2
+        # The chunk's time: inside train_step, drawing batches, measuring; the rest (the loop,
+        # callbacks, the progress bar) is "other", settled by profile.settle().
+        profile.add("step", float(sum(history.step_seconds)))
+        profile.add("data", timed.seconds)
+        profile.add("monitor", _monitor_seconds(monitor) - measured)
+        with profile.part("evaluate"):
+            _evaluate(net, val, test, curve, history.train_loss[-1])
+            _check_finite(net, config, curve, out, bar)
+        with profile.part("checkpoint"):
+            # The checkpoint holds the record: one file, one state; record.json is its export.
+            _save(ckpt, net, source, curve, config, {"train_seconds": elapsed, "profile": profile.settle()}, monitor)
+            if monitor is not None:
+                monitor.record.to_json(out / _RECORD)
         if bar is not None:
             bar.show(curve)
         elif log:  # the bar shows the errors when there is one
@@ -458,9 +464,9 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
                 f"test error {100 * curve['test_error'][-1]:.2f}%")
     if bar is not None:
         bar.close()
-    result = _result(config, curve, elapsed, net.n_updates, out, monitor, profile)
-    if log and sum(profile.values()) > 0:
-        log(f"{config.key()}: time " + profile_line(profile))
+    result = _result(config, curve, elapsed, net.n_updates, out, monitor, profile.settle())
+    if log and sum(profile.parts.values()) > 0:
+        log(f"{config.key()}: time " + profile_line(profile.parts))
     _write_json(out / _RESULT, result, indent=1)
     return result, net
 
@@ -502,8 +508,47 @@ def _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log, profil
     return result
 
 
-#: Where a run's wall time goes: SGD steps, drawing minibatches, the Monitor, evaluation, checkpoints.
-PROFILE_PARTS = ("step", "data", "monitor", "evaluate", "checkpoint")
+#: Where a run's wall time goes: inside the SGD steps (``MLP.train_step``), drawing minibatches and
+#: making the validation and test sets, the Monitor's measurements, evaluating validation and test
+#: error, reading and writing checkpoints, and everything else (building the network, the training
+#: loop's own Python, callbacks, the progress bar). The parts add up to the run's wall time.
+PROFILE_PARTS = ("step", "data", "monitor", "evaluate", "checkpoint", "other")
+
+
+class _Profile:
+    """A run's time profile: the parts measured as they happen, "other" the rest of the wall time
+    since the run (or this session of a resumed run) started."""
+
+    def __init__(self):
+        self.parts = dict.fromkeys(PROFILE_PARTS, 0.0)
+        self._start = time.perf_counter()
+        self._before = dict(self.parts)  # what earlier sessions of the run measured
+
+    def resume(self, saved):
+        """Adds the profile of the earlier sessions a checkpoint saved."""
+        for k in PROFILE_PARTS:
+            v = saved.get(k, 0.0) if isinstance(saved, dict) else 0.0
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) and v >= 0:
+                self.parts[k] += float(v)
+                self._before[k] += float(v)
+
+    def add(self, part, seconds):
+        self.parts[part] += max(float(seconds), 0.0)
+
+    @contextlib.contextmanager
+    def part(self, name):
+        t = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.add(name, time.perf_counter() - t)
+
+    def settle(self):
+        """Sets "other" so that the parts add up to the wall time so far; returns the parts."""
+        wall = time.perf_counter() - self._start
+        measured = sum(self.parts[k] - self._before[k] for k in PROFILE_PARTS if k != "other")
+        self.parts["other"] = self._before["other"] + max(wall - measured, 0.0)
+        return dict(self.parts)
 
 
 def sum_profiles(profiles):
@@ -513,9 +558,10 @@ def sum_profiles(profiles):
 
 
 def profile_line(profile):
-    """'step 91% (612 s), data 2% (...), ...' for a run's time profile."""
+    """'step 91% (612 s), data 2% (...), ..., other 1% (5 s) of 673 s' for a run's time profile."""
     total = sum(profile.values()) or 1.0
-    return ", ".join(f"{k} {100 * v / total:.0f}% ({v:,.0f} s)" for k, v in profile.items())
+    parts = ", ".join(f"{k} {100 * v / total:.0f}% ({v:,.1f} s)" for k, v in profile.items())
+    return f"{parts} of {sum(profile.values()):,.1f} s"
 
 
 class _TimedSource:
