@@ -30,22 +30,40 @@ from __future__ import annotations
 
 import math
 import time
+from typing import TYPE_CHECKING, Any, Dict, Literal, Mapping, Optional, Sequence, Tuple, TypedDict
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from glorot_ext import activations as _activations
 from glorot_ext import stats as _stats
 from glorot_ext.record import Record
 from glorot_ext.training import Callback
 
+if TYPE_CHECKING:
+    from glorot_ext.network import MLP
+
+#: An (X, y) set: X (n, n_inputs), y (n,) labels.
+Dataset = Tuple[ArrayLike, ArrayLike]
+
+
+class Measurement(TypedDict):
+    """What ``Monitor.measure`` returns (and appends to its ``Record``)."""
+
+    step: int
+    scalars: Dict[str, NDArray[np.float64]]
+    globals: Dict[str, float]
+    hists: Dict[str, Tuple[NDArray[np.float64], _stats.Bins]]
+
 #: Per-layer scalars in each measurement.
 SCALARS = ("act_mean", "act_std", "act_p2", "act_p50", "act_p98", "act_sat_low", "act_sat_high", "act_saturated",
            "bp_mean", "bp_std", "wg_mean", "wg_std", "jac_mean", "jac_std", "jac_min", "jac_max")
 #: Histograms in each measurement: activations, back-propagated gradients, weight gradients, Jacobian SVs.
 HISTOGRAMS = ("act", "bp", "wg", "jac")
+_JACOBIAN_MOMENTS: Tuple[Literal["mean", "std", "min", "max"], ...] = ("mean", "std", "min", "max")
 
 
-def _default_activation_bins(activations):
+def _default_activation_bins(activations: Sequence[str]) -> _stats.Bins:
     infos = [_activations.get(a) for a in activations]
     if all(math.isfinite(i.low) and math.isfinite(i.high) for i in infos):
         return _stats.LinearBins(min(i.low for i in infos), max(i.high for i in infos), 200)
@@ -74,9 +92,12 @@ class Monitor(Callback):
         >>> mon.record.to_json("run.json")
     """
 
-    def __init__(self, probe, every=20_000, *, validation=None, test=None, jacobian_examples=_stats.JACOBIAN_EXAMPLES,
-                 jacobian_every=1, weight_grad_batch=10, histograms=True, act_bins=None,
-                 grad_bins=_stats.GRADIENT_BINS, sv_bins=_stats.SINGULAR_VALUE_BINS, measure_at_end=True, meta=None):
+    def __init__(self, probe: Dataset, every: int = 20_000, *, validation: Optional[Dataset] = None,
+                 test: Optional[Dataset] = None, jacobian_examples: int = _stats.JACOBIAN_EXAMPLES,
+                 jacobian_every: int = 1, weight_grad_batch: Optional[int] = 10, histograms: bool = True,
+                 act_bins: Optional[_stats.Bins] = None, grad_bins: _stats.Bins = _stats.GRADIENT_BINS,
+                 sv_bins: _stats.Bins = _stats.SINGULAR_VALUE_BINS, measure_at_end: bool = True,
+                 meta: Optional[Mapping[str, Any]] = None) -> None:
         X, y = probe
         X = np.asarray(X)
         y = np.asarray(y)
@@ -105,40 +126,40 @@ class Monitor(Callback):
             "every": self.every, "probe_size": int(X.shape[0]), "jacobian_examples": self.jacobian_examples,
             "jacobian_every": self.jacobian_every, "weight_grad_batch": weight_grad_batch,
             "saturation_level": _stats.SATURATION_LEVEL}
-        self._probe_cast = {}
+        self._probe_cast: Dict[np.dtype[Any], NDArray[Any]] = {}
         self._loss_sum = 0.0
         self._loss_count = 0
         self._n_measured = 0
 
     # -- callback hooks ---------------------------------------------------------------------------
 
-    def _measured_now(self, net):
-        return self.record.n_steps and self.record.steps[-1] == net.n_updates
+    def _measured_now(self, net: MLP) -> bool:
+        return self.record.n_steps > 0 and self.record.steps[-1] == net.n_updates
 
-    def on_train_begin(self, net):
+    def on_train_begin(self, net: MLP) -> None:
         # only on schedule (step 0 always is): a run trained in chunks must not add a step per chunk
         if net.n_updates % self.every == 0 and not self._measured_now(net):
             self.measure(net)
 
-    def on_step_end(self, net, loss):
+    def on_step_end(self, net: MLP, loss: float) -> None:
         self._loss_sum += float(loss)
         self._loss_count += 1
         if net.n_updates % self.every == 0:
             self.measure(net)
 
-    def on_train_end(self, net):
+    def on_train_end(self, net: MLP) -> None:
         if self.measure_at_end and not self._measured_now(net):
             self.measure(net)
 
     # -- measuring ------------------------------------------------------------------------------------
 
-    def _probe_for(self, net):
+    def _probe_for(self, net: MLP) -> NDArray[Any]:
         X = self._probe_cast.get(net.dtype)
         if X is None:
             X = self._probe_cast[net.dtype] = np.ascontiguousarray(self.probe[0], dtype=net.dtype)
         return X
 
-    def measure(self, net):
+    def measure(self, net: MLP) -> Measurement:
         """Measures ``net`` now, appends to ``self.record`` and returns this step's values.
 
         Returns:
@@ -178,7 +199,7 @@ class Monitor(Callback):
             if do_jac:
                 fprime = _stats.derivative(acts[l], z[:self.jacobian_examples])
                 spec = _stats.jacobian_spectrum(net.weights[l], fprime, self.sv_bins)
-                for key in ("mean", "std", "min", "max"):
+                for key in _JACOBIAN_MOMENTS:
                     sc[f"jac_{key}"][l] = spec[key]
                 hs["jac"][l] = spec["mass"]
         gl = {"probe_loss": float(g["loss"]), "probe_error": int(g["errors"]) / n,
@@ -198,7 +219,8 @@ class Monitor(Callback):
         self._n_measured += 1
         return {"step": net.n_updates, "scalars": scalars, "globals": gl, "hists": hists}
 
-    def _weight_gradients(self, z, bp, dW_mean):
+    def _weight_gradients(self, z: NDArray[Any], bp: NDArray[Any],
+                          dW_mean: NDArray[Any]) -> Tuple[_stats.RunningMoments, _stats.HistogramAccumulator]:
         """Moments and histogram of the weight gradients of one layer (see the module docstring).
 
         z: (n, n_in) layer input; bp: (n, n_out) per-example ∂Cost/∂s; dW_mean: the probe-mean

@@ -27,15 +27,29 @@ spike) are drawn on their log-spaced bins on a symmetric-log axis, so every laye
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from numpy.typing import NDArray
 
 from glorot_ext import stats as _stats
 from glorot_ext._io import atomic_write
 from glorot_ext.record import Record
+
+if TYPE_CHECKING:
+    from glorot_ext.training import History
+
+PathLike = Union[str, "os.PathLike[str]"]
+Float64Array = NDArray[np.float64]
+#: An RGBA colour.
+Color = Tuple[float, float, float, float]
+#: What ``error_curves`` draws: a Record, a training History, or a dict of History's lists.
+Run = Union[Record, "History", Mapping[str, Sequence[float]]]
 
 #: Updates per plotted "epoch" (the paper's x-axis of Figs. 2, 3, 9, 10).
 PAPER_EPOCH = 20_000
@@ -49,43 +63,43 @@ _TITLES = {"act": "Activation values", "bp": "Back-propagated gradients ∂C/∂
            "wg": "Weight gradients ∂C/∂W (minibatch of 10)", "jac": "Jacobian singular values (Eq. 17)"}
 
 
-def _figure(size=(8.0, 4.5)):
+def _figure(size: Tuple[float, float] = (8.0, 4.5)) -> Figure:
     fig = Figure(figsize=size, layout="constrained")
     FigureCanvasAgg(fig)
     return fig
 
 
-def _save(fig, path, dpi=110):
+def _save(fig: Figure, path: PathLike, dpi: int = 110) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=dpi)
     atomic_write(path, buf.getvalue())
     return Path(path)
 
 
-def _layer_colors(n):
+def _layer_colors(n: int) -> List[Color]:
     from matplotlib import colormaps
 
     cmap = colormaps["plasma"]
     return [cmap(0.65 * i / max(n - 1, 1)) for i in range(n)]  # plasma(0.65): contrast 2.9 on white
 
 
-def _legend(ax, **kwargs):
+def _legend(ax: Axes, **kwargs: Any) -> None:
     """The legend to the right of the axes: it never hides data (constrained layout makes room)."""
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
 
 
-def _x(record):
+def _x(record: Record) -> Tuple[Float64Array, str]:
     steps = np.asarray(record.steps, dtype=np.float64)
     if steps.size and steps.max() >= PAPER_EPOCH:
         return steps / PAPER_EPOCH, "Epochs of 20k mini-batch updates"
     return steps, "updates"
 
 
-def _title(ax, record, what, figure):
+def _title(ax: Axes, record: Record, what: str, figure: str) -> None:
     ax.set_title(f"{figure}: {what}\n{record.label()}", fontsize=10)
 
 
-def activation_mean_std(record, path):
+def activation_mean_std(record: Record, path: PathLike) -> Path:
     """Fig. 2: mean activation per hidden layer over training, with ±std as vertical bars."""
     fig = _figure()
     ax = fig.add_subplot()
@@ -103,7 +117,7 @@ def activation_mean_std(record, path):
     return _save(fig, path)
 
 
-def activation_percentiles(record, path):
+def activation_percentiles(record: Record, path: PathLike) -> Path:
     """Figs. 3, 10: 98th and 2nd percentiles (markers alone) and ±std (solid lines with markers)."""
     fig = _figure()
     ax = fig.add_subplot()
@@ -124,7 +138,8 @@ def activation_percentiles(record, path):
     return _save(fig, path)
 
 
-def _display_grid(record, name, masses, n_display=121):
+def _display_grid(record: Record, name: str, masses: Float64Array,
+                  n_display: int = 121) -> Tuple[Float64Array, Float64Array]:
     """Edges to draw a histogram on: the bins themselves for linear bins, else a linear grid over
     the range holding 99.5% of every layer's mass."""
     bins, edges = record.bins[name], record.edges(name)
@@ -140,7 +155,7 @@ def _display_grid(record, name, masses, n_display=121):
     return grid, _stats.rebin(masses, edges, grid)
 
 
-def histograms(record, path, quantity="act", step=-1):
+def histograms(record: Record, path: PathLike, quantity: str = "act", step: int = -1) -> Path:
     """Figs. 4, 6, 7, 8: per-layer normalized histograms (density) of one quantity at one step.
 
     Args:
@@ -188,14 +203,14 @@ def histograms(record, path, quantity="act", step=-1):
     return _save(fig, path)
 
 
-def _hist_figure(quantity, n_updates):
+def _hist_figure(quantity: str, n_updates: int) -> str:
     """The paper's figure for a histogram: activations at init (Fig. 6) or later (Fig. 4), ..."""
     if quantity == "act":
         return "Fig. 6" if n_updates == 0 else "Fig. 4"
     return {"bp": "Fig. 7", "wg": "Fig. 8"}.get(quantity, "Eq. 17")
 
 
-def _spread(record, quantity, mass):
+def _spread(record: Record, quantity: str, mass: Float64Array) -> float:
     """The 99.5% range half-width of one layer's histogram."""
     edges = record.edges(quantity)
     lo = _stats.quantile_from_histogram(mass, edges, 0.0025)
@@ -203,7 +218,7 @@ def _spread(record, quantity, mass):
     return max(abs(lo), abs(hi))
 
 
-def _covering(record, quantity, masses):
+def _covering(record: Record, quantity: str, masses: Float64Array) -> NDArray[np.bool_]:
     """Boolean mask of the bins inside the range holding 99.5% of every layer's mass."""
     edges = record.edges(quantity)
     lo = min(_stats.quantile_from_histogram(m, edges, 0.0025) for m in masses)
@@ -211,7 +226,7 @@ def _covering(record, quantity, masses):
     return (edges[1:] >= lo) & (edges[:-1] <= hi)
 
 
-def weight_gradient_bands(record, path):
+def weight_gradient_bands(record: Record, path: PathLike) -> Path:
     """Fig. 9: ±std intervals of the weight gradients of each layer over training."""
     fig = _figure()
     ax = fig.add_subplot()
@@ -228,7 +243,7 @@ def weight_gradient_bands(record, path):
     return _save(fig, path)
 
 
-def jacobian_mean(record, path):
+def jacobian_mean(record: Record, path: PathLike) -> Path:
     """Mean singular value of each layer's Jacobian (Eq. 17) over training; 1 is the ideal."""
     fig = _figure()
     ax = fig.add_subplot()
@@ -246,7 +261,7 @@ def jacobian_mean(record, path):
     return _save(fig, path)
 
 
-def _curve(run, key, batch_size):
+def _curve(run: Run, key: str, batch_size: int) -> Tuple[NDArray[Any], Float64Array]:
     """(examples seen, error %) from a Record (globals) or a training History."""
     if isinstance(run, Record):
         return np.asarray(run.steps) * batch_size, 100 * run.global_(key)
@@ -255,7 +270,8 @@ def _curve(run, key, batch_size):
     return np.asarray(hist["n_updates"]) * batch_size, 100 * np.asarray(hist[hkey], dtype=np.float64)
 
 
-def error_curves(runs, path, labels=None, key="test_error", batch_size=10, title=None):
+def error_curves(runs: Sequence[Run], path: PathLike, labels: Optional[Sequence[str]] = None, key: str = "test_error",
+                 batch_size: int = 10, title: Optional[str] = None) -> Path:
     """Figs. 11, 12: error (%) against examples seen, one curve per run.
 
     Args:
@@ -283,7 +299,8 @@ def error_curves(runs, path, labels=None, key="test_error", batch_size=10, title
 # -- Fig. 5 ---------------------------------------------------------------------------------------
 
 
-def cost_surface(n=61, lim=4.0, n_examples=200, noise=0.2, seed=0):
+def cost_surface(n: int = 61, lim: float = 4.0, n_examples: int = 200, noise: float = 0.2,
+                 seed: int = 0) -> Tuple[Float64Array, Float64Array, Float64Array, Float64Array]:
     """NLL and quadratic cost of a one-hidden-layer tanh network over two weights (Fig. 5).
 
     The paper gives only "a two-layer network (one hidden layer) with hyperbolic tangent units,
@@ -318,9 +335,11 @@ def cost_surface(n=61, lim=4.0, n_examples=200, noise=0.2, seed=0):
     return w, w, out["nll"], out["quadratic"]
 
 
-def plot_cost_surface(path, **kwargs):
-    """Fig. 5: the NLL (black, top) and quadratic (red, bottom) cost surfaces over (W1, W2)."""
-    W1, W2, nll, quad = cost_surface(**kwargs)
+def plot_cost_surface(path: PathLike, *, n: int = 61, lim: float = 4.0, n_examples: int = 200, noise: float = 0.2,
+                      seed: int = 0) -> Path:
+    """Fig. 5: the NLL (black, top) and quadratic (red, bottom) cost surfaces over (W1, W2); the
+    keywords are ``cost_surface``'s."""
+    W1, W2, nll, quad = cost_surface(n=n, lim=lim, n_examples=n_examples, noise=noise, seed=seed)
     G1, G2 = np.meshgrid(W1, W2)
     fig = Figure(figsize=(7.0, 5.5))
     FigureCanvasAgg(fig)
@@ -339,7 +358,7 @@ def plot_cost_surface(path, **kwargs):
     return _save(fig, path)
 
 
-def all_figures(record, out_dir, prefix=""):
+def all_figures(record: Record, out_dir: PathLike, prefix: str = "") -> List[Path]:
     """Every per-record figure type into ``out_dir``; returns the written paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
