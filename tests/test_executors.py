@@ -292,3 +292,11 @@ def test_reproduce_shows_one_bar_over_the_grid_with_progress_and_none_with_quiet
     assert shown.returncode == 0 and quiet.returncode == 0, shown.stderr + quiet.stderr
     assert "grid: run 2/2, rows 2/2 done" in shown.stderr and "% of the updates" in shown.stderr
     assert "grid:" not in quiet.stderr and "[run 2/2, rows 2/2 done" in quiet.stdout  # log lines instead
+
+
+def test_without_tomllib_or_tomli_sweep_says_what_to_install(tmp_path, monkeypatch):
+    (tmp_path / "grid.toml").write_text(TOML)
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python < 3.11
+    monkeypatch.setitem(sys.modules, "tomli", None)
+    with pytest.raises(ImportError, match=r"needs Python 3.11\+ \(tomllib\) or the tomli package: pip install tomli"):
+        sweep(tmp_path / "grid.toml", tmp_path / "out", log=None)

@@ -165,9 +165,12 @@ def _parser():
                    help="one progress bar over the whole grid even when not in a terminal (needs tqdm)")
 
     w = sub.add_parser("sweep", help="your own grid of runs from a TOML file (see glorot_ext.experiments.sweep)",
-                       description="Runs the product of the values in CONFIG.toml's [grid] table ([budget] updates "
-                                   "per run, [run] fixed settings) and writes results.csv, results.json and "
-                                   "SUMMARY.md under --out. Example:\n\n" + _SWEEP_EXAMPLE)
+                       description="Runs every combination of the values in CONFIG.toml's [grid] table and writes\n"
+                                   "results.csv, results.json and SUMMARY.md under --out. [grid] keys (a value or a\n"
+                                   "list): dataset, depth, width, activation, init, lr, seed. [budget]: updates (per\n"
+                                   "run, required), eval_every. [run] (one value each): n_eval, batch_size,\n"
+                                   "monitor_every, probe_size, softmax_init, dtype, data_dir. Example:\n\n"
+                                   + _SWEEP_EXAMPLE)
     w.add_argument("config", metavar="CONFIG.toml", help="the grid (see the example above)")
     w.add_argument("--out", default="runs/sweep", help="output folder")
     _add_executor_options(w)
