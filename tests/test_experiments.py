@@ -154,7 +154,7 @@ def test_a_run_says_where_its_time_went(tmp_path):
     assert tuple(prof) == PROFILE_PARTS and all(v >= 0 for v in prof.values())
     assert all(prof[k] > 0 for k in ("step", "data", "monitor", "evaluate", "checkpoint", "other"))
     # the parts add up to the run's wall time (all but writing result.json, which holds them)
-    assert wall - 0.05 <= sum(prof.values()) <= wall
+    assert 0.9 * wall <= sum(prof.values()) <= wall
     # the training chunks hold the steps (and the batches and measurements after the first)
     assert prof["step"] < res["train_seconds"]
     # a resumed run adds the new session's time to the saved profile
