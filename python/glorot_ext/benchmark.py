@@ -321,7 +321,8 @@ def run(networks=("mnist", "shapeset"), batches=(1, 10, 100, 1000), dtypes=("flo
     use_torch = torch and _torch_available()
     results = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                           "cpus": os.cpu_count(), "python": platform.python_version()},
+                           "cpus": os.cpu_count(), "python": platform.python_version(),
+                           "loadavg_start": os.getloadavg()},
                "glorot_ext": glorot_ext.build_info(), "numpy": np.__version__, "blas": _blas_info(),
                "blas_env_unset": [k for k in _SLOW_BLAS_ENV if k not in os.environ],
                "torch": sys.modules["torch"].__version__ if use_torch else None,
@@ -374,6 +375,7 @@ def run(networks=("mnist", "shapeset"), batches=(1, 10, 100, 1000), dtypes=("flo
         peak = max(results["peak"][str(row["threads"])].values())
         row["pct_of_gemm_peak"] = 100 * row["glorot_ext_gflops"] / peak
     results["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    results["machine"]["loadavg_end"] = os.getloadavg()
     return results
 
 
@@ -410,6 +412,11 @@ def markdown(results):
     if bw:
         lines[-1:-1] = ["- memory bandwidth (`memory_bandwidth`: float64 arrays of 128 MB, STREAM byte count): " + "; ".join(
             f"{t} thread(s) add {v['add']:.1f}, update {v['update']:.1f} GB/s" for t, v in bw.items())]
+    load = [results["machine"].get(k) for k in ("loadavg_start", "loadavg_end")]
+    if all(load):
+        lines[-1:-1] = [f"- load average (1, 5, 15 min) at start {', '.join(f'{x:.1f}' for x in load[0])}, at end "
+                        f"{', '.join(f'{x:.1f}' for x in load[1])}, on {results['machine']['cpus']} CPUs: a load "
+                        "above the CPU count means other processes shared the cores during the timing"]
     if command := results.get("command"):
         lines = [f"Command: `{command}`", ""] + lines
     goals = goals_table(results)
