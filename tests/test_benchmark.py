@@ -66,3 +66,18 @@ def test_bench_writes_only_under_out_and_never_replaces_a_file_it_did_not_write(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["BENCHMARKS.md", "res"]
     names = sorted(p.suffix for p in (tmp_path / "res").iterdir())
     assert names.count(".json") >= 1 and "latest.md" in {p.name for p in (tmp_path / "res").iterdir()}
+
+
+def test_goals_table_judges_each_goal_on_the_min_and_shows_the_median():
+    def row(batch, dtype, ours, numpy):
+        return {"network": "mnist", "threads": 2, "batch": batch, "dtype": dtype,
+                "results": {"glorot_ext": {"min_ms": ours[0], "median_ms": ours[1]},
+                            "numpy": {"min_ms": numpy[0], "median_ms": numpy[1]}}}
+
+    results = {"steps": [row(100, "float32", (10.0, 12.0), (14.0, 15.0)),  # 1.40× ≥ 1.3: met
+                         row(10, "float32", (1.6, 1.7), (7.0, 8.0)),  # 1.6 ms > 1.5: not met
+                         row(10, "float32", (1.0, 1.0), (1.0, 1.0)) | {"threads": 1}]}  # not a goal's row
+    lines = benchmark.goals_table(results)
+    assert lines[2] == "| 2 | batch 100 float32 | ≥ 1.3× NumPy | 1.40× / 1.25× | yes |"
+    assert lines[3] == "| 4 | batch 10 float32 | ≤ 1.5 ms | 1.600 / 1.700 ms | no |"
+    assert len(lines) == 4 and benchmark.goals_table({"steps": []}) == []
