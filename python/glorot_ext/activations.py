@@ -35,7 +35,7 @@ ACTIVATIONS = {
 }
 
 
-def get(name):
+def get(name: str) -> ActivationInfo:
     """The ``ActivationInfo`` of an activation name; ValueError naming the valid ones otherwise."""
     try:
         return ACTIVATIONS[name]

@@ -14,13 +14,17 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
 import sys
 from pathlib import Path
+from typing import Any, Callable, Iterator, List, Optional, Sequence, TypedDict, Union
 
 import numpy as np
 
+PathLike = Union[str, "os.PathLike[str]"]
 
-def _positive_int(text):
+
+def _positive_int(text: str) -> int:
     try:
         v = int(text)
     except ValueError:
@@ -30,7 +34,7 @@ def _positive_int(text):
     return v
 
 
-def _positive_float(text):
+def _positive_float(text: str) -> float:
     try:
         v = float(text)
     except ValueError:
@@ -40,11 +44,11 @@ def _positive_float(text):
     return v
 
 
-def _float_list(text):
+def _float_list(text: str) -> List[float]:
     return [_positive_float(t) for t in text.split(",") if t.strip()]
 
 
-def _int_list(text):
+def _int_list(text: str) -> List[int]:
     try:
         values = [int(t) for t in text.split(",") if t.strip()]
     except ValueError:
@@ -57,7 +61,7 @@ def _int_list(text):
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     """Shows each option's default, unless its help already says it or there is none to show."""
 
-    def _get_help_string(self, action):
+    def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
         if ("default" in text or default is None or default is False or default == argparse.SUPPRESS
@@ -68,7 +72,7 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
         return f"{text} (default: {shown})".lstrip()
 
 
-def _add_global_options(p, default):
+def _add_global_options(p: argparse.ArgumentParser, default: Optional[str]) -> None:
     """--threads and --quiet, accepted before the command and after it (``train --threads 2``)."""
     p.add_argument("--threads", type=_positive_int, default=default,
                    help="kernel threads (default: all cores)")
@@ -79,7 +83,7 @@ def _add_global_options(p, default):
 class _CommandParser(argparse.ArgumentParser):
     """A command's parser: the shared help format, and the global options unless ``globals_=False``."""
 
-    def __init__(self, *args, globals_=True, **kwargs):
+    def __init__(self, *args: Any, globals_: bool = True, **kwargs: Any) -> None:  # ArgumentParser's arguments
         kwargs.setdefault("formatter_class", _HelpFormatter)
         super().__init__(*args, **kwargs)
         if globals_:  # SUPPRESS: given after the command, they override; absent, the global value stays
@@ -102,7 +106,7 @@ _SWEEP_EXAMPLE = """\
 """
 
 
-def _add_executor_options(p):
+def _add_executor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--executor", choices=["local", "dask"], default="local",
                    help="where runs train: 'local' (this process, or --jobs processes) or 'dask' (a Dask "
                         "cluster, see --scheduler; pip install 'glorot_ext[dask]')")
@@ -114,15 +118,20 @@ def _add_executor_options(p):
                    help="--executor local: runs at once, each in its own process with cores/jobs threads")
 
 
-def _executor_args(a):
+class _ExecutorArgs(TypedDict):
+    executor: str
+    scheduler: Optional[str]
+
+
+def _executor_args(a: argparse.Namespace) -> _ExecutorArgs:
     if a.executor == "dask" and not a.scheduler:
         raise ValueError("--executor dask needs --scheduler ADDRESS (tcp://host:8786) or local:N")
     if a.executor == "local" and a.scheduler:
         raise ValueError("--scheduler is for --executor dask")
-    return dict(executor=a.executor, scheduler=a.scheduler)
+    return _ExecutorArgs(executor=a.executor, scheduler=a.scheduler)
 
 
-def _parser():
+def _parser() -> argparse.ArgumentParser:
     from glorot_ext import __version__
     from glorot_ext.experiments import paper
 
@@ -216,7 +225,7 @@ def _parser():
     return p
 
 
-def _cmd_reproduce(a):
+def _cmd_reproduce(a: argparse.Namespace) -> None:
     from glorot_ext.experiments import reproduce
 
     rows = [x.strip() for x in a.rows.split(",")] if a.rows else None
@@ -226,7 +235,7 @@ def _cmd_reproduce(a):
               command="python -m glorot_ext " + " ".join(a.argv), **_executor_args(a))
 
 
-def _cmd_sweep(a):
+def _cmd_sweep(a: argparse.Namespace) -> int:
     from glorot_ext.experiments.sweep import sweep
 
     content = sweep(a.config, a.out, jobs=a.jobs, threads=a.threads, resume=not a.restart, progress=a.progress,
@@ -235,7 +244,7 @@ def _cmd_sweep(a):
 
 
 @contextlib.contextmanager
-def _no_empty_folders_on_failure(path):
+def _no_empty_folders_on_failure(path: PathLike) -> Iterator[None]:
     """Removes the folders created under ``path``'s first missing ancestor if the block fails."""
     path = Path(path).absolute()
     missing = [d for d in [path, *path.parents] if not d.exists()]
@@ -248,7 +257,7 @@ def _no_empty_folders_on_failure(path):
         raise
 
 
-def _cmd_train(a):
+def _cmd_train(a: argparse.Namespace) -> Optional[int]:
     from glorot_ext.experiments import RunConfig, run
     from glorot_ext.experiments.run import DivergedError, profile_line
 
@@ -279,9 +288,10 @@ def _cmd_train(a):
           f"(update {res['best_val_updates']:,}), {res['ms_per_update']:.2f} ms/update")
     if res.get("profile"):
         print("time: " + profile_line(res["profile"]))
+    return 0
 
 
-def _figures(record_path, out):
+def _figures(record_path: PathLike, out: Path) -> List[Path]:
     try:
         from glorot_ext import plots
     except ImportError:
@@ -292,7 +302,7 @@ def _figures(record_path, out):
     return plots.all_figures(Record.from_json(record_path), out)
 
 
-def _cmd_shapeset(a):
+def _cmd_shapeset(a: argparse.Namespace) -> None:
     from glorot_ext.datasets import shapeset
 
     path = Path(a.path)
@@ -302,19 +312,19 @@ def _cmd_shapeset(a):
     print(f"wrote {path}")
 
 
-def _cmd_bench(a):
+def _cmd_bench(a: argparse.Namespace) -> int:
     from glorot_ext import benchmark
 
     return benchmark.main(a.args)
 
 
-def _cmd_info(_):
+def _cmd_info(_: argparse.Namespace) -> None:
     import glorot_ext
 
     print(json.dumps(dict(glorot_ext.build_info(), numpy=np.__version__), indent=1))
 
 
-def _close_progress_bars():
+def _close_progress_bars() -> int:
     """Closes the tqdm bars a Ctrl-C left open (each ends its line); returns how many."""
     tqdm = sys.modules.get("tqdm.std")
     bars = list(getattr(getattr(tqdm, "tqdm", None), "_instances", ()))
@@ -323,7 +333,7 @@ def _close_progress_bars():
     return len(bars)
 
 
-def main(argv=None):
+def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
     args.argv = list(sys.argv[1:] if argv is None else argv)
@@ -337,7 +347,7 @@ def main(argv=None):
         glorot_ext.set_num_threads(args.threads)
     if hasattr(args, "progress"):  # bars by default in a terminal; never with --quiet
         args.progress = (args.progress or sys.stderr.isatty()) and not args.quiet
-    handler = {"reproduce": _cmd_reproduce, "sweep": _cmd_sweep, "train": _cmd_train, "shapeset": _cmd_shapeset, "bench": _cmd_bench,
+    handler: Callable[[argparse.Namespace], Optional[int]] = {"reproduce": _cmd_reproduce, "sweep": _cmd_sweep, "train": _cmd_train, "shapeset": _cmd_shapeset, "bench": _cmd_bench,
                "info": _cmd_info}[args.command]
     try:
         return handler(args) or 0

@@ -7,24 +7,36 @@ Shapes follow the package convention: X (batch, fan_in), W (fan_in, fan_out), Y 
 
 from __future__ import annotations
 
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
 import numpy as np
+from numpy.typing import NDArray
+
+#: A float32 or float64 array.
+FloatArray = NDArray[np.floating[Any]]
+#: Integer class labels, (batch,).
+Labels = NDArray[np.integer[Any]]
+#: An elementwise function of an array (an activation or a derivative).
+Elementwise = Callable[[FloatArray], FloatArray]
+#: What a cost returns: (mean loss, errors, P, dS).
+CostResult = Tuple[float, int, FloatArray, FloatArray]
 
 _SCALED_TANH_A = 1.7159
 _SCALED_TANH_B = 2.0 / 3.0
 
 
-def _sigmoid(s):
+def _sigmoid(s: FloatArray) -> FloatArray:
     e = np.exp(-np.abs(s))  # never overflows
     return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(s.dtype, copy=False)
 
 
-def _softsign(s):
+def _softsign(s: FloatArray) -> FloatArray:
     with np.errstate(invalid="ignore"):  # inf/inf at ±inf; the limit is ±1
         z = s / (1 + np.abs(s))
     return np.where(np.isinf(s), np.sign(s), z).astype(s.dtype, copy=False)
 
 
-ACTIVATIONS = {
+ACTIVATIONS: Dict[str, Elementwise] = {
     "identity": lambda s: s.copy(),
     "sigmoid": _sigmoid,
     "tanh": np.tanh,
@@ -34,7 +46,7 @@ ACTIVATIONS = {
 }
 
 # f'(s) written in terms of the forward output z = f(s), as the native kernels do.
-DERIVATIVES = {
+DERIVATIVES: Dict[str, Elementwise] = {
     "identity": lambda z: np.ones_like(z),
     "sigmoid": lambda z: z * (1 - z),
     "tanh": lambda z: 1 - z * z,
@@ -44,39 +56,40 @@ DERIVATIVES = {
 }
 
 
-def activation_forward(name, S):
+def activation_forward(name: str, S: FloatArray) -> FloatArray:
     """Z = f(S)."""
     return ACTIVATIONS[name](S)
 
 
-def activation_backward(name, Z, dZ):
+def activation_backward(name: str, Z: FloatArray, dZ: FloatArray) -> FloatArray:
     """dS = dZ · f'(S), from the forward output Z."""
     return dZ * DERIVATIVES[name](Z)
 
 
-def dense_forward(X, W, b):
+def dense_forward(X: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
     """Y = X·W + b."""
     return X @ W + b
 
 
-def dense_backward(X, W, dY):
+def dense_backward(X: FloatArray, W: FloatArray, dY: FloatArray) -> Tuple[FloatArray, FloatArray, FloatArray]:
     """(dX, dW, db) = (dY·Wᵀ, Xᵀ·dY, Σ_batch dY)."""
     return dY @ W.T, X.T @ dY, dY.sum(axis=0)
 
 
-def softmax(S):
+def softmax(S: FloatArray) -> FloatArray:
     """Row-wise softmax, stable by subtracting the row max."""
     e = np.exp(S - S.max(axis=1, keepdims=True))
-    return e / e.sum(axis=1, keepdims=True)
+    P: FloatArray = e / e.sum(axis=1, keepdims=True)
+    return P
 
 
-def _onehot(y, classes, dtype):
+def _onehot(y: Labels, classes: int, dtype: np.dtype[Any]) -> FloatArray:
     t = np.zeros((y.shape[0], classes), dtype=dtype)
     t[np.arange(y.shape[0]), y] = 1
     return t
 
 
-def softmax_nll(S, y):
+def softmax_nll(S: FloatArray, y: Labels) -> CostResult:
     """(mean loss, errors, P, dS) for C = -log softmax(S)_y; dS = (P - onehot(y)) / batch."""
     n = S.shape[0]
     m = S.max(axis=1, keepdims=True)
@@ -88,7 +101,7 @@ def softmax_nll(S, y):
     return loss, errors, P, dS
 
 
-def quadratic_cost(S, y):
+def quadratic_cost(S: FloatArray, y: Labels) -> CostResult:
     """(mean loss, errors, P, dS) for C = ½·||softmax(S) - onehot(y)||²."""
     n = S.shape[0]
     P = softmax(S)
@@ -99,7 +112,7 @@ def quadratic_cost(S, y):
     return loss, errors, P, dS
 
 
-COSTS = {"nll": softmax_nll, "quadratic": quadratic_cost}
+COSTS: Dict[str, Callable[[FloatArray, Labels], CostResult]] = {"nll": softmax_nll, "quadratic": quadratic_cost}
 
 
 class Network:
@@ -112,15 +125,17 @@ class Network:
         cost: "nll" or "quadratic" on the softmax output.
     """
 
-    def __init__(self, weights, biases, activations, cost="nll"):
+    def __init__(self, weights: Sequence[FloatArray], biases: Sequence[FloatArray], activations: Sequence[str],
+                 cost: str = "nll") -> None:
         self.weights = list(weights)
         self.biases = list(biases)
         self.activations = list(activations)
         self._cost = COSTS[cost]
         self.dtype = str(self.weights[0].dtype)
 
-    def _forward(self, X):
-        pre, post = [], []
+    def _forward(self, X: FloatArray) -> Tuple[List[FloatArray], List[FloatArray]]:
+        pre: List[FloatArray] = []
+        post: List[FloatArray] = []
         z = X
         for l, (W, b) in enumerate(zip(self.weights, self.biases)):
             s = z @ W + b
@@ -130,12 +145,14 @@ class Network:
                 post.append(z)
         return pre, post
 
-    def _backward(self, X, y):
+    def _backward(self, X: FloatArray, y: Labels) -> Tuple[float, int, List[FloatArray], List[FloatArray],
+                                                           List[Optional[FloatArray]],
+                                                           List[Tuple[FloatArray, FloatArray]]]:
         pre, post = self._forward(X)
         loss, errors, P, d = self._cost(pre[-1], y)
         post.append(P)
-        deltas = [None] * len(self.weights)
-        grads = []
+        deltas: List[Optional[FloatArray]] = [None] * len(self.weights)
+        grads: List[Tuple[FloatArray, FloatArray]] = []
         for l in range(len(self.weights) - 1, -1, -1):
             deltas[l] = d
             z = X if l == 0 else post[l - 1]
@@ -145,7 +162,7 @@ class Network:
         grads.reverse()
         return loss, errors, pre, post, deltas, grads
 
-    def sgd_step(self, X, y, lr):
+    def sgd_step(self, X: FloatArray, y: Labels, lr: float) -> Tuple[float, int]:
         """One minibatch SGD step, W -= lr·∂C/∂W for every layer; returns (mean loss, errors)."""
         loss, errors, _, _, _, grads = self._backward(X, y)
         for W, b, (gW, gb) in zip(self.weights, self.biases, grads):
@@ -153,18 +170,18 @@ class Network:
             b -= lr * gb
         return loss, errors
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: FloatArray) -> FloatArray:
         return softmax(self._forward(X)[0][-1])
 
-    def evaluate(self, X, y):
+    def evaluate(self, X: FloatArray, y: Labels) -> Tuple[float, int]:
         loss, errors, _, _ = self._cost(self._forward(X)[0][-1], y)
         return loss, errors
 
-    def forward(self, X):
+    def forward(self, X: FloatArray) -> Tuple[List[FloatArray], List[FloatArray]]:
         pre, post = self._forward(X)
         return pre, post + [softmax(pre[-1])]
 
-    def gradients(self, X, y):
+    def gradients(self, X: FloatArray, y: Labels) -> Dict[str, Any]:
         loss, errors, pre, post, deltas, grads = self._backward(X, y)
         return {"loss": loss, "errors": errors, "pre": pre, "post": post, "delta": deltas,
                 "dW": [g[0] for g in grads], "db": [g[1] for g in grads]}

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Dict, Literal, Mapping, Sequence, Tuple, TypedDict, Union
+from typing import Any, Dict, Literal, Mapping, Sequence, Tuple, TypedDict, Union, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -433,8 +433,8 @@ def activation_stats(z: ArrayLike, activation: str, percentiles: Sequence[float]
 def derivative(activation: str, z: ArrayLike) -> Float64Array:
     """f'(s) from the forward output z = f(s), as the kernels compute it (float64)."""
     _activations.get(activation)
-    fprime: Float64Array = _reference.DERIVATIVES[activation](np.asarray(z, dtype=np.float64))
-    return fprime
+    fprime = _reference.DERIVATIVES[activation](np.asarray(z, dtype=np.float64))
+    return cast(Float64Array, fprime)  # the derivatives keep their input's dtype
 
 
 # -- Jacobians (Eq. 17) ---------------------------------------------------------------------------

@@ -59,11 +59,12 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterator, Optional, Tuple, Union
+from typing import Any, Iterator, List, Mapping, Optional, Tuple, TypedDict, Union, cast
 
 import numpy as np
+from numpy.typing import DTypeLike
 
-from ._common import check_dtype
+from ._common import Split, Splits, check_dtype
 
 __all__ = [
     "BLOCK_SIZE",
@@ -193,10 +194,12 @@ def _translate(local: np.ndarray, u: np.ndarray, size: int) -> np.ndarray:
     is (P, 2) uniform in [0, 1). Clamped to [0, size] as the original's pos_min/pos_max."""
     low = np.maximum(0.0, 1.0 - local.min(axis=1))
     high = np.minimum(float(size), size - 1.0 - local.max(axis=1))
-    return low + (high - low) * u
+    t: np.ndarray = low + (high - low) * u
+    return t
 
 
-def _too_much_overlap(old_pts, old_pos, old_scale, old_id, new_local, new_t, new_scale, new_id):
+def _too_much_overlap(old_pts: np.ndarray, old_pos: np.ndarray, old_scale: np.ndarray, old_id: np.ndarray,
+                      new_local: np.ndarray, new_t: np.ndarray, new_scale: np.ndarray, new_id: np.ndarray) -> np.ndarray:
     """The original's overlap estimate. All arrays have a leading axis of candidates.
 
     ``old_pos`` is the first shape's centre truncated to integers (the original stored it as
@@ -216,10 +219,12 @@ def _too_much_overlap(old_pts, old_pos, old_scale, old_id, new_local, new_t, new
     ratio = (new_scale[:, 0] * new_scale[:, 1] * _AREA_RATIO[new_id] * factor) / (
         old_scale[:, 0] * old_scale[:, 1] * _AREA_RATIO[old_id]
     )
-    return (proj >= d) & (ratio > _OVERLAP_MAX)
+    rejected: np.ndarray = (proj >= d) & (ratio > _OVERLAP_MAX)
+    return rejected
 
 
-def _fill_rows(vx: np.ndarray, vy: np.ndarray, size: int):
+def _fill_rows(vx: np.ndarray, vy: np.ndarray,
+               size: int) -> Tuple[np.ndarray, np.ndarray, Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]:
     """The filled polygon of pygame 1.8-1.9.4 (``pygame.draw.polygon`` with width 0), the
     renderer of the original generator, on integer vertices.
 
@@ -272,7 +277,7 @@ def _fill_rows(vx: np.ndarray, vy: np.ndarray, size: int):
     # The span is clipped to the image (pygame's clip rectangle); a row out of it stays empty.
     first = np.maximum(first, 0)
     last = np.minimum(last, size - 1)
-    gaps = None
+    gaps: Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = None
     many = np.argwhere(hit.sum(axis=1) > 2)
     if many.size:
         # Crossings x0 <= x1 <= x2 <= ... fill [x0, x1], [x2, x3], ...: between x(2k+1) and
@@ -298,7 +303,7 @@ def _fill_mask(vx: np.ndarray, vy: np.ndarray, size: int) -> np.ndarray:
     return inside
 
 
-def _slot_masks(verts, shape_ids, present, size):
+def _slot_masks(verts: np.ndarray, shape_ids: np.ndarray, present: np.ndarray, size: int) -> np.ndarray:
     """Pixels (B, size, size) bool, indexed [x, y], of one shape slot of every image, drawn per
     polygon type so that a triangle costs 3 edges and not 20. Absent shapes draw nothing.
 
@@ -363,7 +368,7 @@ def _block(seed: int, block: int, size: int) -> Scenes:
     rot3 = rng.integers(0, _ROT_RES - 1, size=(n, 2))
     pre = [_rotate(_BASE[ids[:, k]], _COS[rot1[:, k]], _SIN[rot1[:, k]]) for k in range(2)]
 
-    def draw_scale(m):
+    def draw_scale(m: int) -> np.ndarray:
         return np.sort(rng.uniform(_SCALE_MIN, _SCALE_MAX, size=(m, 2)) * size, axis=1)[:, ::-1]
 
     verts = np.full((n, 2, _MAXV, 2), np.nan)
@@ -431,7 +436,7 @@ def _threads(num_threads: Optional[int], n_blocks: int) -> int:
     return max(1, min(num_threads, n_blocks))
 
 
-def _blocks(seed: int, first: int, last: int, size: int, num_threads: Optional[int]):
+def _blocks(seed: int, first: int, last: int, size: int, num_threads: Optional[int]) -> List[Scenes]:
     """Blocks ``first..last`` inclusive, in order; threads only change the speed."""
     todo = range(first, last + 1)
     workers = _threads(num_threads, len(todo))
@@ -471,7 +476,7 @@ def scenes(n: int, *, seed: int = 0, start: int = 0, size: int = 32, num_threads
     return Scenes(**fields)
 
 
-def _lut(neg: bool, dtype) -> np.ndarray:
+def _lut(neg: bool, dtype: DTypeLike) -> np.ndarray:
     """Grey level -> pixel value: ``level / 255`` (float64, then cast, as the original computed
     it), or ``2 * level / 255 - 1`` with ``neg``."""
     v = np.arange(256) / 255.0
@@ -485,9 +490,9 @@ def generate(
     start: int = 0,
     size: int = 32,
     neg: bool = DEFAULT_NEG,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
     num_threads: Optional[int] = None,
-) -> Tuple[np.ndarray, np.ndarray]:
+) -> Split:
     """Images ``start .. start + n - 1`` of the Shapeset-3x2 stream of ``seed``.
 
     Args:
@@ -540,9 +545,9 @@ def sample(
     rng: Union[np.random.Generator, int],
     size: int = 32,
     neg: bool = DEFAULT_NEG,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
     num_threads: Optional[int] = None,
-) -> Tuple[np.ndarray, np.ndarray]:
+) -> Split:
     """``n`` fresh Shapeset-3x2 images drawn with ``rng`` (the common dataset interface).
 
     Args:
@@ -567,6 +572,18 @@ def class_prior() -> np.ndarray:
     """The generator's class prior, (9,) float64: each single shape 1/6, each distinct pair 1/9,
     each same-shape pair 1/18 (ignoring the rare 50-rejection give-ups)."""
     return np.array([1 / 6] * 3 + [1 / 9] * 3 + [1 / 18] * 3)
+
+
+class StreamState(TypedDict):
+    """A ``ShapesetStream``'s position and settings (``state``), JSON-safe."""
+
+    dataset: str
+    seed: int
+    position: int
+    batch_size: int
+    size: int
+    neg: bool
+    dtype: str
 
 
 class ShapesetStream:
@@ -599,7 +616,7 @@ class ShapesetStream:
         seed: int = 0,
         size: int = 32,
         neg: bool = DEFAULT_NEG,
-        dtype=np.float32,
+        dtype: DTypeLike = np.float32,
         position: int = 0,
     ) -> None:
         _check(seed, size)
@@ -616,10 +633,10 @@ class ShapesetStream:
         self.position = int(position)
         self._cached: Optional[Tuple[int, Scenes]] = None
 
-    def __iter__(self) -> Iterator[Tuple[np.ndarray, np.ndarray]]:
+    def __iter__(self) -> Iterator[Split]:
         return self
 
-    def __next__(self) -> Tuple[np.ndarray, np.ndarray]:
+    def __next__(self) -> Split:
         n = self.batch_size
         X = np.empty((n, self.size * self.size), dtype=self.dtype)
         y = np.empty(n, dtype=np.int64)
@@ -636,7 +653,7 @@ class ShapesetStream:
             self.position += take
         return X, y
 
-    def state(self) -> dict:
+    def state(self) -> StreamState:
         """Everything needed to resume: a plain dict of ints, bools and strings (JSON-safe)."""
         return {
             "dataset": "shapeset",
@@ -649,7 +666,7 @@ class ShapesetStream:
         }
 
     @classmethod
-    def from_state(cls, state: dict) -> "ShapesetStream":
+    def from_state(cls, state: Mapping[str, Any]) -> ShapesetStream:
         """The stream that continues where the one whose ``state()`` this is stood."""
         return cls(
             state["batch_size"],
@@ -668,10 +685,10 @@ def load(
     n_test: int = 10_000,
     size: int = 32,
     neg: bool = DEFAULT_NEG,
-    dtype=np.float32,
+    dtype: DTypeLike = np.float32,
     seeds: Tuple[int, int, int] = (TRAIN_SEED, VALIDATION_SEED, TEST_SEED),
     num_threads: Optional[int] = None,
-):
+) -> Splits:
     """Finite Shapeset-3x2 sets, as the author's DeepANN loader ``shapesetbatch``.
 
     Train 100,000 images of seed 1, validation 10,000 of seed 2 and test 10,000 of seed 0 by
@@ -684,14 +701,14 @@ def load(
         y (n,) int64.
     """
     sizes = (n_train, n_validation, n_test)
-    return tuple(
+    return cast(Splits, tuple(  # one set per size: three
         generate(k, seed=s, size=size, neg=neg, dtype=dtype, num_threads=num_threads)
         for k, s in zip(sizes, seeds)
-    )
+    ))
 
 
 def save_grid(
-    path: Union[str, os.PathLike],
+    path: Union[str, "os.PathLike[str]"],
     *,
     n: int = 16,
     seed: int = 0,

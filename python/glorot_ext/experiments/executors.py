@@ -32,10 +32,18 @@ import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
 from concurrent.futures import wait as _wait_futures
 from pathlib import Path
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, Iterable, List, Optional, Protocol, Tuple, Union
 
 from glorot_ext.experiments.run import DivergedError, RunConfig, checkpoint_progress, run
 from glorot_ext.training import Callback
+
+if TYPE_CHECKING:
+    from glorot_ext.network import MLP
+
+#: A run's result: the content of its result.json, with ``resumed_from``.
+Result = Dict[str, Any]
+#: A log function taking one line of text (e.g. print).
+Log = Callable[[str], object]
 
 #: The file of each run folder that says what each attempt at the run did.
 RUN_LOG = "run.log"
@@ -67,9 +75,10 @@ class RunSpec:
         return self.config.key()
 
 
-def _read_json(path: Path) -> dict:
+def _read_json(path: Path) -> Result:
     with open(path, "rb") as f:
-        return json.loads(f.read())
+        content: Result = json.loads(f.read())
+        return content
 
 
 def _append_line(path: Path, line: str) -> None:
@@ -78,7 +87,7 @@ def _append_line(path: Path, line: str) -> None:
         f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now))}.{int(now % 1 * 1000):03d} {line}\n")
 
 
-def execute_spec(spec: RunSpec, echo: Optional[Callable[[str], None]] = None, callbacks=()) -> dict:
+def execute_spec(spec: RunSpec, echo: Optional[Log] = None, callbacks: Iterable[Callback] = ()) -> Result:
     """Trains one ``RunSpec`` where it is called (this process, a pool process, a Dask worker).
 
     The run resumes from its folder's checkpoint; a divergence is returned as the run's
@@ -96,7 +105,7 @@ def execute_spec(spec: RunSpec, echo: Optional[Callable[[str], None]] = None, ca
     progress = checkpoint_progress(cfg, out)
     start = int(progress[0]) if progress is not None else 0
 
-    def log(line):
+    def log(line: str) -> None:
         _append_line(out / RUN_LOG, line)
         if echo is not None:
             echo(line)
@@ -117,11 +126,11 @@ def execute_spec(spec: RunSpec, echo: Optional[Callable[[str], None]] = None, ca
     return res
 
 
-def resumed_from(run_dir) -> list:
+def resumed_from(run_dir: Union[str, "os.PathLike[str]"]) -> List[int]:
     """The update each attempt recorded in ``run_dir/run.log`` really started at, in order: the
     update ``run`` said it resumed at, or 0 when it started from scratch."""
     path = Path(run_dir) / RUN_LOG
-    starts = []
+    starts: List[int] = []
     for line in path.read_text().splitlines() if path.exists() else []:
         if ": starting at update " in line:
             starts.append(0)
@@ -130,7 +139,7 @@ def resumed_from(run_dir) -> list:
     return starts
 
 
-def finished_result(spec: RunSpec) -> Optional[dict]:
+def finished_result(spec: RunSpec) -> Optional[Result]:
     """The result of a run that needs no task: its folder's result.json when it is of exactly this
     configuration and its checkpoint is at ``n_updates`` (finished or diverged), or for a rung
     (``past_ok``) the curve of a checkpoint already past it. None otherwise."""
@@ -172,27 +181,27 @@ def _clear_state(spec: RunSpec) -> RunSpec:
 class _Done:
     """A task finished in this process, with a Future's interface."""
 
-    def __init__(self, result=None, error=None):
+    def __init__(self, result: Optional[Result] = None, error: Optional[BaseException] = None) -> None:
         self._result, self._error = result, error
 
-    def result(self):
+    def result(self) -> Optional[Result]:
         if self._error is not None:
             raise self._error
         return self._result
 
-    def done(self):
+    def done(self) -> bool:
         return True
 
 
-def _flushed_print(line):
+def _flushed_print(line: str) -> None:
     print(line, flush=True)  # a worker's stdout is a pipe or file: without a flush lines come late
 
 
-def _pool_task(spec, echo_lines):
+def _pool_task(spec: RunSpec, echo_lines: bool) -> Result:
     return execute_spec(spec, _flushed_print if echo_lines else None)
 
 
-def _pool_init(threads):
+def _pool_init(threads: int) -> None:
     import glorot_ext
 
     glorot_ext.set_num_threads(threads)
@@ -211,16 +220,17 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, jobs: int = 1, threads: Optional[int] = None, echo=None, callbacks=None):
+    def __init__(self, jobs: int = 1, threads: Optional[int] = None, echo: Optional[Log] = None,
+                 callbacks: Optional[Callable[[RunSpec], Iterable[Callback]]] = None) -> None:
         if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
             raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
         self.jobs = jobs
         self.threads = threads or max(1, (os.cpu_count() or 1) // jobs)
         self.echo = echo
         self.callbacks = callbacks
-        self.pool = None
+        self.pool: Optional[ProcessPoolExecutor] = None
         self.submitted = 0  # tasks sent to training (finished runs are read, not submitted)
-        self.capacity = jobs
+        self.capacity: Optional[int] = jobs
         self.in_process = jobs == 1
         if jobs > 1:
             import multiprocessing as mp
@@ -228,7 +238,7 @@ class LocalExecutor:
             self.pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_pool_init,
                                             initargs=(self.threads,))
 
-    def submit(self, spec: RunSpec):
+    def submit(self, spec: RunSpec) -> Any:  # a Future (of the pool) or a _Done
         done = finished_result(spec)
         if done is not None:
             return _Done(done)
@@ -236,23 +246,23 @@ class LocalExecutor:
         spec = _clear_state(dataclasses.replace(spec, threads=spec.threads or self.threads))
         if self.pool is None:
             try:
-                cbs = self.callbacks(spec) if self.callbacks is not None else ()
+                cbs: Iterable[Callback] = self.callbacks(spec) if self.callbacks is not None else ()
                 return _Done(execute_spec(spec, self.echo, cbs))
             except Exception as e:  # reported with the run, as a pool's or a cluster's failure is
                 return _Done(error=e)
         return self.pool.submit(_pool_task, spec, self.echo is not None)
 
-    def wait(self, futures, timeout=None):
+    def wait(self, futures: Iterable[Any], timeout: Optional[float] = None) -> List[Any]:
         read = [f for f in futures if isinstance(f, _Done)]
         if read or self.pool is None:
             return read
         return list(_wait_futures(list(futures), timeout=timeout, return_when=FIRST_COMPLETED).done)
 
-    def close(self):
+    def close(self) -> None:
         if self.pool is not None:
             self.pool.shutdown()
 
-    def describe(self):
+    def describe(self) -> str:
         return f"{self.jobs} process(es) x {self.threads} thread(s)" if self.pool else \
             f"this process, {self.threads} thread(s)"
 
@@ -275,7 +285,8 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, scheduler, threads: Optional[int] = None, retries: int = 2, log=print):
+    def __init__(self, scheduler: object, threads: Optional[int] = None, retries: int = 2,
+                 log: Optional[Log] = print) -> None:
         try:
             import distributed
         except ImportError:
@@ -293,13 +304,13 @@ class DaskExecutor:
                 n = scheduler[len("local:"):]
                 if not n.isdigit() or int(n) < 1:
                     raise ValueError(f"--scheduler local:N needs a positive number of workers N, got {scheduler!r}")
-                n = int(n)
-                self.threads = threads or max(1, (os.cpu_count() or 1) // n)
-                self.cluster = target = distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True)
+                workers = int(n)
+                self.threads = threads or max(1, (os.cpu_count() or 1) // workers)
+                self.cluster = target = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
             elif isinstance(scheduler, str) and not scheduler:
                 raise ValueError("--scheduler needs an address such as tcp://host:8786, or local:N")
             self.client, self._own_client = distributed.Client(target), True
-        self.capacity = None  # the scheduler queues the tasks
+        self.capacity: Optional[int] = None  # the scheduler queues the tasks
         self.in_process = False
         self.dashboard = getattr(self.client, "dashboard_link", None)
         if log:
@@ -310,7 +321,7 @@ class DaskExecutor:
             log(f"Dask scheduler {self.client.scheduler.address}, "
                 f"{len(self.client.scheduler_info().get('workers', {}))} worker(s); dashboard {self.dashboard}{served}")
 
-    def submit(self, spec: RunSpec):
+    def submit(self, spec: RunSpec) -> Any:  # a distributed.Future or a _Done
         done = finished_result(spec)
         if done is not None:
             return _Done(done)
@@ -319,7 +330,7 @@ class DaskExecutor:
         key = f"run-{spec.key}-{spec.config.n_updates}-{uuid.uuid4().hex[:8]}"
         return self.client.submit(execute_spec, spec, key=key, pure=False, retries=self.retries)
 
-    def wait(self, futures, timeout=None):
+    def wait(self, futures: Iterable[Any], timeout: Optional[float] = None) -> List[Any]:
         futures = list(futures)
         read = [f for f in futures if isinstance(f, _Done)]
         if read:
@@ -329,22 +340,39 @@ class DaskExecutor:
         except TimeoutError:
             return [f for f in futures if f.done()]
 
-    def close(self):
+    def close(self) -> None:
         if self._own_client:
             self.client.close()
         if self.cluster is not None:
             self.cluster.close()
 
-    def describe(self):
+    def describe(self) -> str:
         return f"Dask at {self.client.scheduler.address}" + (f", {self.threads} thread(s) per run"
                                                               if self.threads else "")
 
 
-def make_executor(executor: str = "local", *, jobs: int = 1, threads: Optional[int] = None,
-                  scheduler=None, echo=None, callbacks=None, log=print):
+class Executor(Protocol):
+    """What the grids (``sweep``, ``reproduce``) use of an executor: ``LocalExecutor``, ``DaskExecutor``."""
+
+    capacity: Optional[int]  # tasks at once (None: the scheduler queues them)
+    in_process: bool
+
+    def submit(self, spec: RunSpec) -> Any: ...  # a Future-like: result(), done()
+
+    def wait(self, futures: Iterable[Any], timeout: Optional[float] = None) -> List[Any]: ...
+
+    def close(self) -> None: ...
+
+    def describe(self) -> str: ...
+
+
+def make_executor(executor: Union[str, Executor] = "local", *, jobs: int = 1, threads: Optional[int] = None,
+                  scheduler: object = None, echo: Optional[Log] = None,
+                  callbacks: Optional[Callable[[RunSpec], Iterable[Callback]]] = None,
+                  log: Optional[Log] = print) -> Executor:
     """``LocalExecutor`` or ``DaskExecutor`` by name ("local" or "dask"); an executor object is
     returned as it is."""
-    if hasattr(executor, "submit") and hasattr(executor, "wait"):
+    if not isinstance(executor, str) and hasattr(executor, "submit") and hasattr(executor, "wait"):
         return executor
     if executor == "local":
         if scheduler is not None:
@@ -360,7 +388,7 @@ def make_executor(executor: str = "local", *, jobs: int = 1, threads: Optional[i
     raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
 
 
-def _duration(seconds):
+def _duration(seconds: float) -> str:
     return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else \
         f"{seconds / 3600:.1f} h"
 
@@ -376,14 +404,15 @@ class GridProgress:
         log: a function taking a line of text, or None.
     """
 
-    def __init__(self, total_runs, total_updates, n_rows=0, bar=False, log=print):
+    def __init__(self, total_runs: int, total_updates: int, n_rows: int = 0, bar: bool = False,
+                 log: Optional[Callable[[str], object]] = print) -> None:
         self.total_runs, self.total_updates, self.n_rows = total_runs, max(int(total_updates), 1), n_rows
         self.runs_done = self.rows_done = 0
         self.done_updates = self.trained_updates = 0
-        self.live = {}  # task id -> (updates counted for it so far, trained of them)
+        self.live: Dict[Hashable, Tuple[int, int]] = {}  # task id -> (updates counted for it so far, trained of them)
         self.t0 = time.perf_counter()
         self.log = log
-        self._bar = None
+        self._bar: Any = None  # a tqdm bar (untyped)
         if bar:
             try:
                 from tqdm.auto import tqdm
@@ -395,27 +424,27 @@ class GridProgress:
                 self._refresh()
 
     @property
-    def bar(self):
+    def bar(self) -> Any:
         return self._bar
 
-    def eta_seconds(self):
+    def eta_seconds(self) -> Optional[float]:
         elapsed = time.perf_counter() - self.t0
         if self.trained_updates <= 0:
             return None
         return elapsed / self.trained_updates * max(self.total_updates - self.done_updates, 0)
 
-    def status(self):
+    def status(self) -> str:
         eta = self.eta_seconds()
         rows = f", rows {self.rows_done}/{self.n_rows} done" if self.n_rows else ""
         return (f"run {self.runs_done}/{self.total_runs}{rows}, {_duration(time.perf_counter() - self.t0)}, "
                 + ("ETA unknown" if eta is None else f"about {_duration(eta)} left"))
 
-    def _refresh(self):
+    def _refresh(self) -> None:
         if self._bar is not None:
             self._bar.n = min(self.done_updates, self.total_updates)
             self._bar.set_description_str(f"grid: {self.status()}", refresh=True)
 
-    def update_live(self, task, counted, trained):
+    def update_live(self, task: Hashable, counted: int, trained: int) -> None:
         """An unfinished task has ``counted`` updates of its stage done, ``trained`` of them now."""
         old_c, old_t = self.live.get(task, (0, 0))
         self.done_updates += counted - old_c
@@ -423,7 +452,8 @@ class GridProgress:
         self.live[task] = (counted, trained)
         self._refresh()
 
-    def finish(self, task, counted, trained, line=None, row_done=False):
+    def finish(self, task: Hashable, counted: int, trained: int, line: Optional[str] = None,
+               row_done: bool = False) -> None:
         """A task ended: its stage counts ``counted`` updates, ``trained`` of them trained now."""
         old_c, old_t = self.live.pop(task, (0, 0))
         self.done_updates += counted - old_c
@@ -434,13 +464,13 @@ class GridProgress:
         if line is not None:
             self.write(f"[{self.status()}] {line}")
 
-    def write(self, line):
+    def write(self, line: str) -> None:
         if self._bar is not None:
             self._bar.write(line, file=sys.stderr)
         elif self.log:
             self.log(line)
 
-    def close(self):
+    def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
 
@@ -448,21 +478,21 @@ class GridProgress:
 class StepCounter(Callback):
     """A training callback that reports an in-process run's steps to a ``GridProgress`` (every 50)."""
 
-    def __init__(self, progress: GridProgress, task, start, trained=0):
+    def __init__(self, progress: GridProgress, task: Hashable, start: int, trained: int = 0) -> None:
         self.progress, self.task, self.counted, self.trained, self._pending = progress, task, start, trained, 0
 
-    def on_step_end(self, net, loss):
+    def on_step_end(self, net: MLP, loss: float) -> None:
         self._pending += 1
         if self._pending >= 50:
             self.flush()
 
-    def flush(self):
+    def flush(self) -> None:
         self.counted += self._pending
         self.trained += self._pending
         self._pending = 0
         self.progress.update_live(self.task, self.counted, self.trained)
 
-    def on_train_end(self, net):
+    def on_train_end(self, net: MLP) -> None:
         self.flush()
 
 

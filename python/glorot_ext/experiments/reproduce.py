@@ -31,7 +31,7 @@ import os
 import time
 from collections import deque
 from pathlib import Path
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union, cast
 
 import numpy as np
 
@@ -42,6 +42,35 @@ from glorot_ext.experiments.run import (RunConfig, _build, _data, load_network, 
                                         sum_profiles)
 from glorot_ext._io import atomic_write
 from glorot_ext.record import Record, dumps
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike, NDArray
+
+    from glorot_ext.datasets._common import Split
+
+    from glorot_ext.experiments.claims import Profile
+    from glorot_ext.experiments.executors import Executor, RunSpec
+    from glorot_ext.training import Callback
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: A run's result (its result.json).
+Result = Dict[str, Any]
+#: The stages of a row's search: (updates, rates kept; None for the final stage).
+Stages = List[Tuple[int, Optional[int]]]
+#: (label, learning rate, seed, stage) of one task of the grid.
+Task = Tuple[str, float, int, int]
+#: ``make_config(label, rate, seed, n_updates)``.
+MakeConfig = Callable[[str, float, int, int], RunConfig]
+
+
+class _RowState(TypedDict):
+    alive: List[float]
+    stage: int
+    stages: Stages
+    grid: Dict[str, Dict[str, float]]
+    results: Dict[float, List[Optional[Result]]]
+    pending: int
+    failed: List[str]
 
 #: Learning rates per Table 1 row at the quick budget: the best final validation errors of the grid
 #: {0.01, 0.03, 0.1} on Shapeset at 20k updates, seed 0. Sigmoid sits at the class prior's error for
@@ -67,10 +96,10 @@ class Budget:
     eval_every: int
     n_eval: int
     monitor_every: int
-    lr_grid: Optional[tuple] = None
-    rungs: tuple = ()
+    lr_grid: Optional[Tuple[float, ...]] = None
+    rungs: Tuple[Tuple[int, int], ...] = ()
 
-    def run_fields(self):
+    def run_fields(self) -> Dict[str, int]:
         return {"eval_every": self.eval_every, "n_eval": self.n_eval, "monitor_every": self.monitor_every}
 
 
@@ -91,7 +120,7 @@ def budget_for(name: str, dataset: str) -> Budget:
     return BUDGETS[name].get(dataset, BUDGETS[name]["*"])
 
 
-def _summary(values):
+def _summary(values: ArrayLike) -> Tuple[float, float]:
     a = 100 * np.asarray(values, dtype=np.float64)
     return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0
 
@@ -99,16 +128,17 @@ def _summary(values):
 # -- executing the grid of runs -----------------------------------------------------------------------
 
 
-def _val_at(res, step):
+def _val_at(res: Mapping[str, Any], step: int) -> float:
     """Validation error of a run at its last evaluation at or before ``step``."""
     if res.get("status") == "diverged":
         return float("inf")  # a rate that diverged never wins a rung
     c = res["curve"]
     i = max(k for k, n in enumerate(c["n_updates"]) if n <= step)
-    return c["val_error"][i]
+    err: float = c["val_error"][i]
+    return err
 
 
-def _planned_updates(stages, n_rates):
+def _planned_updates(stages: Stages, n_rates: int) -> int:
     """Updates a row's search and final run take: each rung's survivors go from one rung to the next."""
     total, alive, prev = 0, n_rates, 0
     for updates, keep in stages:
@@ -118,7 +148,7 @@ def _planned_updates(stages, n_rates):
     return total
 
 
-def _planned_runs(stages, n_rates):
+def _planned_runs(stages: Stages, n_rates: int) -> int:
     total, alive = 0, n_rates
     for _, keep in stages:
         total += alive
@@ -126,7 +156,10 @@ def _planned_runs(stages, n_rates):
     return total
 
 
-def _execute(rows, seeds, budget, lrs, make_config, out, resume, executor, progress, log):
+def _execute(rows: Sequence[Tuple[str, str, str]], seeds: List[int], budget: Budget, lrs: Mapping[str, List[float]],
+             make_config: MakeConfig, out: Path, resume: bool,
+             executor: Union[Executor, Callable[[Callable[[RunSpec], List[Callback]]], Executor]], progress: bool,
+             log: Optional[Callable[[str], object]]) -> Dict[str, Dict[str, Any]]:
     """Runs every row's rate search (successive halving over ``budget.rungs``) and continues the
     chosen rate to ``budget.n_updates``, on ``executor`` (``experiments.executors``).
 
@@ -144,16 +177,17 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, executor, progr
     """
     from glorot_ext.experiments.executors import GridProgress, RunSpec, StepCounter
 
-    state, ready = {}, deque()
+    state: Dict[str, _RowState] = {}
+    ready: Deque[Task] = deque()
     for label, _, _ in rows:
         # several rates and no rung: they all run the full budget and the best final one wins
         rungs = (list(budget.rungs) or [(budget.n_updates, 1)]) if len(lrs[label]) > 1 else []
-        stages = rungs + [(budget.n_updates, None)]
+        stages: Stages = [*rungs, (budget.n_updates, None)]
         state[label] = {"alive": list(lrs[label]), "stage": 0, "stages": stages, "grid": {},
                         "results": {r: [None] * len(seeds) for r in lrs[label]}, "pending": 0, "failed": []}
-    final: Dict[str, dict] = {}
+    final: Dict[str, Dict[str, Any]] = {}
 
-    def launch(label):
+    def launch(label: str) -> None:
         st = state[label]
         st["pending"] = len(st["alive"]) * len(seeds)
         ready.extend((label, rate, seed, st["stage"]) for rate in st["alive"] for seed in seeds)
@@ -163,25 +197,26 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, executor, progr
     # The whole job in updates, as planned (a search keeps `keep` rates at each rung): the ETA.
     planned = sum(_planned_updates(st["stages"], len(st["alive"])) * len(seeds) for st in state.values())
     total_runs = sum(_planned_runs(st["stages"], len(st["alive"])) * len(seeds) for st in state.values())
-    spans = {}  # task -> (stage start, stage end, spec, updates counted when submitted)
+    spans: Dict[Tuple[str, int], Tuple[int, int, RunSpec, int]] = {}  # task -> (stage start, stage end, spec, updates counted when submitted)
 
-    def span_of(spec, start, end):
+    def span_of(spec: RunSpec, start: int, end: int) -> int:
         got = checkpoint_progress(spec.config, spec.run_dir) if spec.resume else None
         return min(max((got[0] if got else 0) - start, 0), end - start)
 
-    def callbacks(spec):  # in-process runs count their steps into the grid's bar
+    def callbacks(spec: RunSpec) -> List[Callback]:  # in-process runs count their steps into the grid's bar
         task = (spec.key, spec.config.n_updates)
         start, end = spans[task][:2]
         counted = span_of(spec, start, end)
         grid.update_live(task, counted, 0)
         return [StepCounter(grid, task, counted)] if grid.bar is not None else []
 
-    executor = executor(callbacks) if callable(executor) else executor  # before the bar: it may print
+    ex = executor(callbacks) if callable(executor) else executor  # before the bar: it may print
     grid = GridProgress(total_runs, planned, n_rows=len(rows), bar=progress, log=log)
-    in_flight, polled = {}, 0.0
+    in_flight: Dict[Any, Tuple[Task, Tuple[str, int]]] = {}  # the executor's futures
+    polled = 0.0
     try:
         while ready or in_flight:
-            while ready and (executor.capacity is None or len(in_flight) < executor.capacity):
+            while ready and (ex.capacity is None or len(in_flight) < ex.capacity):
                 # later stages are longer: start them as early as their rung allows
                 task = max(ready, key=lambda t: t[3])
                 ready.remove(task)
@@ -193,16 +228,16 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, executor, progr
                                past_ok=stages[stage][1] is not None)
                 start = stages[stage - 1][0] if stage else 0
                 spans[(spec.key, cfg.n_updates)] = (start, cfg.n_updates, spec, span_of(spec, start, cfg.n_updates))
-                in_flight[executor.submit(spec)] = (task, (spec.key, cfg.n_updates))
-                if executor.in_process:
+                in_flight[ex.submit(spec)] = (task, (spec.key, cfg.n_updates))
+                if ex.in_process:
                     break
-            finished = executor.wait(in_flight, timeout=2.0)
-            if not executor.in_process and time.perf_counter() - polled > 2.0:  # the bar follows the checkpoints
+            finished = ex.wait(in_flight, timeout=2.0)
+            if not ex.in_process and time.perf_counter() - polled > 2.0:  # the bar follows the checkpoints
                 polled = time.perf_counter()
-                for tkey in in_flight.values():
-                    start, end, spec, base = spans[tkey[1]]
+                for _, skey in in_flight.values():
+                    start, end, spec, base = spans[skey]
                     counted = span_of(spec, start, end)
-                    grid.update_live(tkey[1], counted, max(counted - base, 0))
+                    grid.update_live(skey, counted, max(counted - base, 0))
             for fut in finished:
                 (label, rate, seed, stage), tkey = in_flight.pop(fut)
                 st = state[label]
@@ -240,7 +275,8 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, executor, progr
                     final[label] = {"lr": rate, "grid": st["grid"], "results": st["results"][rate],
                                     "configs": [make_config(label, rate, s, step) for s in seeds]}
                     continue
-                vals = {r: float(np.mean([_val_at(x, step) for x in st["results"][r]])) for r in st["alive"]}
+                vals = {r: float(np.mean([_val_at(cast(Result, x), step) for x in st["results"][r]]))  # all in
+                        for r in st["alive"]}
                 st["grid"][str(step)] = {str(r): v for r, v in vals.items()}
                 st["alive"] = sorted(st["alive"], key=lambda r: (vals[r], r))[:keep]
                 grid.write(f"{label}: at {step:,} updates " + ", ".join(f"lr {r:g} {100 * v:.2f}%" for r, v in vals.items())
@@ -249,17 +285,22 @@ def _execute(rows, seeds, budget, lrs, make_config, out, resume, executor, progr
                 launch(label)
     finally:
         grid.close()
-        executor.close()
+        ex.close()
     return final
 
 
 # -- the job ---------------------------------------------------------------------------------------
 
 
-def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", quick=None, seeds=(0,), rows=None,
-              lr=None, lr_grid=None, n_updates=None, grid_updates=None, softmax_init="normalized", width=1000, depth=5, data_dir=None, resume=True, jobs=1,
-              threads=None, progress=False, log=print, figures=True, overrides=None, command=None,
-              executor="local", scheduler=None):
+def reproduce(out_dir: PathLike = "runs/reproduce", *, dataset: str = "shapeset", budget: Union[str, Budget] = "quick",
+              quick: Optional[bool] = None, seeds: Sequence[int] = (0,), rows: Optional[Sequence[str]] = None,
+              lr: Optional[float] = None, lr_grid: Optional[Sequence[float]] = None,
+              n_updates: Optional[int] = None, grid_updates: Optional[int] = None,
+              softmax_init: str = "normalized", width: int = 1000, depth: int = 5, data_dir: Optional[PathLike] = None,
+              resume: bool = True, jobs: int = 1, threads: Optional[int] = None, progress: bool = False,
+              log: Optional[Callable[[str], object]] = print, figures: bool = True,
+              overrides: Optional[Mapping[str, Any]] = None, command: Optional[str] = None, executor: Union[str, Executor] = "local",
+              scheduler: object = None) -> Dict[str, Any]:
     """Runs the Table 1 rows on ``dataset``, tests the paper's claims and writes the report.
 
     Args:
@@ -326,11 +367,11 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
     wanted = [r for r in paper.TABLE1_ROWS if rows is None or r[0] in rows]
     if rows is not None and len(wanted) != len(set(rows)):
         raise ValueError(f"rows must be among {[r[0] for r in paper.TABLE1_ROWS]}, got {list(rows)}")
-    fields = dict(b.run_fields(), width=int(width), depth=int(depth), softmax_init=softmax_init)
+    fields: Dict[str, Any] = dict(b.run_fields(), width=int(width), depth=int(depth), softmax_init=softmax_init)
     fields.update(overrides or {})
     acts = {label: (a, i) for label, a, i in wanted}
 
-    def make_config(label, rate, seed, n):
+    def make_config(label: str, rate: float, seed: int, n: int) -> RunConfig:
         a, i = acts[label]
         return RunConfig(dataset=dataset, activation=a, init=i, lr=float(rate), seed=int(seed), n_updates=int(n),
                          data_dir=None if data_dir is None else str(data_dir), **fields)
@@ -349,7 +390,7 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
 
     echo = log if log and not progress else None  # a bar shows progress; run.log keeps every line
 
-    def executor_for(callbacks):
+    def executor_for(callbacks: Callable[[RunSpec], List[Callback]]) -> Executor:
         return make_executor(executor, jobs=jobs, threads=run_threads if executor == "dask" else threads,
                              scheduler=scheduler, echo=echo, callbacks=callbacks, log=log)
 
@@ -367,7 +408,7 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
                 "depth": int(depth), "alpha": ev.ALPHA, "jobs": jobs, "threads": threads,
                 "executor": executor if isinstance(executor, str) else getattr(executor, "name", "custom"),
                 "wall_seconds": time.perf_counter() - t_start, "overrides": dict(overrides or {}), "command": command}
-    content = {"settings": settings, "rows": results, "claims": [c.as_dict() for c in claims],
+    content: Dict[str, Any] = {"settings": settings, "rows": results, "claims": [c.as_dict() for c in claims],
                "unknowns": paper.UNKNOWNS_CHOSEN}
     fig_paths = _figures(results, dataset, out, log) if figures else {}
     from glorot_ext.experiments import report as _report
@@ -389,14 +430,18 @@ def reproduce(out_dir="runs/reproduce", *, dataset="shapeset", budget="quick", q
     return content
 
 
-def _ok(results):
+def _ok(results: Mapping[str, Result]) -> Dict[str, Result]:
     return {k: r for k, r in results.items() if r.get("status") not in ("diverged", "missing")}
 
 
-def _assemble(final, wanted, seeds, dataset, make_config, out):
+def _assemble(final: Mapping[str, Dict[str, Any]], wanted: Sequence[Tuple[str, str, str]], seeds: List[int], dataset: str,
+              make_config: MakeConfig,
+              out: Path) -> Tuple[Dict[str, Result], Dict[str, _claims.RowOutcome], Dict[str, List[Profile]]]:
     """Table rows from the runs, and the per-example evidence from their final networks."""
-    results, outcomes = {}, {}
-    test = probe = None
+    results: Dict[str, Result] = {}
+    outcomes: Dict[str, _claims.RowOutcome] = {}
+    test: Optional[Split] = None
+    probe: Optional[Split] = None
     for label, activation, init in wanted:
         f = final[label]
         if f.get("status") == "missing":
@@ -412,9 +457,10 @@ def _assemble(final, wanted, seeds, dataset, make_config, out):
                               "curves": [x["curve"] for x in res], "run_dirs": [str(out / "runs" / c.key())
                                                                                for c in f["configs"]]}
             continue
-        correct, profiles = [], []
+        correct: List[NDArray[np.bool_]] = []
+        profiles: List[Profile] = []
         for cfg in f["configs"]:
-            if test is None:
+            if test is None or probe is None:  # set together
                 _, _, test = _data(cfg)
                 n = min(_claims.PROBE_SIZE, test[0].shape[0])
                 probe = (test[0][:n], test[1][:n])
@@ -438,10 +484,10 @@ def _assemble(final, wanted, seeds, dataset, make_config, out):
             "run_dirs": [str(out / "runs" / c.key()) for c in f["configs"]],
             "jacobian_at_init": _jacobian_at_init(record),
         }
-    init_profiles = {}
+    init_profiles: Dict[str, List[Profile]] = {}
     for label in ("Tanh", "Tanh N"):
         a, i = next((a, i) for lab, a, i in paper.TABLE1_ROWS if lab == label)
-        profs = []
+        profs: List[Profile] = []
         for seed in seeds:
             cfg = RunConfig(**dict(dataclasses.asdict(make_config(wanted[0][0], 0.01, seed, 1)), activation=a, init=i))
             if probe is None:
@@ -453,14 +499,15 @@ def _assemble(final, wanted, seeds, dataset, make_config, out):
     return results, outcomes, init_profiles
 
 
-def _jacobian_at_init(record):
+def _jacobian_at_init(record: Optional[Record]) -> Optional[List[float]]:
     """Mean singular value of each hidden layer's Jacobian at initialization (§4.2.2), from a Record."""
     if record is None or "jac_mean" not in record.scalars:
         return None
     return [float(v) for v in record.scalar("jac_mean")[0]]
 
 
-def format_table(results, dataset, budget, seeds, width=1000, depth=5):
+def format_table(results: Mapping[str, Result], dataset: str, budget: Budget, seeds: Sequence[int], width: int = 1000,
+                 depth: int = 5) -> str:
     """Markdown: our test error next to the paper's, one row per model."""
     grid = (f"learning rate per row chosen on validation error from {list(budget.lr_grid)}" if budget.lr_grid
             else "fixed learning rates")
@@ -489,11 +536,12 @@ def format_table(results, dataset, budget, seeds, width=1000, depth=5):
     return "\n".join(lines) + "\n"
 
 
-def _slug(label):
+def _slug(label: str) -> str:
     return label.lower().replace(" ", "_")
 
 
-def _figures(results, dataset, out, log):
+def _figures(results: Mapping[str, Result], dataset: str, out: Path,
+             log: Optional[Callable[[str], object]]) -> Dict[str, Path]:
     """Figures per row and the error curves; returns {name: path} for the report."""
     try:
         from glorot_ext import plots
@@ -519,10 +567,11 @@ def _figures(results, dataset, out, log):
     return paths
 
 
-def load_results(path) -> dict:
+def load_results(path: PathLike) -> Result:
     """Reads a ``results-<dataset>.json`` written by ``reproduce``."""
     with open(path, "rb") as f:
-        return json.loads(f.read())
+        content: Result = json.loads(f.read())
+        return content
 
 
 __all__ = ["BUDGETS", "Budget", "DEFAULT_LR", "LR_GRID", "budget_for", "format_table", "load_results", "reproduce"]

@@ -22,18 +22,29 @@ import hashlib
 import json
 import math
 import time
+import os
 from pathlib import Path
-from typing import Optional
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
+from numpy.typing import NDArray
 
 from glorot_ext import datasets, init as _init
 from glorot_ext._io import atomic_write
+from glorot_ext.datasets._common import Split
 from glorot_ext.experiments.paper import DATASET_SHAPES
 from glorot_ext.monitor import Monitor
 from glorot_ext.network import MLP
 from glorot_ext.record import Record, dumps as _dumps, write_json as _write_json
-from glorot_ext.training import Callback
+from glorot_ext.training import Batch, Callback
+
+PathLike = Union[str, "os.PathLike[str]"]
+#: A run's curve: per evaluation, n_updates, train_loss (None before the first update), val/test error and loss.
+Curve = Dict[str, List[Any]]
+#: A run's training batches: Shapeset's endless stream, or minibatches over a finite set.
+Source = Union[datasets.ShapesetStream, datasets.MinibatchIterator]
+#: A log function taking one line of text (e.g. print).
+Log = Callable[[str], object]
 
 _CHECKPOINT = "checkpoint.npz"
 _RESULT = "result.json"
@@ -56,7 +67,8 @@ class DivergedError(RuntimeError):
         run_dir: the run's folder; its checkpoint (if any) is the last good state.
     """
 
-    def __init__(self, update, layer, what, run_dir, damaged=()):
+    def __init__(self, update: int, layer: Optional[int], what: Optional[str], run_dir: PathLike,
+                 damaged: Sequence[int] = ()) -> None:
         self.update, self.layer, self.what, self.run_dir = int(update), layer, what, str(run_dir)
         self.damaged = list(damaged)
         where = f"the {what}" if layer is None else f"the {what} of layer {layer}"
@@ -64,14 +76,14 @@ class DivergedError(RuntimeError):
         super().__init__(f"training diverged at update {self.update}: {where} became non-finite (NaN or inf{also}); "
                          f"the last good checkpoint in {self.run_dir} is kept (try a smaller learning rate)")
 
-    def __reduce__(self):  # crosses process boundaries intact (reproduce --jobs)
+    def __reduce__(self) -> Tuple[Any, ...]:  # crosses process boundaries intact (reproduce --jobs)
         return DivergedError, (self.update, self.layer, self.what, self.run_dir, self.damaged)
 
 
 class _Diverged(Exception):
     """Raised by ``_DivergenceGuard`` inside the training loop; ``run`` turns it into DivergedError."""
 
-    def __init__(self, update, what):
+    def __init__(self, update: int, what: str) -> None:
         super().__init__(update, what)
         self.update, self.what = update, what
 
@@ -79,14 +91,14 @@ class _Diverged(Exception):
 class _DivergenceGuard(Callback):
     """Stops training at the first non-finite loss (one ``math.isfinite`` per update)."""
 
-    def on_step_end(self, net, loss):
+    def on_step_end(self, net: MLP, loss: float) -> None:
         if not math.isfinite(loss):
             raise _Diverged(net.n_updates, "loss")
 
 
-def _non_finite(net):
+def _non_finite(net: MLP) -> List[Tuple[int, str]]:
     """[(layer, "weights" | "biases")] of the layers whose parameters hold a NaN or inf, lowest first."""
-    found = []
+    found: List[Tuple[int, str]] = []
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
         if not np.isfinite(W).all():
             found.append((l, "weights"))
@@ -95,7 +107,7 @@ def _non_finite(net):
     return found
 
 
-def _diverged(net, what, out):
+def _diverged(net: MLP, what: Optional[str], out: PathLike) -> DivergedError:
     """DivergedError naming the lowest damaged layer (``what`` when no parameter is damaged)."""
     found = _non_finite(net)
     layer, kind = found[0] if found else (None, what)
@@ -134,7 +146,7 @@ class RunConfig:
     data_dir: Optional[str] = None
     softmax_init: str = "normalized"
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if self.dataset not in ("shapeset", "mnist", "cifar10"):
             raise ValueError(f"dataset must be shapeset, mnist or cifar10, got {self.dataset!r}")
         for name in ("depth", "width", "n_updates", "batch_size", "eval_every", "n_eval", "monitor_every",
@@ -149,12 +161,12 @@ class RunConfig:
         if self.softmax_init != "same":
             _init.get(self.softmax_init)  # a ValueError naming the choices
 
-    def key(self):
+    def key(self) -> str:
         """A short stable name for the run's folder."""
         digest = hashlib.sha1(json.dumps(self.identity(), sort_keys=True).encode()).hexdigest()[:8]
         return f"{self.dataset}-{self.activation}-{self.init}-d{self.depth}-lr{self.lr:g}-s{self.seed}-{digest}"
 
-    def identity(self):
+    def identity(self) -> Dict[str, Any]:
         """The fields that change the numbers (not n_updates: a longer run extends a shorter one)."""
         d = dataclasses.asdict(self)
         d.pop("n_updates")
@@ -165,7 +177,7 @@ class RunConfig:
         return d
 
 
-def _remove_orphans(out):
+def _remove_orphans(out: Path) -> None:
     """Deletes temporary files a killed run left beside its checkpoint, record or result."""
     for name in (_CHECKPOINT, _RECORD, _RESULT):
         for pattern in (f".{name}.*.tmp", f"{name}*.tmp"):  # today's atomic_write, and older versions'
@@ -173,12 +185,12 @@ def _remove_orphans(out):
                 tmp.unlink(missing_ok=True)
 
 
-def _data(config):
+def _data(config: RunConfig) -> Tuple[Source, Split, Split]:
     """(training batch source, validation (X, y), test (X, y))."""
     dtype = np.dtype(config.dtype)
     if config.dataset == "shapeset":
         sh = datasets.shapeset
-        source = datasets.ShapesetStream(config.batch_size, seed=config.seed + 1000, dtype=dtype)
+        source: Source = datasets.ShapesetStream(config.batch_size, seed=config.seed + 1000, dtype=dtype)
         val = sh.generate(config.n_eval, seed=sh.VALIDATION_SEED, dtype=dtype)
         test = sh.generate(config.n_eval, seed=sh.TEST_SEED, dtype=dtype)
         return source, val, test
@@ -187,13 +199,14 @@ def _data(config):
     return source, val, test
 
 
-def _restore_source(config, source, state):
+def _restore_source(config: RunConfig, source: Source, state: Mapping[str, Any]) -> Source:
     if config.dataset == "shapeset":
         return datasets.ShapesetStream.from_state(state)
-    return datasets.MinibatchIterator.from_state(state, source.X, source.y)
+    it = cast(datasets.MinibatchIterator, source)  # every dataset but Shapeset
+    return datasets.MinibatchIterator.from_state(state, it.X, it.y)
 
 
-def _build(config):
+def _build(config: RunConfig) -> MLP:
     n_in, n_out = DATASET_SHAPES[config.dataset]
     sizes = [n_in] + [config.width] * config.depth + [n_out]
     net = MLP(sizes, activation=config.activation, init=config.init, dtype=np.dtype(config.dtype),
@@ -204,28 +217,30 @@ def _build(config):
     return net
 
 
-def _save(path, net, source, curve, config, extra, monitor=None):
+def _save(path: Path, net: MLP, source: Source, curve: Curve, config: RunConfig, extra: Mapping[str, Any],
+          monitor: Optional[Monitor] = None) -> None:
     """Writes the whole run state to one .npz atomically: weights, biases, and a JSON ``state``
     (config, n_updates, source position, curve, extra, and the monitor's record and counters)."""
-    state = {"config": config.identity(), "n_updates": net.n_updates, "source": source.state(), "curve": curve,
+    state: Dict[str, Any] = {"config": config.identity(), "n_updates": net.n_updates, "source": source.state(), "curve": curve,
              "extra": extra}
     if monitor is not None:
         state["monitor"] = {"record": monitor.record.to_dict(), "n_measured": monitor._n_measured,
                             "loss_sum": monitor._loss_sum, "loss_count": monitor._loss_count}
-    arrays = {f"W{l}": W for l, W in enumerate(net.weights)}
+    arrays: Dict[str, NDArray[Any]] = {f"W{l}": W for l, W in enumerate(net.weights)}
     arrays.update({f"b{l}": b for l, b in enumerate(net.biases)})
     arrays["state"] = np.frombuffer(_dumps(state).encode(), dtype=np.uint8)
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+    atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]  # **arrays vs allow_pickle: bool
 
 
-def _is_int(v, low=0):
+def _is_int(v: object, low: int = 0) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= low
 
 
-def _check_state(path, state, net, config, fresh_source):
+def _check_state(path: Path, state: Dict[str, Any], net: MLP, config: RunConfig,
+                 fresh_source: Optional[Source]) -> None:
     """Checks every field of a checkpoint's JSON state against the run; ValueError naming the
     file and the field."""
-    def bad(field, why):
+    def bad(field: str, why: str) -> ValueError:
         return ValueError(f"{path}: checkpoint field {field!r} {why}; delete the file or pass restart to start over")
 
     if not isinstance(state, dict):
@@ -278,7 +293,7 @@ def _check_state(path, state, net, config, fresh_source):
             raise bad("monitor", "counters must be integers >= 0 and loss_sum a number")
 
 
-def _check_arrays(path, arrays, net):
+def _check_arrays(path: Path, arrays: Mapping[str, NDArray[Any]], net: MLP) -> None:
     """Each W{l}, b{l} present with exactly the network's shape and dtype, and nothing else."""
     want = {}
     for l, (W, b) in enumerate(zip(net.weights, net.biases)):
@@ -295,14 +310,14 @@ def _check_arrays(path, arrays, net):
         raise ValueError(f"{path}: checkpoint has arrays {extra} that the run's network does not")
 
 
-def _load(path, net, config, fresh_source=None):
+def _load(path: Path, net: MLP, config: RunConfig, fresh_source: Optional[Source] = None) -> Dict[str, Any]:
     """Reads and validates a checkpoint (its data position against ``fresh_source`` when given),
     then copies its weights into ``net``; returns the state dict."""
     try:
         with np.load(path, allow_pickle=False) as z:
             if "state" not in z.files:
                 raise KeyError("no 'state' entry")
-            state = json.loads(bytes(z["state"]).decode())
+            state: Dict[str, Any] = json.loads(bytes(z["state"]).decode())
             arrays = {k: z[k] for k in z.files if k != "state"}
     except Exception as e:  # whatever np.load or json says of a damaged file
         raise ValueError(f"{path}: unreadable checkpoint ({e}); delete it or pass restart to start over") from e
@@ -315,7 +330,7 @@ def _load(path, net, config, fresh_source=None):
     return state
 
 
-def _legacy_monitor_state(path, n_updates):
+def _legacy_monitor_state(path: Path, n_updates: int) -> Dict[str, Any]:
     """The monitor state of an older run folder whose record lived only in record.json: its
     measurements up to ``n_updates`` (steps increasing, repeats and later ones dropped, as a
     record written before its checkpoint may hold); one measurement per step counted."""
@@ -323,7 +338,8 @@ def _legacy_monitor_state(path, n_updates):
         d = Record.from_json(path).to_dict()
     except Exception as e:
         raise ValueError(f"{path}: not a valid record ({e}); delete it or pass restart to start over") from e
-    keep, last = [], -1
+    keep: List[int] = []
+    last = -1
     for i, step in enumerate(d["steps"]):
         if last < step <= n_updates:
             keep.append(i)
@@ -334,7 +350,7 @@ def _legacy_monitor_state(path, n_updates):
     return {"record": d, "n_measured": len(keep), "loss_sum": 0.0, "loss_count": 0}
 
 
-def _restore_monitor(path, monitor, state, out):
+def _restore_monitor(path: Path, monitor: Monitor, state: Mapping[str, Any], out: Path) -> None:
     """Puts the checkpoint's record and counters back into ``monitor``; rewrites record.json."""
     mon = state.get("monitor")
     if mon is None:  # a checkpoint written before the record moved into it
@@ -355,7 +371,7 @@ def _restore_monitor(path, monitor, state, out):
     record.to_json(out / _RECORD)
 
 
-def checkpoint_progress(config: RunConfig, out_dir):
+def checkpoint_progress(config: RunConfig, out_dir: PathLike) -> Optional[Tuple[int, Curve]]:
     """(update count, curve) of the checkpoint of ``config`` in ``out_dir``, or None when there is
     none or it belongs to another configuration (``run`` then says why)."""
     ckpt = Path(out_dir) / _CHECKPOINT
@@ -366,10 +382,13 @@ def checkpoint_progress(config: RunConfig, out_dir):
         return None
     if not isinstance(state, dict) or state.get("config") != config.identity():
         return None
-    return state.get("n_updates"), state.get("curve")
+    n, curve = state.get("n_updates"), state.get("curve")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0 or not isinstance(curve, dict):  # damaged: no progress
+        return None
+    return n, curve
 
 
-def load_network(config: RunConfig, out_dir):
+def load_network(config: RunConfig, out_dir: PathLike) -> MLP:
     """The network of ``config`` as its run's last checkpoint in ``out_dir`` left it."""
     ckpt = Path(out_dir) / _CHECKPOINT
     if not ckpt.exists():
@@ -379,7 +398,8 @@ def load_network(config: RunConfig, out_dir):
     return net
 
 
-def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False, log=None):
+def run(config: RunConfig, out_dir: PathLike, *, resume: bool = True, callbacks: Iterable[Callback] = (),
+        progress: bool = False, log: Optional[Log] = None) -> Tuple[Dict[str, Any], MLP]:
     """Trains one configuration, evaluating and checkpointing every ``eval_every`` updates.
 
     Args:
@@ -402,7 +422,7 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     net = _build(config)
     with profile.part("data"):
         source, val, test = _data(config)
-    curve = {"n_updates": [], "train_loss": [], "val_error": [], "val_loss": [], "test_error": [], "test_loss": []}
+    curve: Curve = {"n_updates": [], "train_loss": [], "val_error": [], "val_loss": [], "test_error": [], "test_loss": []}
     elapsed = 0.0
     monitor = _monitor(config, test) if config.monitor_every else None
     if resume and ckpt.exists():
@@ -471,7 +491,8 @@ def run(config: RunConfig, out_dir, *, resume=True, callbacks=(), progress=False
     return result, net
 
 
-def _result(config, curve, elapsed, n_updates, out, monitor, profile):
+def _result(config: RunConfig, curve: Curve, elapsed: float, n_updates: int, out: Path, monitor: Optional[Monitor],
+            profile: Dict[str, float]) -> Dict[str, Any]:
     best = int(np.argmin(curve["val_error"]))
     return {
         "status": "ok",
@@ -488,7 +509,8 @@ def _result(config, curve, elapsed, n_updates, out, monitor, profile):
     }
 
 
-def _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log, profile):
+def _earlier_result(ckpt: Path, config: RunConfig, curve: Curve, elapsed: float, net: MLP, out: Path,
+                    monitor: Optional[Monitor], log: Optional[Log], profile: Dict[str, float]) -> Dict[str, Any]:
     """The result at update ``config.n_updates`` of a run whose checkpoint is further on, read
     from its curve; it says so in ``result["note"]`` (and ``log``), with ``checkpoint_updates``.
     Nothing is trained or written. ValueError when the curve has no evaluation at that update."""
@@ -519,12 +541,12 @@ class _Profile:
     """A run's time profile: the parts measured as they happen, "other" the rest of the wall time
     since the run (or this session of a resumed run) started."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.parts = dict.fromkeys(PROFILE_PARTS, 0.0)
         self._start = time.perf_counter()
         self._before = dict(self.parts)  # what earlier sessions of the run measured
 
-    def resume(self, saved):
+    def resume(self, saved: object) -> None:
         """Adds the profile of the earlier sessions a checkpoint saved."""
         for k in PROFILE_PARTS:
             v = saved.get(k, 0.0) if isinstance(saved, dict) else 0.0
@@ -532,18 +554,18 @@ class _Profile:
                 self.parts[k] += float(v)
                 self._before[k] += float(v)
 
-    def add(self, part, seconds):
+    def add(self, part: str, seconds: float) -> None:
         self.parts[part] += max(float(seconds), 0.0)
 
     @contextlib.contextmanager
-    def part(self, name):
+    def part(self, name: str) -> Iterator[None]:
         t = time.perf_counter()
         try:
             yield
         finally:
             self.add(name, time.perf_counter() - t)
 
-    def settle(self):
+    def settle(self) -> Dict[str, float]:
         """Sets "other" so that the parts add up to the wall time so far; returns the parts."""
         wall = time.perf_counter() - self._start
         measured = sum(self.parts[k] - self._before[k] for k in PROFILE_PARTS if k != "other")
@@ -551,13 +573,13 @@ class _Profile:
         return dict(self.parts)
 
 
-def sum_profiles(profiles):
+def sum_profiles(profiles: Iterable[Mapping[str, float]]) -> Dict[str, float]:
     """The part-by-part sum of several runs' time profiles (missing parts count 0)."""
     profiles = list(profiles)
     return {k: float(sum(p.get(k, 0.0) for p in profiles)) for k in PROFILE_PARTS}
 
 
-def profile_line(profile):
+def profile_line(profile: Mapping[str, float]) -> str:
     """'step 91% (612 s), data 2% (...), ..., other 1% (5 s) of 673 s' for a run's time profile."""
     total = sum(profile.values()) or 1.0
     parts = ", ".join(f"{k} {100 * v / total:.0f}% ({v:,.1f} s)" for k, v in profile.items())
@@ -567,24 +589,25 @@ def profile_line(profile):
 class _TimedSource:
     """A batch source that counts the time spent drawing batches."""
 
-    def __init__(self, source):
+    def __init__(self, source: Union[Iterable[Batch], Callable[[], Batch]]) -> None:
+        self._next: Callable[[], Batch]
         self._next = source if callable(source) else iter(source).__next__
         self.seconds = 0.0
 
-    def __call__(self):
+    def __call__(self) -> Batch:
         t = time.perf_counter()
         batch = self._next()
         self.seconds += time.perf_counter() - t
         return batch
 
 
-def _monitor_seconds(monitor):
+def _monitor_seconds(monitor: Optional[Monitor]) -> float:
     if monitor is None or "measure_seconds" not in monitor.record.globals:
         return 0.0
     return float(np.nansum(monitor.record.global_("measure_seconds")))
 
 
-def _check_finite(net, config, curve, out, bar):
+def _check_finite(net: MLP, config: RunConfig, curve: Curve, out: Path, bar: Optional[_ProgressBar]) -> None:
     """Stops the run (``_stop``) if a weight, bias or the latest validation/test loss is not finite."""
     if _non_finite(net):
         raise _stop(_diverged(net, None, out), config, curve, out, bar)
@@ -593,7 +616,7 @@ def _check_finite(net, config, curve, out, bar):
             raise _stop(DivergedError(net.n_updates, None, what, out), config, curve, out, bar)
 
 
-def _stop(err, config, curve, out, bar):
+def _stop(err: DivergedError, config: RunConfig, curve: Curve, out: Path, bar: Optional[_ProgressBar]) -> DivergedError:
     """Writes result.json of a diverged run and closes the bar; returns ``err`` to raise. The
     checkpoint is left as it was: the last state whose every number was finite."""
     if bar is not None:
@@ -607,29 +630,29 @@ def _stop(err, config, curve, out, bar):
 class _ProgressBar(Callback):
     """One tqdm bar for a whole run (across its evaluation chunks), with the latest errors."""
 
-    def __init__(self, config, start):
+    def __init__(self, config: RunConfig, start: int) -> None:
         try:
             from tqdm.auto import tqdm
         except ImportError:
-            self._bar = None
+            self._bar: Any = None  # a tqdm bar (untyped)
             return
         self._bar = tqdm(total=config.n_updates, initial=start, desc=f"{config.activation} {config.init}",
                          unit="upd", mininterval=0.5, leave=True)
 
-    def on_step_end(self, net, loss):
+    def on_step_end(self, net: MLP, loss: float) -> None:
         if self._bar is not None:
             self._bar.update()
 
-    def show(self, curve):
+    def show(self, curve: Curve) -> None:
         if self._bar is not None:
             self._bar.set_postfix(val_err=f"{100 * curve['val_error'][-1]:.1f}%", refresh=False)
 
-    def close(self):
+    def close(self) -> None:
         if self._bar is not None:
             self._bar.close()
 
 
-def _monitor(config, test):
+def _monitor(config: RunConfig, test: Split) -> Monitor:
     n = min(config.probe_size, test[0].shape[0])
     meta = {"dataset": config.dataset, "seed": config.seed, "lr": config.lr, "run": config.key()}
     # Jacobian spectra are the costly part of a measurement: at most one per 10,000 updates.
@@ -640,7 +663,7 @@ def _monitor(config, test):
                    measure_at_end=False, meta=meta)
 
 
-def _evaluate(net, val, test, curve, train_loss):
+def _evaluate(net: MLP, val: Split, test: Split, curve: Curve, train_loss: Optional[float]) -> None:
     vl, ve = net.evaluate(*val)
     tl, te = net.evaluate(*test)
     curve["n_updates"].append(net.n_updates)

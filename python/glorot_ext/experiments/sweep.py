@@ -30,13 +30,22 @@ import csv
 import io
 import itertools
 import json
+import os
+import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from glorot_ext._io import atomic_write
 from glorot_ext.experiments.run import RunConfig
+
+if TYPE_CHECKING:
+    from glorot_ext.experiments.executors import RunSpec
+    from glorot_ext.training import Callback
+
+PathLike = Union[str, "os.PathLike[str]"]
 
 GRID_KEYS = ("dataset", "depth", "width", "activation", "init", "lr", "seed")
 BUDGET_KEYS = ("updates", "eval_every")
@@ -49,10 +58,10 @@ COLUMNS = ("key", "dataset", "activation", "init", "depth", "width", "lr", "seed
            "resumed_from", "run_dir", "message")
 
 
-def _load_toml(path):
-    try:
+def _load_toml(path: PathLike) -> Dict[str, Any]:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ImportError:  # Python < 3.11
+    else:  # Python < 3.11
         try:
             import tomli as tomllib
         except ImportError:
@@ -65,7 +74,7 @@ def _load_toml(path):
         raise ValueError(f"{path}: not valid TOML ({e})") from None
 
 
-def _check_value(where, key, v):
+def _check_value(where: str, key: str, v: Any) -> None:  # v: a value parsed from TOML
     if key in _INT_KEYS:
         low = 0 if key in ("seed", "monitor_every") else 1
         if not isinstance(v, int) or isinstance(v, bool) or v < low:
@@ -93,7 +102,8 @@ def _check_value(where, key, v):
         raise ValueError(f"{where} dtype must be float32 or float64, got {v!r}")
 
 
-def _table(spec, name, allowed, path, required=False):
+def _table(spec: Mapping[str, Any], name: str, allowed: Sequence[str], path: str,
+           required: bool = False) -> Dict[str, Any]:
     t = spec.get(name)
     if t is None:
         if required:
@@ -107,7 +117,7 @@ def _table(spec, name, allowed, path, required=False):
     return t
 
 
-def grid_configs(spec, path="sweep config"):
+def grid_configs(spec: object, path: str = "sweep config") -> List[RunConfig]:
     """The ``RunConfig`` list of a sweep: ``spec`` is the parsed TOML (a dict). ValueError naming
     the table and key of the first bad entry."""
     if not isinstance(spec, dict):
@@ -118,7 +128,7 @@ def grid_configs(spec, path="sweep config"):
     grid = _table(spec, "grid", GRID_KEYS, path, required=True)
     budget = _table(spec, "budget", BUDGET_KEYS, path, required=True)
     fixed = _table(spec, "run", RUN_KEYS, path)
-    axes = {}
+    axes: Dict[str, List[Any]] = {}
     for key in GRID_KEYS:
         if key not in grid:
             continue
@@ -136,7 +146,7 @@ def grid_configs(spec, path="sweep config"):
         _check_value(f"{path}: [{'budget' if key in BUDGET_KEYS else 'run'}]", key, v)
     n = budget["updates"]
     fields = dict(fixed, n_updates=n, eval_every=min(budget.get("eval_every", 1000), n))
-    configs = []
+    configs: List[RunConfig] = []
     for combo in itertools.product(*axes.values()):
         d = dict(fields, **dict(zip(axes, combo)))
         if "lr" in d:
@@ -148,8 +158,9 @@ def grid_configs(spec, path="sweep config"):
     return configs
 
 
-def sweep(config, out_dir="runs/sweep", *, executor="local", scheduler=None, jobs=1, threads=None, resume=True,
-          progress=False, log=print, echo_runs=True):
+def sweep(config: Union[PathLike, Dict[str, Any]], out_dir: PathLike = "runs/sweep", *, executor: str = "local",
+          scheduler: Optional[str] = None, jobs: int = 1, threads: Optional[int] = None, resume: bool = True,
+          progress: bool = False, log: Optional[Callable[[str], object]] = print, echo_runs: bool = True) -> Dict[str, Any]:
     """Runs every configuration of a sweep (a TOML path, or its parsed dict) and writes the results.
 
     Args:
@@ -172,7 +183,7 @@ def sweep(config, out_dir="runs/sweep", *, executor="local", scheduler=None, job
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
-    def callbacks(s):
+    def callbacks(s: RunSpec) -> List[Callback]:
         return [StepCounter(grid, s.key, 0)] if grid.bar is not None else []
 
     ex = make_executor(executor, jobs=jobs, threads=threads, scheduler=scheduler,
@@ -182,7 +193,8 @@ def sweep(config, out_dir="runs/sweep", *, executor="local", scheduler=None, job
         log(f"sweep of {len(configs)} run(s) on {ex.describe()}; run folders under {out / 'runs'}")
     grid = GridProgress(len(configs), sum(c.n_updates for c in configs), bar=progress, log=log)
     pending = [RunSpec(c, str(out / "runs" / c.key()), resume=resume) for c in configs]
-    results, in_flight = {}, {}
+    results: Dict[str, Dict[str, Any]] = {}
+    in_flight: Dict[Any, RunSpec] = {}  # the executor's futures
     try:
         while pending or in_flight:
             while pending and (ex.capacity is None or len(in_flight) < ex.capacity):
@@ -223,8 +235,8 @@ def sweep(config, out_dir="runs/sweep", *, executor="local", scheduler=None, job
     return content
 
 
-def _row(cfg, res, out):
-    row = {k: getattr(cfg, k) for k in ("dataset", "activation", "init", "depth", "width", "lr", "seed",
+def _row(cfg: RunConfig, res: Mapping[str, Any], out: Path) -> Dict[str, Any]:
+    row: Dict[str, Any] = {k: getattr(cfg, k) for k in ("dataset", "activation", "init", "depth", "width", "lr", "seed",
                                          "n_updates")}
     row.update(key=cfg.key(), run_dir=str(out / "runs" / cfg.key()), status=res.get("status", "ok"),
                message=res.get("message", ""), resumed_from=res.get("resumed_from"))
@@ -233,15 +245,15 @@ def _row(cfg, res, out):
     return row
 
 
-def summary(content) -> str:
+def summary(content: Mapping[str, Any]) -> str:
     """Markdown: one line per setting (mean ± std over seeds), lowest validation error first."""
     runs = content["runs"]
-    groups = {}
+    groups: Dict[Tuple[Any, ...], List[Dict[str, Any]]] = {}
     for r in runs:
         setting = tuple(r[k] for k in ("dataset", "activation", "init", "depth", "width", "lr"))
         groups.setdefault(setting, []).append(r)
 
-    def pct(vals):
+    def pct(vals: Sequence[float]) -> str:
         a = 100 * np.asarray(vals, dtype=np.float64)
         return f"{a.mean():.2f}" + (f" ± {a.std(ddof=1):.2f}" if a.size > 1 else "")
 
