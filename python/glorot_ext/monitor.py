@@ -33,8 +33,7 @@ import time
 
 import numpy as np
 
-from glorot_ext import activations as _activations
-from glorot_ext import stats as _stats
+from glorot_ext import activations as _activations, stats as _stats
 from glorot_ext.record import Record
 from glorot_ext.training import Callback
 

@@ -33,7 +33,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from glorot_ext import activations as _activations
-from glorot_ext import reference as _reference
 
 #: Fraction of the asymptote beyond which a unit counts as saturated (tanh, softsign, scaled_tanh).
 SATURATION_LEVEL = 0.99
@@ -363,8 +362,7 @@ def activation_stats(z, activation, percentiles=PERCENTILES, level=SATURATION_LE
 
 def derivative(activation, z):
     """f'(s) from the forward output z = f(s), as the kernels compute it (float64)."""
-    _activations.get(activation)
-    return _reference.DERIVATIVES[activation](np.asarray(z, dtype=np.float64))
+    return _activations.get(activation).derivative(np.asarray(z, dtype=np.float64))
 
 
 # -- Jacobians (Eq. 17) ---------------------------------------------------------------------------

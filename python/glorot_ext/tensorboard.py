@@ -37,7 +37,7 @@ def _writer(logdir: Path) -> Any:
     return SummaryWriter(logdir=str(logdir))
 
 
-def write_record(record: Record, logdir: Union[str, "os.PathLike[str]"]) -> Path:
+def write_record(record: Record, logdir: Union[str, os.PathLike[str]]) -> Path:
     """Writes every measurement of ``record`` as TensorBoard events under ``logdir`` (created).
 
     Returns:

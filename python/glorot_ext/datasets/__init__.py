@@ -108,7 +108,7 @@ def load_npz(
     with npz:
         keys = set(npz.files)
         split_keys = []
-        for name, aliases in _NPZ_SPLITS:
+        for _name, aliases in _NPZ_SPLITS:
             hit = next((a for a in aliases if f"X_{a}" in keys and f"y_{a}" in keys), None)
             split_keys.append(hit)
         if all(split_keys):

@@ -218,7 +218,7 @@ class MinibatchIterator:
         }
 
     @classmethod
-    def from_state(cls, state: dict, X: np.ndarray, y: np.ndarray) -> "MinibatchIterator":
+    def from_state(cls, state: dict, X: np.ndarray, y: np.ndarray) -> MinibatchIterator:
         """The iterator over (X, y) that continues from ``state``."""
         if state["n"] != len(y):
             raise ValueError(f"state was saved for {state['n']} examples, got {len(y)}")

@@ -649,7 +649,7 @@ class ShapesetStream:
         }
 
     @classmethod
-    def from_state(cls, state: dict) -> "ShapesetStream":
+    def from_state(cls, state: dict) -> ShapesetStream:
         """The stream that continues where the one whose ``state()`` this is stood."""
         return cls(
             state["batch_size"],

@@ -20,8 +20,7 @@ from typing import Dict, List, Optional, Sequence
 import numpy as np
 
 from glorot_ext import stats as _stats
-from glorot_ext.experiments import evidence as ev
-from glorot_ext.experiments import paper
+from glorot_ext.experiments import evidence as ev, paper
 
 #: Per-example layer statistics are taken on this many probe examples (the paper: 300).
 PROBE_SIZE = 300

@@ -56,7 +56,6 @@ def _pct(values):
 
 
 def table1(content) -> str:
-    s = content["settings"]
     lines = ["| TYPE | ours, final (%) | ours, at best validation (%) | paper (%) | lr chosen | updates | "
              "rate search: validation error (%) per rate at each rung |", "|---|---:|---:|---:|---:|---:|---|"]
     for label, r in content["rows"].items():

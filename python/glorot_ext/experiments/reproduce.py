@@ -32,12 +32,19 @@ from typing import Dict, Optional
 
 import numpy as np
 
-from glorot_ext.experiments import claims as _claims
-from glorot_ext.experiments import evidence as ev
-from glorot_ext.experiments import paper
-from glorot_ext.experiments.run import (DivergedError, RunConfig, _build, _data, load_network,
-                                        profile_line, checkpoint_progress, run, sum_profiles)
 from glorot_ext._io import atomic_write
+from glorot_ext.experiments import claims as _claims, evidence as ev, paper
+from glorot_ext.experiments.run import (
+    DivergedError,
+    RunConfig,
+    _build,
+    _data,
+    checkpoint_progress,
+    load_network,
+    profile_line,
+    run,
+    sum_profiles,
+)
 from glorot_ext.record import Record, dumps
 
 #: Learning rates per Table 1 row at the quick budget: the best final validation errors of the grid
