@@ -12,8 +12,7 @@ that raises must leave every parameter as it was.
 import sys
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 import glorot_ext as ge
 from glorot_ext import _core, reference

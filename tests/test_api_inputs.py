@@ -142,7 +142,7 @@ def test_partial_fit_appends_one_epoch_and_fit_starts_the_curve_over(data):
     X, y = data
     net = ge.MLP([6, 5, 3], rng=0)
     with pytest.raises(AttributeError, match="loss_curve_ exists after fit or partial_fit"):
-        net.loss_curve_
+        _ = net.loss_curve_
     assert net.partial_fit(X, y, lr=0.1, rng=0, validation=(X, y)) is net
     net.partial_fit(X, y, lr=0.1, rng=1, validation=(X, y))
     assert net.n_iter_ == 2 and len(net.loss_curve_) == 2 and net.n_updates == 2 * 4

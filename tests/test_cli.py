@@ -203,3 +203,11 @@ def test_ctrl_c_ends_with_one_clean_line_and_exit_130(tmp_path):
     last = err.rstrip("\n").split("\n")[-1]
     assert last == "interrupted: completed work is checkpointed; run the same command again to resume"
     assert "Traceback" not in err
+
+
+def test_train_without_matplotlib_skips_the_figures_and_says_how_to_get_them(tmp_path, monkeypatch, capsys):
+    from glorot_ext import cli
+
+    monkeypatch.setitem(sys.modules, "glorot_ext.plots", None)  # as if matplotlib were not installed
+    assert cli._figures(tmp_path / "record.json", tmp_path / "figures") == []
+    assert "pip install 'glorot_ext[plots]'" in capsys.readouterr().err

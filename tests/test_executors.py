@@ -16,8 +16,14 @@ import numpy as np
 import pytest
 
 from glorot_ext.experiments import reproduce
-from glorot_ext.experiments.executors import (GridProgress, LocalExecutor, RunSpec, execute_spec, make_executor,
-                                              resumed_from)
+from glorot_ext.experiments.executors import (
+    GridProgress,
+    LocalExecutor,
+    RunSpec,
+    execute_spec,
+    make_executor,
+    resumed_from,
+)
 from glorot_ext.experiments.reproduce import DEFAULT_LR
 from glorot_ext.experiments.run import RunConfig
 from glorot_ext.experiments.sweep import grid_configs, sweep

@@ -113,7 +113,7 @@ def test_a_small_reproduction_writes_a_report_with_a_verdict_for_every_claim(tmp
         assert c["verdict"] in ("PASS", "FAIL", "NOT RESOLVED")
         assert c["verdict"] in report
         assert c["p_value"] is None or 0.0 <= c["p_value"] <= 1.0
-    for label, a, i in paper.TABLE1_ROWS:
+    for label, _, _ in paper.TABLE1_ROWS:
         assert f"| {label} |" in report
     assert "What the paper leaves unknown" in report
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 import glorot_ext as ge
-from glorot_ext import _core, reference
+from glorot_ext import _core, activations, reference
 
-ACTIVATIONS = ["identity", "sigmoid", "tanh", "softsign", "relu", "scaled_tanh"]
-COSTS = ["nll", "quadratic"]
+ACTIVATIONS = list(activations.ACTIVATIONS)
+COSTS = list(reference.COSTS)
 # Odd sizes: masked vector tails, a single row tile, blocks that do not divide the layer.
 ODD_SIZES = [13, 1001, 33, 7]
 # Relative tolerance on every weight after the steps, scaled by the largest reference weight.

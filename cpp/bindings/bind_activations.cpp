@@ -39,6 +39,9 @@ py::array_t<T> backward(const std::string& name, const py::handle& Z_, const py:
 }  // namespace
 
 void bind_activations(py::module_& m) {
+    py::tuple names(kActivationNames.size());
+    for (std::size_t i = 0; i < kActivationNames.size(); ++i) names[i] = kActivationNames[i];
+    m.attr("activation_names") = names;
     m.def(
         "activation_forward",
         [](const std::string& name, const py::handle& S) {

@@ -27,6 +27,9 @@ py::tuple softmax_cost_t(Cost cost, const char* fn, const py::handle& S_, const 
 }  // namespace
 
 void bind_loss(py::module_& m) {
+    py::tuple names(kCostNames.size());
+    for (std::size_t i = 0; i < kCostNames.size(); ++i) names[i] = kCostNames[i];
+    m.attr("cost_names") = names;
     m.def(
         "softmax_nll",
         [](const py::handle& S, const py::handle& y) {

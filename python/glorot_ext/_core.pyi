@@ -15,6 +15,8 @@ gemm: str
 simd: str
 small_batch_kernels: bool
 small_batch_max: int
+activation_names: tuple[str, ...]  # exactly glorot_ext.activations.ACTIVATIONS, in enum order
+cost_names: tuple[str, ...]  # exactly glorot_ext.reference.COSTS
 
 FloatArray = npt.NDArray[np.float32] | npt.NDArray[np.float64]
 Labels = npt.NDArray[np.int64]

@@ -1,36 +1,68 @@
-"""The activation functions the kernels know, with the facts the instruments need about each.
+"""The activation functions: one registry that the kernels' enum, the CLI, ``MLP``, the NumPy
+oracle (``reference``), the initializers' gains, the instruments and the tests all read.
 
-The math itself lives in the C++ kernels (and, for checking, in ``reference``); this registry
-holds what the Python side reasons about: the output range (to define saturation), whether the
-function is symmetric around 0 (the paper's argument against sigmoid), and f'(0).
+Each entry holds the function and its derivative in NumPy (the oracle the C++ kernels are checked
+against; the derivative is written in terms of the forward output z = f(s), as the kernels take
+it), its output range (which defines saturation and the histograms' bins), whether it is odd (the
+paper's argument against the sigmoid, §3.1) and the std multiplier ``init.calculate_gain`` reports.
+The C++ enum ``glorot::Activation`` accepts exactly these names (``_core.activation_names``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
+from typing import Any, Callable, Dict, Optional
+
+import numpy as np
+from numpy.typing import NDArray
+
+#: A float32 or float64 array.
+FloatArray = NDArray[np.floating[Any]]
+
+#: LeCun et al. (1998b): 1.7159·tanh(2s/3), so that f(±1) = ±1.
+SCALED_TANH_A = 1.7159
+SCALED_TANH_B = 2.0 / 3.0
+
+
+def _sigmoid(s: FloatArray) -> FloatArray:
+    e = np.exp(-np.abs(s))  # never overflows
+    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(s.dtype, copy=False)
+
+
+def _softsign(s: FloatArray) -> FloatArray:
+    with np.errstate(invalid="ignore"):  # inf/inf at ±inf; the limit is ±1
+        z = s / (1 + np.abs(s))
+    return np.where(np.isinf(s), np.sign(s), z).astype(s.dtype, copy=False)
 
 
 @dataclass(frozen=True)
 class ActivationInfo:
-    """What the instruments need to know about an activation f."""
+    """An activation f and what the package needs to know about it."""
 
     name: str
-    formula: str
+    forward: Callable[[FloatArray], FloatArray]  # z = f(s)
+    derivative: Callable[[FloatArray], FloatArray]  # f'(s) from the forward output z
     low: float  # lower asymptote of f (-inf if unbounded)
     high: float  # upper asymptote of f (+inf if unbounded)
-    slope_at_zero: float  # f'(0)
-    symmetric: bool  # f(-x) = -f(x)
+    symmetric: bool  # f(-s) = -f(s)
+    gain: Optional[float]  # PyTorch's calculate_gain convention; None: init.estimate_gain
 
 
-ACTIVATIONS = {
+ACTIVATIONS: Dict[str, ActivationInfo] = {
     a.name: a
     for a in (
-        ActivationInfo("identity", "s", float("-inf"), float("inf"), 1.0, True),
-        ActivationInfo("sigmoid", "1/(1+exp(-s))", 0.0, 1.0, 0.25, False),
-        ActivationInfo("tanh", "tanh(s)", -1.0, 1.0, 1.0, True),
-        ActivationInfo("softsign", "s/(1+|s|)", -1.0, 1.0, 1.0, True),
-        ActivationInfo("relu", "max(s, 0)", 0.0, float("inf"), 0.5, False),
-        ActivationInfo("scaled_tanh", "1.7159·tanh(2s/3)", -1.7159, 1.7159, 1.7159 * 2 / 3, True),
+        ActivationInfo("identity", lambda s: s.copy(), lambda z: np.ones_like(z),
+                       -math.inf, math.inf, True, 1.0),
+        ActivationInfo("sigmoid", _sigmoid, lambda z: z * (1 - z), 0.0, 1.0, False, 1.0),
+        ActivationInfo("tanh", np.tanh, lambda z: 1 - z * z, -1.0, 1.0, True, 5.0 / 3.0),
+        ActivationInfo("softsign", _softsign, lambda z: (1 - np.abs(z)) ** 2, -1.0, 1.0, True, None),
+        ActivationInfo("relu", lambda s: np.maximum(s, 0), lambda z: (z > 0).astype(z.dtype),
+                       0.0, math.inf, False, math.sqrt(2.0)),
+        ActivationInfo("scaled_tanh",
+                       lambda s: (SCALED_TANH_A * np.tanh(SCALED_TANH_B * s)).astype(s.dtype, copy=False),
+                       lambda z: (SCALED_TANH_B * (SCALED_TANH_A - z * z / SCALED_TANH_A)).astype(z.dtype, copy=False),
+                       -SCALED_TANH_A, SCALED_TANH_A, True, 1.0),
     )
 }
 

@@ -28,7 +28,20 @@ import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Mapping, Optional, Protocol, Sequence, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    Optional,
+    Protocol,
+    Sequence,
+    Tuple,
+    Union,
+)
 
 if TYPE_CHECKING:  # NumPy is imported late, after main() has cleaned the environment
     import numpy as np
@@ -242,7 +255,7 @@ def memory_bandwidth(threads: int, n: int = 1 << 24, repeats: int = 8) -> Dict[s
     return res
 
 
-def weight_bytes_per_step(sizes: Sequence[int], dtype: "DTypeLike") -> int:
+def weight_bytes_per_step(sizes: Sequence[int], dtype: DTypeLike) -> int:
     """Bytes of weights a small-batch step moves: every W read forward, read and written backward."""
     import numpy as np
 

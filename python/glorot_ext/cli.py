@@ -133,6 +133,7 @@ def _executor_args(a: argparse.Namespace) -> _ExecutorArgs:
 
 def _parser() -> argparse.ArgumentParser:
     from glorot_ext import __version__
+    from glorot_ext.activations import ACTIVATIONS
     from glorot_ext.experiments import paper
 
     p = argparse.ArgumentParser(prog="glorot-ext", description=__doc__.split("\n")[0],
@@ -188,8 +189,7 @@ def _parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("train", help="train one network, checkpointed and resumable")
     t.add_argument("--dataset", choices=["shapeset", "mnist", "cifar10"], default="shapeset", help="training data")
-    t.add_argument("--activation", default="tanh", choices=["tanh", "softsign", "sigmoid", "relu", "scaled_tanh"],
-                   help="hidden-layer activation")
+    t.add_argument("--activation", default="tanh", choices=list(ACTIVATIONS), help="hidden-layer activation")
     t.add_argument("--init", default="normalized", help="standard, normalized, or any glorot_ext.init name")
     t.add_argument("--depth", type=_positive_int, default=5, help="hidden layers")
     t.add_argument("--width", type=_positive_int, default=1000, help="units per hidden layer")

@@ -22,6 +22,8 @@ from typing import Any, Callable, Dict, Literal, Optional, Protocol, Union, cast
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
+from glorot_ext import activations as _activations
+
 #: Which fan divides the variance numerator in ``variance_scaling``.
 Mode = Literal["fan_in", "fan_out", "fan_avg"]
 #: The distribution ``variance_scaling`` draws from.
@@ -33,6 +35,7 @@ class Initializer(Protocol):
 
     def __call__(self, fan_in: int, fan_out: int, *, rng: np.random.Generator,
                  dtype: DTypeLike = ...) -> NDArray[np.floating[Any]]: ...
+
 
 
 _MODES = ("fan_in", "fan_out", "fan_avg")
@@ -217,13 +220,11 @@ def estimate_gain(activation: Union[str, Callable[[NDArray[np.float64]], ArrayLi
     """Gain g with g²·E[f(s)²] = 1 for s ~ N(0, 1): the factor on Var[W] that keeps the second
     moment of a layer's output equal to its input's (computed by Gauss–Hermite quadrature).
 
-    Works for any activation name of ``glorot_ext.reference.ACTIVATIONS`` or any vectorized
+    Works for any activation name of ``glorot_ext.activations.ACTIVATIONS`` or any vectorized
     callable. It gives √2 for relu and 1 for identity exactly, 1.59 for tanh (PyTorch's
     heuristic says 5/3) and the softsign value that ``calculate_gain`` reports.
     """
-    from glorot_ext.reference import ACTIVATIONS
-
-    f = ACTIVATIONS[activation] if isinstance(activation, str) else activation
+    f = _activations.get(activation).forward if isinstance(activation, str) else activation
     second_moment = float(np.sum(_GH_W * np.asarray(f(_GH_X.copy()), dtype=np.float64) ** 2))
     if not second_moment > 0:
         raise ValueError("the activation is zero almost everywhere; no gain can restore the variance")
@@ -233,18 +234,23 @@ def estimate_gain(activation: Union[str, Callable[[NDArray[np.float64]], ArrayLi
 def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     """The recommended std multiplier for an activation, as ``torch.nn.init.calculate_gain``.
 
-    linear/identity/sigmoid 1, tanh 5/3, relu √2, leaky_relu √(2/(1+a²)) (a = param, default
-    0.01), selu 3/4, scaled_tanh 1. softsign has no conventional value anywhere; it gets
-    ``estimate_gain("softsign")``, the second-moment gain under a standard normal input.
+    The activations of ``glorot_ext.activations`` give their registry's gain: identity/sigmoid 1,
+    tanh 5/3, relu √2, scaled_tanh 1; softsign has no conventional value anywhere, so it gets
+    ``estimate_gain("softsign")``, the second-moment gain under a standard normal input. PyTorch's
+    names of functions the kernels lack are accepted too: linear 1, selu 3/4, leaky_relu
+    √(2/(1+a²)) (a = param, default 0.01).
     """
-    table = {"linear": 1.0, "identity": 1.0, "sigmoid": 1.0, "tanh": 5.0 / 3.0, "relu": math.sqrt(2.0),
-             "selu": 0.75, "scaled_tanh": 1.0}
-    if nonlinearity in table:
-        return table[nonlinearity]
+    if isinstance(nonlinearity, str) and nonlinearity in _activations.ACTIVATIONS:
+        gain = _activations.ACTIVATIONS[nonlinearity].gain
+        return estimate_gain(nonlinearity) if gain is None else gain
+    if nonlinearity in _TORCH_ONLY_GAINS:
+        return _TORCH_ONLY_GAINS[nonlinearity]
     if nonlinearity == "leaky_relu":
         a = 0.01 if param is None else float(param)
         return math.sqrt(2.0 / (1 + a * a))
-    if nonlinearity == "softsign":
-        return estimate_gain("softsign")
     raise ValueError(f"unknown nonlinearity {nonlinearity!r}; expected one of "
-                     f"{sorted(table) + ['leaky_relu', 'softsign']}")
+                     f"{sorted([*_activations.ACTIVATIONS, *_TORCH_ONLY_GAINS, 'leaky_relu'])}")
+
+
+#: calculate_gain's values for PyTorch's names of functions that are not in the registry.
+_TORCH_ONLY_GAINS = {"linear": 1.0, "selu": 0.75}

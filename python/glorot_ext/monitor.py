@@ -35,8 +35,7 @@ from typing import TYPE_CHECKING, Any, Dict, Literal, Mapping, Optional, Sequenc
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from glorot_ext import activations as _activations
-from glorot_ext import stats as _stats
+from glorot_ext import activations as _activations, stats as _stats
 from glorot_ext.record import Record
 from glorot_ext.training import Callback
 

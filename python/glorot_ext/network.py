@@ -378,7 +378,7 @@ class MLP:
             state["history"] = self.history_.as_dict()
         return type(self).from_state_dict, (state,)
 
-    def save(self, path: Union[str, "os.PathLike[str]"]) -> None:
+    def save(self, path: Union[str, os.PathLike[str]]) -> None:
         """Writes config and weights to an .npz, atomically (a crash never leaves half a file)."""
         path = Path(path)
         arrays = {f"W{l}": W for l, W in enumerate(self._weights)}
@@ -388,7 +388,7 @@ class MLP:
         atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
     @classmethod
-    def load(cls, path: Union[str, "os.PathLike[str]"], backend: Optional[str] = None) -> MLP:
+    def load(cls, path: Union[str, os.PathLike[str]], backend: Optional[str] = None) -> MLP:
         """Rebuilds a network saved by ``save``.
 
         Every field is checked before anything is built: the format tag, ``layer_sizes``,

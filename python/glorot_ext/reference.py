@@ -1,6 +1,7 @@
 """Plain NumPy implementation of every native kernel: the tests' oracle and the benchmarks' baseline.
 
-It imports nothing else of glorot_ext, so it cannot lean on the code it checks. It is written the
+It imports nothing of glorot_ext but the activation registry (``activations``, whose NumPy
+functions it evaluates), so it cannot lean on the code it checks. It is written the
 way a NumPy user would write it (``X @ W + b``, broadcasting, in-place updates), not slowed down.
 Shapes follow the package convention: X (batch, fan_in), W (fan_in, fan_out), Y = X·W + b.
 """
@@ -12,6 +13,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 from numpy.typing import NDArray
 
+from glorot_ext.activations import ACTIVATIONS
+
 #: A float32 or float64 array.
 FloatArray = NDArray[np.floating[Any]]
 #: Integer class labels, (batch,).
@@ -21,49 +24,15 @@ Elementwise = Callable[[FloatArray], FloatArray]
 #: What a cost returns: (mean loss, errors, P, dS).
 CostResult = Tuple[float, int, FloatArray, FloatArray]
 
-_SCALED_TANH_A = 1.7159
-_SCALED_TANH_B = 2.0 / 3.0
-
-
-def _sigmoid(s: FloatArray) -> FloatArray:
-    e = np.exp(-np.abs(s))  # never overflows
-    return np.where(s >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(s.dtype, copy=False)
-
-
-def _softsign(s: FloatArray) -> FloatArray:
-    with np.errstate(invalid="ignore"):  # inf/inf at ±inf; the limit is ±1
-        z = s / (1 + np.abs(s))
-    return np.where(np.isinf(s), np.sign(s), z).astype(s.dtype, copy=False)
-
-
-ACTIVATIONS: Dict[str, Elementwise] = {
-    "identity": lambda s: s.copy(),
-    "sigmoid": _sigmoid,
-    "tanh": np.tanh,
-    "softsign": _softsign,
-    "relu": lambda s: np.maximum(s, 0),
-    "scaled_tanh": lambda s: (_SCALED_TANH_A * np.tanh(_SCALED_TANH_B * s)).astype(s.dtype, copy=False),
-}
-
-# f'(s) written in terms of the forward output z = f(s), as the native kernels do.
-DERIVATIVES: Dict[str, Elementwise] = {
-    "identity": lambda z: np.ones_like(z),
-    "sigmoid": lambda z: z * (1 - z),
-    "tanh": lambda z: 1 - z * z,
-    "softsign": lambda z: (1 - np.abs(z)) ** 2,
-    "relu": lambda z: (z > 0).astype(z.dtype),
-    "scaled_tanh": lambda z: (_SCALED_TANH_B * (_SCALED_TANH_A - z * z / _SCALED_TANH_A)).astype(z.dtype, copy=False),
-}
-
 
 def activation_forward(name: str, S: FloatArray) -> FloatArray:
     """Z = f(S)."""
-    return ACTIVATIONS[name](S)
+    return ACTIVATIONS[name].forward(S)
 
 
 def activation_backward(name: str, Z: FloatArray, dZ: FloatArray) -> FloatArray:
     """dS = dZ · f'(S), from the forward output Z."""
-    return dZ * DERIVATIVES[name](Z)
+    return dZ * ACTIVATIONS[name].derivative(Z)
 
 
 def dense_forward(X: FloatArray, W: FloatArray, b: FloatArray) -> FloatArray:
@@ -141,7 +110,7 @@ class Network:
             s = z @ W + b
             pre.append(s)
             if l + 1 < len(self.weights):
-                z = ACTIVATIONS[self.activations[l]](s)
+                z = ACTIVATIONS[self.activations[l]].forward(s)
                 post.append(z)
         return pre, post
 
@@ -158,7 +127,7 @@ class Network:
             z = X if l == 0 else post[l - 1]
             grads.append((z.T @ d, d.sum(axis=0)))
             if l > 0:
-                d = (d @ self.weights[l].T) * DERIVATIVES[self.activations[l - 1]](post[l - 1])
+                d = (d @ self.weights[l].T) * ACTIVATIONS[self.activations[l - 1]].derivative(post[l - 1])
         grads.reverse()
         return loss, errors, pre, post, deltas, grads
 

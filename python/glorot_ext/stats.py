@@ -34,9 +34,7 @@ from typing import Any, Dict, Literal, Mapping, Sequence, Tuple, TypedDict, Unio
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from glorot_ext import _core
-from glorot_ext import activations as _activations
-from glorot_ext import reference as _reference
+from glorot_ext import _core, activations as _activations
 
 #: Fraction of the asymptote beyond which a unit counts as saturated (tanh, softsign, scaled_tanh).
 SATURATION_LEVEL = 0.99
@@ -432,8 +430,7 @@ def activation_stats(z: ArrayLike, activation: str, percentiles: Sequence[float]
 
 def derivative(activation: str, z: ArrayLike) -> Float64Array:
     """f'(s) from the forward output z = f(s), as the kernels compute it (float64)."""
-    _activations.get(activation)
-    fprime = _reference.DERIVATIVES[activation](np.asarray(z, dtype=np.float64))
+    fprime = _activations.get(activation).derivative(np.asarray(z, dtype=np.float64))
     return cast(Float64Array, fprime)  # the derivatives keep their input's dtype
 
 

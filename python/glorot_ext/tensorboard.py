@@ -50,7 +50,7 @@ def _writer(logdir: Path) -> _Writer:
     return writer
 
 
-def write_record(record: Record, logdir: Union[str, "os.PathLike[str]"]) -> Path:
+def write_record(record: Record, logdir: Union[str, os.PathLike[str]]) -> Path:
     """Writes every measurement of ``record`` as TensorBoard events under ``logdir`` (created).
 
     Returns:

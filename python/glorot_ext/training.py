@@ -7,7 +7,6 @@ callbacks and keep a ``History``. All training state is explicit: the network's 
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Tuple, Union

@@ -6,6 +6,8 @@
 
 #include "glorot_ext/types.hpp"
 
+#include <array>
+#include <cstddef>
 #include <limits>
 #include <string>
 
@@ -17,15 +19,18 @@ enum class Activation { Identity, Sigmoid, Tanh, Softsign, Relu, ScaledTanh };
 constexpr double kScaledTanhA = 1.7159;
 constexpr double kScaledTanhB = 2.0 / 3.0;
 
+/// The names of the Activation values, in enum order: exactly those of Python's registry
+/// (glorot_ext.activations.ACTIVATIONS), which a test compares with this list.
+inline constexpr std::array<const char*, 6> kActivationNames{"identity", "sigmoid", "tanh",
+                                                             "softsign", "relu",    "scaled_tanh"};
+
 inline Activation activation_from_name(const std::string& name) {
-    if (name == "identity" || name == "linear") return Activation::Identity;
-    if (name == "sigmoid" || name == "logistic") return Activation::Sigmoid;
-    if (name == "tanh") return Activation::Tanh;
-    if (name == "softsign") return Activation::Softsign;
-    if (name == "relu") return Activation::Relu;
-    if (name == "scaled_tanh") return Activation::ScaledTanh;
-    throw std::invalid_argument("unknown activation '" + name +
-                                "'; expected one of identity, sigmoid, tanh, softsign, relu, scaled_tanh");
+    std::string known;
+    for (std::size_t i = 0; i < kActivationNames.size(); ++i) {
+        if (name == kActivationNames[i]) return static_cast<Activation>(i);
+        known += (i ? ", " : "") + std::string(kActivationNames[i]);
+    }
+    throw std::invalid_argument("unknown activation '" + name + "'; expected one of " + known);
 }
 
 namespace detail {

@@ -4,16 +4,21 @@
 #include "glorot_ext/types.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstddef>
 #include <string>
 
 namespace glorot {
 
 enum class Cost { NLL, Quadratic };
 
+/// The names of the Cost values, in enum order: exactly those of glorot_ext.reference.COSTS.
+inline constexpr std::array<const char*, 2> kCostNames{"nll", "quadratic"};
+
 inline Cost cost_from_name(const std::string& name) {
-    if (name == "nll" || name == "cross_entropy" || name == "log_loss") return Cost::NLL;
-    if (name == "quadratic" || name == "mse") return Cost::Quadratic;
+    for (std::size_t i = 0; i < kCostNames.size(); ++i)
+        if (name == kCostNames[i]) return static_cast<Cost>(i);
     throw std::invalid_argument("unknown cost '" + name + "'; expected 'nll' or 'quadratic'");
 }
 

@@ -25,8 +25,17 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from . import cifar10, mnist, shapeset
-from ._common import (DATA_ENV, DatasetError, MinibatchIterator, PathLike, Split, Splits, check_dtype, minibatches,
-                      scale_uint8)
+from ._common import (
+    DATA_ENV,
+    DatasetError,
+    MinibatchIterator,
+    PathLike,
+    Split,
+    Splits,
+    check_dtype,
+    minibatches,
+    scale_uint8,
+)
 from .shapeset import ShapesetStream
 
 __all__ = [
@@ -111,7 +120,7 @@ def load_npz(
     with npz:
         keys = set(npz.files)
         split_keys: List[Optional[str]] = []
-        for name, aliases in _NPZ_SPLITS:
+        for _name, aliases in _NPZ_SPLITS:
             hit = next((a for a in aliases if f"X_{a}" in keys and f"y_{a}" in keys), None)
             split_keys.append(hit)
         if all(split_keys):

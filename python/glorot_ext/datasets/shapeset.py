@@ -708,7 +708,7 @@ def load(
 
 
 def save_grid(
-    path: Union[str, "os.PathLike[str]"],
+    path: Union[str, os.PathLike[str]],
     *,
     n: int = 16,
     seed: int = 0,

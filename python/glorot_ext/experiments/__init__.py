@@ -2,7 +2,7 @@
 reproduction (``reproduce``), compared side by side with the published numbers (``paper``)."""
 
 from glorot_ext.experiments import paper
-from glorot_ext.experiments.run import RunConfig, run
 from glorot_ext.experiments.reproduce import reproduce
+from glorot_ext.experiments.run import RunConfig, run
 
 __all__ = ["RunConfig", "paper", "reproduce", "run"]

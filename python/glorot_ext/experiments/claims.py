@@ -21,8 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from glorot_ext import stats as _stats
-from glorot_ext.experiments import evidence as ev
-from glorot_ext.experiments import paper
+from glorot_ext.experiments import evidence as ev, paper
 
 if TYPE_CHECKING:
     from glorot_ext.network import MLP

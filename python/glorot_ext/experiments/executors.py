@@ -29,8 +29,7 @@ import socket
 import sys
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor
-from concurrent.futures import wait as _wait_futures
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait as _wait_futures
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, Iterable, List, Optional, Protocol, Tuple, Union
 
@@ -126,7 +125,7 @@ def execute_spec(spec: RunSpec, echo: Optional[Log] = None, callbacks: Iterable[
     return res
 
 
-def resumed_from(run_dir: Union[str, "os.PathLike[str]"]) -> List[int]:
+def resumed_from(run_dir: Union[str, os.PathLike[str]]) -> List[int]:
     """The update each attempt recorded in ``run_dir/run.log`` really started at, in order: the
     update ``run`` said it resumed at, or 0 when it started from scratch."""
     path = Path(run_dir) / RUN_LOG

@@ -58,7 +58,6 @@ def _pct(values: ArrayLike) -> str:
 
 
 def table1(content: Mapping[str, Any]) -> str:
-    s = content["settings"]
     lines = ["| TYPE | ours, final (%) | ours, at best validation (%) | paper (%) | lr chosen | updates | "
              "rate search: validation error (%) per rate at each rung |", "|---|---:|---:|---:|---:|---:|---|"]
     for label, r in content["rows"].items():
@@ -88,8 +87,8 @@ def claims_table(claims: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def render(content: Mapping[str, Any], figure_paths: Mapping[str, Union[str, "os.PathLike[str]"]],
-           out_dir: Union[str, "os.PathLike[str]"]) -> str:
+def render(content: Mapping[str, Any], figure_paths: Mapping[str, Union[str, os.PathLike[str]]],
+           out_dir: Union[str, os.PathLike[str]]) -> str:
     s = content["settings"]
     b = s["budget"]
     out = Path(out_dir)
@@ -173,5 +172,5 @@ def _profile(content: Mapping[str, Any]) -> str:
     return profile_line(total) if sum(total.values()) else "not measured"
 
 
-def _rel(path: Union[str, "os.PathLike[str]"], out: Path) -> str:
+def _rel(path: Union[str, os.PathLike[str]], out: Path) -> str:
     return os.path.relpath(Path(path), out)

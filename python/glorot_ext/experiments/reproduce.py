@@ -31,23 +31,41 @@ import os
 import time
 from collections import deque
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Deque, Dict, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union, cast
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Deque,
+    Dict,
+    List,
+    Mapping,
+    Optional,
+    Sequence,
+    Tuple,
+    TypedDict,
+    Union,
+    cast,
+)
 
 import numpy as np
 
-from glorot_ext.experiments import claims as _claims
-from glorot_ext.experiments import evidence as ev
-from glorot_ext.experiments import paper
-from glorot_ext.experiments.run import (RunConfig, _build, _data, load_network, profile_line, checkpoint_progress,
-                                        sum_profiles)
 from glorot_ext._io import atomic_write
+from glorot_ext.experiments import claims as _claims, evidence as ev, paper
+from glorot_ext.experiments.run import (
+    RunConfig,
+    _build,
+    _data,
+    checkpoint_progress,
+    load_network,
+    profile_line,
+    sum_profiles,
+)
 from glorot_ext.record import Record, dumps
 
 if TYPE_CHECKING:
     from numpy.typing import ArrayLike, NDArray
 
     from glorot_ext.datasets._common import Split
-
     from glorot_ext.experiments.claims import Profile
     from glorot_ext.experiments.executors import Executor, RunSpec
     from glorot_ext.training import Callback
@@ -385,7 +403,6 @@ def reproduce(out_dir: PathLike = "runs/reproduce", *, dataset: str = "shapeset"
            for label, _, _ in wanted}
     t_start = time.perf_counter()
     import glorot_ext
-
     from glorot_ext.experiments.executors import make_executor
 
     echo = log if log and not progress else None  # a bar shows progress; run.log keeps every line

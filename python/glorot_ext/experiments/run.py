@@ -21,8 +21,8 @@ import dataclasses
 import hashlib
 import json
 import math
-import time
 import os
+import time
 from pathlib import Path
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union, cast
 
