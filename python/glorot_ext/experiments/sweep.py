@@ -31,7 +31,6 @@ import io
 import itertools
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Union
@@ -59,11 +58,11 @@ COLUMNS = ("key", "dataset", "activation", "init", "depth", "width", "lr", "seed
 
 
 def _load_toml(path: PathLike) -> Dict[str, Any]:
-    if sys.version_info >= (3, 11):
+    try:
         import tomllib
-    else:  # Python < 3.11
+    except ImportError:  # Python < 3.11
         try:
-            import tomli as tomllib
+            import tomli as tomllib  # type: ignore[no-redef, import-not-found]  # absent where tomllib exists
         except ImportError:
             raise ImportError(f"reading {path} needs Python 3.11+ (tomllib) or the tomli package: "
                               "pip install tomli") from None
