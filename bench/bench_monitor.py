@@ -35,7 +35,7 @@ def _stream(X, y, batch):
     n = X.shape[0]
     while True:
         j = (i * batch) % (n - batch)
-        yield X[j:j + batch], y[j:j + batch]
+        yield X[j : j + batch], y[j : j + batch]
         i += 1
 
 
@@ -85,29 +85,54 @@ def main():
         return {"min": min(v), "median": statistics.median(v)}
 
     res = {
-        "net": sizes, "batch": 10, "dtype": "float32", "probe": 300, "rounds": args.rounds,
-        "threads": ge.get_num_threads(), "build": ge.build_info(),
-        "step_seconds": mm(t_step), "measure_seconds": mm(t_meas), "measure_seconds_no_jacobian": mm(t_meas_nojac),
-        "plain_run_seconds": mm(t_plain), "monitored_run_seconds": mm(t_mon),
-        "updates_per_run": args.updates, "check_every": args.check_every,
+        "net": sizes,
+        "batch": 10,
+        "dtype": "float32",
+        "probe": 300,
+        "rounds": args.rounds,
+        "threads": ge.get_num_threads(),
+        "build": ge.build_info(),
+        "step_seconds": mm(t_step),
+        "measure_seconds": mm(t_meas),
+        "measure_seconds_no_jacobian": mm(t_meas_nojac),
+        "plain_run_seconds": mm(t_plain),
+        "monitored_run_seconds": mm(t_mon),
+        "updates_per_run": args.updates,
+        "check_every": args.check_every,
     }
     k = args.interval
-    step, meas, nojac = res["step_seconds"]["min"], res["measure_seconds"]["min"], res["measure_seconds_no_jacobian"]["min"]
+    step, meas, nojac = (
+        res["step_seconds"]["min"],
+        res["measure_seconds"]["min"],
+        res["measure_seconds_no_jacobian"]["min"],
+    )
     n_meas = 1 + args.updates // args.check_every  # on_train_begin + every check_every
     predicted = n_meas * meas / (args.updates * step)
     measured = res["monitored_run_seconds"]["min"] / res["plain_run_seconds"]["min"] - 1
-    res.update(overhead_at_interval={"interval": k, "default": meas / (k * step), "no_jacobian": nojac / (k * step)},
-               check={"measurements": n_meas, "predicted_overhead": predicted, "measured_overhead": measured})
+    res.update(
+        overhead_at_interval={"interval": k, "default": meas / (k * step), "no_jacobian": nojac / (k * step)},
+        check={"measurements": n_meas, "predicted_overhead": predicted, "measured_overhead": measured},
+    )
 
     print(f"784-1000x5-10 tanh, batch 10, float32, threads={res['threads']}, {args.rounds} interleaved rounds")
-    print(f"  one update:                 min {step * 1e3:8.3f} ms   median {res['step_seconds']['median'] * 1e3:8.3f} ms")
-    print(f"  one measurement (default):  min {meas:8.3f} s    median {res['measure_seconds']['median']:8.3f} s"
-          f"   (jacobian_examples={args.jacobian_examples})")
-    print(f"  one measurement (no Jacobian): min {nojac:6.3f} s    median {res['measure_seconds_no_jacobian']['median']:8.3f} s")
-    print(f"  overhead at every={k}:  {100 * meas / (k * step):.2f}% (default), {100 * nojac / (k * step):.2f}% (no Jacobian)"
-          f"   = T_measure / ({k} * T_step)")
-    print(f"  end-to-end check, {args.updates} updates, every={args.check_every} ({n_meas} measurements): "
-          f"measured {100 * measured:.1f}%, predicted {100 * predicted:.1f}%")
+    print(
+        f"  one update:                 min {step * 1e3:8.3f} ms   median {res['step_seconds']['median'] * 1e3:8.3f} ms"
+    )
+    print(
+        f"  one measurement (default):  min {meas:8.3f} s    median {res['measure_seconds']['median']:8.3f} s"
+        f"   (jacobian_examples={args.jacobian_examples})"
+    )
+    print(
+        f"  one measurement (no Jacobian): min {nojac:6.3f} s    median {res['measure_seconds_no_jacobian']['median']:8.3f} s"
+    )
+    print(
+        f"  overhead at every={k}:  {100 * meas / (k * step):.2f}% (default), {100 * nojac / (k * step):.2f}% (no Jacobian)"
+        f"   = T_measure / ({k} * T_step)"
+    )
+    print(
+        f"  end-to-end check, {args.updates} updates, every={args.check_every} ({n_meas} measurements): "
+        f"measured {100 * measured:.1f}%, predicted {100 * predicted:.1f}%"
+    )
     print(f"  one measurement = {meas / step:.0f} updates; overhead <= 10% needs every >= {meas / (0.1 * step):.0f}")
     if args.out:
         with open(args.out, "w") as f:

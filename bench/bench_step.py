@@ -1,7 +1,7 @@
 """The paper's SGD step, glorot_ext vs NumPy (and PyTorch when installed): see glorot_ext.benchmark.
 
-    python bench/bench_step.py            # full table -> bench/results/*.json|md and BENCHMARKS.md
-    python bench/bench_step.py --quick    # batch 10, float32/float64: ms/step min, median, ratio to NumPy
+python bench/bench_step.py            # full table -> bench/results/*.json|md and BENCHMARKS.md
+python bench/bench_step.py --quick    # batch 10, float32/float64: ms/step min, median, ratio to NumPy
 """
 
 import sys

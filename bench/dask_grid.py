@@ -69,8 +69,15 @@ def main(argv=None):
 
     rows = [r[0] for r in paper.TABLE1_ROWS] if a.rows == "all" else a.rows.split(",")
     out = Path(tempfile.mkdtemp(prefix="dask-grid-"))
-    kw = dict(rows=rows, n_updates=a.updates, width=a.width, depth=a.depth, figures=False, log=None,
-              overrides=dict(eval_every=a.eval_every, n_eval=a.n_eval, monitor_every=0))
+    kw = dict(
+        rows=rows,
+        n_updates=a.updates,
+        width=a.width,
+        depth=a.depth,
+        figures=False,
+        log=None,
+        overrides=dict(eval_every=a.eval_every, n_eval=a.n_eval, monitor_every=0),
+    )
     timing = {}
     real_execute = rep._execute
 
@@ -98,8 +105,12 @@ def main(argv=None):
     else:
         import distributed
 
-        with distributed.LocalCluster(n_workers=a.workers, threads_per_worker=1, processes=True,
-                                      dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        with (
+            distributed.LocalCluster(
+                n_workers=a.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
             threads = max(1, (os.cpu_count() or 1) // a.workers)
             t_ready = time.perf_counter() - t0
             done = threading.Event()
@@ -110,11 +121,15 @@ def main(argv=None):
             done.set()
             if a.kill:
                 killer.join()
-        what = f"dask LocalCluster {a.workers} workers x 1 slot, {threads} thread(s) per run (cluster up in " \
-               f"{t_ready:.1f} s)"
+        what = (
+            f"dask LocalCluster {a.workers} workers x 1 slot, {threads} thread(s) per run (cluster up in "
+            f"{t_ready:.1f} s)"
+        )
     total = time.perf_counter() - t0
-    print(f"{what}: {len(rows)} runs of {a.width}x{a.depth}, {a.updates:,} updates each: grid {timing['grid']:.1f} s, "
-          f"with start-up {total:.1f} s; {len(rows) * a.updates / timing['grid']:,.0f} updates/s")
+    print(
+        f"{what}: {len(rows)} runs of {a.width}x{a.depth}, {a.updates:,} updates each: grid {timing['grid']:.1f} s, "
+        f"with start-up {total:.1f} s; {len(rows) * a.updates / timing['grid']:,.0f} updates/s"
+    )
     if a.kill:
         if not report:
             print("no run was caught mid-way: nothing killed")
@@ -123,10 +138,12 @@ def main(argv=None):
             log = (out / "runs" / report["run"] / "run.log").read_text().splitlines()
             attempts = [line for line in log if ": starting at update " in line]
             restarted = time.mktime(time.strptime(attempts[-1][:19], "%Y-%m-%d %H:%M:%S")) + float(attempts[-1][19:23])
-            print(f"killed worker pid {report['pid']} running {report['run']} when its checkpoint was at update "
-                  f"{report['checkpoint']:,}; its attempts started at updates {starts} (at most {a.eval_every} "
-                  f"updates, one checkpoint interval, were redone); the new attempt started "
-                  f"{restarted - report['killed_at']:.1f} s after the kill")
+            print(
+                f"killed worker pid {report['pid']} running {report['run']} when its checkpoint was at update "
+                f"{report['checkpoint']:,}; its attempts started at updates {starts} (at most {a.eval_every} "
+                f"updates, one checkpoint interval, were redone); the new attempt started "
+                f"{restarted - report['killed_at']:.1f} s after the kill"
+            )
             print("\n".join(log))
     print(f"output: {out}")
 

@@ -86,8 +86,9 @@ def measure(init: str, neg: bool, softmax_normalized: bool, seed: int) -> dict:
     net = MLP([1024] + [1000] * LAYERS + [9], activation="tanh", init=init, rng=np.random.default_rng(seed))
     if softmax_normalized:
         W = net.weights[-1]
-        W[...] = ge_init.get("normalized")(W.shape[0], W.shape[1], rng=np.random.default_rng(seed + 10_000),
-                                          dtype=W.dtype)
+        W[...] = ge_init.get("normalized")(
+            W.shape[0], W.shape[1], rng=np.random.default_rng(seed + 10_000), dtype=W.dtype
+        )
     wg_bins = stats.LinearBins(-WG_SPAN[init], WG_SPAN[init], 100)
     # The Monitor's own conventions: per-example ∂C/∂s, weight gradients of minibatches of 10.
     m = Monitor((X, y), jacobian_examples=0).measure(net)
@@ -131,14 +132,22 @@ def score(name: str, values: dict, per_example: bool = False) -> float:
     return float(np.mean(logs))
 
 
-ROWS = [("act_peak", "Fig. 6 peak density", "{:.1f}"), ("act_std", "activation std", "{:.2f}"),
-        ("act_p98", "activation 98th pct", "{:.2f}"), ("act_span", "Fig. 6 99% span ±", "{:.2f}"),
-        ("bp_peak", "Fig. 7 peak density", "{:.0f}"), ("bp_span", "Fig. 7 99% span ±", "{:.3f}"),
-        ("bp_std", "Fig. 7 std", "{:.4f}"), ("wg_peak", "Fig. 8 peak density", "{:.0f}"),
-        ("wg_span", "Fig. 8 99% span ±", "{:.4f}"), ("wg_std", "Fig. 8 std", "{:.5f}"),
-        ("wg_l1", "Fig. 8 peak, layer 1 / layers 2-5", "{:.2f}"),
-        ("wg1_peak", "Fig. 8 peak, per example", "{:.0f}"), ("wg1_span", "Fig. 8 99% span ±, per example", "{:.4f}"),
-        ("wg1_l1", "Fig. 8 peak per example, layer 1 / layers 2-5", "{:.2f}")]
+ROWS = [
+    ("act_peak", "Fig. 6 peak density", "{:.1f}"),
+    ("act_std", "activation std", "{:.2f}"),
+    ("act_p98", "activation 98th pct", "{:.2f}"),
+    ("act_span", "Fig. 6 99% span ±", "{:.2f}"),
+    ("bp_peak", "Fig. 7 peak density", "{:.0f}"),
+    ("bp_span", "Fig. 7 99% span ±", "{:.3f}"),
+    ("bp_std", "Fig. 7 std", "{:.4f}"),
+    ("wg_peak", "Fig. 8 peak density", "{:.0f}"),
+    ("wg_span", "Fig. 8 99% span ±", "{:.4f}"),
+    ("wg_std", "Fig. 8 std", "{:.5f}"),
+    ("wg_l1", "Fig. 8 peak, layer 1 / layers 2-5", "{:.2f}"),
+    ("wg1_peak", "Fig. 8 peak, per example", "{:.0f}"),
+    ("wg1_span", "Fig. 8 99% span ±, per example", "{:.4f}"),
+    ("wg1_l1", "Fig. 8 peak per example, layer 1 / layers 2-5", "{:.2f}"),
+]
 
 
 def _cells(vals, fmt):
@@ -150,16 +159,22 @@ def render(res: dict) -> str:
     lines = []
     for init in ("standard", "normalized"):
         names = [n for n in res if n.startswith(init)]
-        lines += [f"**{init} init** (layers 1 / 2 / 3 / 4 / 5)", "",
-                  "| read-off | paper | " + " | ".join(names) + " |",
-                  "|---|---|" + "---|" * len(names)]
+        lines += [
+            f"**{init} init** (layers 1 / 2 / 3 / 4 / 5)",
+            "",
+            "| read-off | paper | " + " | ".join(names) + " |",
+            "|---|---|" + "---|" * len(names),
+        ]
         for key, label, fmt in ROWS:
             paper = PAPER[init].get(key.replace("wg1", "wg"))
             cells = [_cells(res[n][key], fmt) for n in names]
             lines.append(f"| {label} | {_cells(paper, fmt) if paper else ''} | " + " | ".join(cells) + " |")
         for per_example, what in ((False, "Fig. 8 of minibatches of 10"), (True, "Fig. 8 per example")):
-            lines.append(f"| mean abs log ratio to the paper ({what}) | 0 | "
-                         + " | ".join(f"{score(n, res[n], per_example):.2f}" for n in names) + " |")
+            lines.append(
+                f"| mean abs log ratio to the paper ({what}) | 0 | "
+                + " | ".join(f"{score(n, res[n], per_example):.2f}" for n in names)
+                + " |"
+            )
         lines.append("")
     return "\n".join(lines)
 

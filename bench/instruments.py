@@ -56,7 +56,7 @@ def gradients(X, y):
             wg_std, wg_peak, mean_std, mean_peak = [], [], [], []
             for l in range(5):
                 z = (X if l == 0 else g["post"][l - 1]).astype(np.float64)
-                batches = [z[i:i + 10].T @ bp[l][i:i + 10] / 10 for i in range(0, n, 10)]
+                batches = [z[i : i + 10].T @ bp[l][i : i + 10] / 10 for i in range(0, n, 10)]
                 all_wg = np.concatenate([b.ravel() for b in batches])
                 wg_std.append(all_wg.std())
                 wg_peak.append(_peak(all_wg, SPANS[init_name]))
@@ -64,12 +64,18 @@ def gradients(X, y):
                 mean_std.append(mean.std())
                 mean_peak.append(_peak(mean, SPANS[init_name]))
             print(f"init={init_name} softmax={softmax_init}")
-            print(f"  bp std per layer: {' '.join(f'{b.std():.2e}' for b in bp)}; "
-                  f"peak ratio layer 1 / layer 5: {bp_peaks[0] / bp_peaks[4]:.1f}")
-            print(f"  wg (batch 10) std: {' '.join(f'{s:.1e}' for s in wg_std)}; "
-                  f"peaks on ±{SPANS[init_name]}: {' '.join(f'{p:.0f}' for p in wg_peak)}")
-            print(f"  wg (probe mean) std: {' '.join(f'{s:.1e}' for s in mean_std)}; "
-                  f"peaks: {' '.join(f'{p:.0f}' for p in mean_peak)}")
+            print(
+                f"  bp std per layer: {' '.join(f'{b.std():.2e}' for b in bp)}; "
+                f"peak ratio layer 1 / layer 5: {bp_peaks[0] / bp_peaks[4]:.1f}"
+            )
+            print(
+                f"  wg (batch 10) std: {' '.join(f'{s:.1e}' for s in wg_std)}; "
+                f"peaks on ±{SPANS[init_name]}: {' '.join(f'{p:.0f}' for p in wg_peak)}"
+            )
+            print(
+                f"  wg (probe mean) std: {' '.join(f'{s:.1e}' for s in mean_std)}; "
+                f"peaks: {' '.join(f'{p:.0f}' for p in mean_peak)}"
+            )
 
 
 def jacobians(X):
@@ -80,8 +86,10 @@ def jacobians(X):
     sv = stats.jacobian_singular_values(W, fprime)
     per_example = sv.mean(axis=1)
     cv = per_example.std() / per_example.mean()
-    print(f"Jacobian, layer 3: per-example mean singular value varies by {100 * cv:.1f}% (20 examples), "
-          f"so 5 examples give the layer mean to ±{100 * cv / np.sqrt(5):.1f}%")
+    print(
+        f"Jacobian, layer 3: per-example mean singular value varies by {100 * cv:.1f}% (20 examples), "
+        f"so 5 examples give the layer mean to ±{100 * cv / np.sqrt(5):.1f}%"
+    )
     for method in ("gram", "svd"):
         t0 = time.perf_counter()
         stats.jacobian_singular_values(W, fprime[:5], method)

@@ -29,7 +29,7 @@ def area_by_class(n: int, seed: int, size: int = 32):
         sq += np.bincount(sc.labels, frac * frac, minlength=9)
         counts += np.bincount(sc.labels, minlength=9)
     mean = sums / counts
-    sem = np.sqrt(np.maximum(sq / counts - mean ** 2, 0.0) / counts)
+    sem = np.sqrt(np.maximum(sq / counts - mean**2, 0.0) / counts)
     return mean, sem, counts
 
 

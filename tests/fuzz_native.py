@@ -89,8 +89,12 @@ def _unchanged(params, before):
     return all(np.array_equal(a, b, equal_nan=True) for a, b in zip([p for g in params for p in g], before))
 
 
-COMMON = settings(deadline=None, database=None, derandomize=True,
-                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+COMMON = settings(
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 def core_network_calls(max_examples):
@@ -103,8 +107,13 @@ def core_network_calls(max_examples):
         X, y = _x_and_y(data.draw, params, dtype)
         lr = data.draw(st.sampled_from([0.1, 0.0, -1.0, float("nan"), 1e-3]))
         method = data.draw(st.sampled_from(["sgd_step", "predict_proba", "evaluate", "forward", "gradients"]))
-        args = {"sgd_step": (X, y, lr), "predict_proba": (X,), "evaluate": (X, y), "forward": (X,),
-                "gradients": (X, y)}[method]
+        args = {
+            "sgd_step": (X, y, lr),
+            "predict_proba": (X,),
+            "evaluate": (X, y),
+            "forward": (X,),
+            "gradients": (X, y),
+        }[method]
         before = _snapshot(params)
         ref_params = [[p.copy() for p in g] for g in params]
         try:
@@ -151,12 +160,30 @@ def core_functions(max_examples):
     @given(st.data())
     def prop(data):
         shapes = st.sampled_from([(4, 5), (5, 3), (4, 3), (3,), (5,), (0, 5), (4, 5, 1)])
-        fn = data.draw(st.sampled_from(["dense_forward", "dense_backward", "activation_forward",
-                                        "activation_backward", "softmax_nll", "quadratic_cost"]))
+        fn = data.draw(
+            st.sampled_from(
+                [
+                    "dense_forward",
+                    "dense_backward",
+                    "activation_forward",
+                    "activation_backward",
+                    "softmax_nll",
+                    "quadratic_cost",
+                ]
+            )
+        )
         a = [data.draw(arrays(shapes=shapes, dtypes=[np.float32, np.float64, np.int64])) for _ in range(3)]
-        y = data.draw(arrays(shapes=st.sampled_from([(4,), (5,)]), dtypes=[np.int64, np.int32], values=st.just("labels")))
-        args = {"dense_forward": a, "dense_backward": a, "activation_forward": ["tanh", a[0]],
-                "activation_backward": ["sigmoid", a[0], a[1]], "softmax_nll": [a[0], y], "quadratic_cost": [a[0], y]}
+        y = data.draw(
+            arrays(shapes=st.sampled_from([(4,), (5,)]), dtypes=[np.int64, np.int32], values=st.just("labels"))
+        )
+        args = {
+            "dense_forward": a,
+            "dense_backward": a,
+            "activation_forward": ["tanh", a[0]],
+            "activation_backward": ["sigmoid", a[0], a[1]],
+            "softmax_nll": [a[0], y],
+            "quadratic_cost": [a[0], y],
+        }
         try:
             getattr(_core, fn)(*args[fn])
         except REFUSED as e:
@@ -170,12 +197,22 @@ def public_mlp(max_examples):
     @given(st.data())
     def prop(data):
         dtype = data.draw(st.sampled_from([np.float32, np.float64]))
-        net = ge.MLP(SIZES, activation=data.draw(st.sampled_from(["tanh", "relu", "softsign"])), dtype=dtype,
-                     rng=np.random.default_rng(0), kernels=data.draw(st.sampled_from(["auto", "gemm"])))
+        net = ge.MLP(
+            SIZES,
+            activation=data.draw(st.sampled_from(["tanh", "relu", "softsign"])),
+            dtype=dtype,
+            rng=np.random.default_rng(0),
+            kernels=data.draw(st.sampled_from(["auto", "gemm"])),
+        )
         X, y = _x_and_y(data.draw, (net.weights, net.biases), dtype)
         method = data.draw(st.sampled_from(["train_step", "predict_proba", "evaluate", "forward", "gradients"]))
-        args = {"train_step": (X, y, 0.1), "predict_proba": (X,), "evaluate": (X, y), "forward": (X,),
-                "gradients": (X, y)}[method]
+        args = {
+            "train_step": (X, y, 0.1),
+            "predict_proba": (X,),
+            "evaluate": (X, y),
+            "forward": (X,),
+            "gradients": (X, y),
+        }[method]
         before = _snapshot((net.weights, net.biases))
         try:
             getattr(net, method)(*args)

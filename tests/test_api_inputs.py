@@ -28,13 +28,16 @@ class _ArrayLike:
         return self._a if dtype is None else self._a.astype(dtype)
 
 
-@pytest.mark.parametrize("convert", [
-    lambda X: X.tolist(),
-    lambda X: X.astype(np.float64),
-    lambda X: np.asfortranarray(X),
-    lambda X: _ArrayLike(X),
-    lambda X: np.repeat(X, 2, axis=1)[:, ::2],  # a strided view
-])
+@pytest.mark.parametrize(
+    "convert",
+    [
+        lambda X: X.tolist(),
+        lambda X: X.astype(np.float64),
+        lambda X: np.asfortranarray(X),
+        lambda X: _ArrayLike(X),
+        lambda X: np.repeat(X, 2, axis=1)[:, ::2],  # a strided view
+    ],
+)
 def test_array_likes_give_the_same_step_as_the_exact_array(data, convert):
     X, y = data
     a = ge.MLP([6, 5, 3], rng=0)
@@ -62,11 +65,14 @@ def test_core_stays_strict(data):
         net._net.sgd_step(X.tolist(), y, 0.1)
 
 
-@pytest.mark.parametrize("X,err,message", [
-    (np.array([["a"] * 6] * 2), TypeError, r"X must hold real numbers, got dtype <U1; .*X.astype\(np.float32\)"),
-    (np.zeros(6, np.float32), ValueError, r"X must be 2-D \(n_examples, n_inputs\), got shape \(6,\); .*reshape"),
-    (np.zeros((2, 6), np.complex64), TypeError, "X must hold real numbers, got dtype complex64"),
-])
+@pytest.mark.parametrize(
+    "X,err,message",
+    [
+        (np.array([["a"] * 6] * 2), TypeError, r"X must hold real numbers, got dtype <U1; .*X.astype\(np.float32\)"),
+        (np.zeros(6, np.float32), ValueError, r"X must be 2-D \(n_examples, n_inputs\), got shape \(6,\); .*reshape"),
+        (np.zeros((2, 6), np.complex64), TypeError, "X must hold real numbers, got dtype complex64"),
+    ],
+)
 def test_unconvertible_inputs_name_the_fix(X, err, message):
     with pytest.raises(err, match=message):
         ge.MLP([6, 5, 3], rng=0).predict(X)
@@ -89,8 +95,10 @@ def test_a_string_learning_rate_is_a_clean_type_error(data):
 
 
 def test_a_string_learning_rate_from_a_script_prints_no_pybind_signature():
-    code = ("import numpy as np, glorot_ext as ge\n"
-            "ge.MLP([3, 2, 2], rng=0).train_step(np.zeros((2, 3), np.float32), np.array([0, 1]), '0.01')\n")
+    code = (
+        "import numpy as np, glorot_ext as ge\n"
+        "ge.MLP([3, 2, 2], rng=0).train_step(np.zeros((2, 3), np.float32), np.array([0, 1]), '0.01')\n"
+    )
     err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
     assert "TypeError: train_step: lr must be a number" in err
     assert "incompatible function arguments" not in err and "array(" not in err

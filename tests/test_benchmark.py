@@ -15,13 +15,22 @@ def test_step_flops_counts_forward_weight_gradient_and_input_gradient_below_the_
 
 def test_tiny_run_writes_json_markdown_and_the_latest_table(tmp_path, monkeypatch):
     monkeypatch.setitem(benchmark.NETWORKS, "tiny", [20, 33, 5])
-    results = benchmark.run(networks=("tiny",), batches=(3,), dtypes=("float32",), threads=(1,), rounds=1,
-                            torch=False, kernels=True, log=lambda line: None)
+    results = benchmark.run(
+        networks=("tiny",),
+        batches=(3,),
+        dtypes=("float32",),
+        threads=(1,),
+        rounds=1,
+        torch=False,
+        kernels=True,
+        log=lambda line: None,
+    )
     (row,) = results["steps"]
     assert set(row["results"]) == {"glorot_ext", "numpy"}
     assert 0 < row["results"]["glorot_ext"]["min_ms"] <= row["results"]["glorot_ext"]["median_ms"]
     assert row["speedup_vs_numpy"] == pytest.approx(
-        row["results"]["numpy"]["min_ms"] / row["results"]["glorot_ext"]["min_ms"])
+        row["results"]["numpy"]["min_ms"] / row["results"]["glorot_ext"]["min_ms"]
+    )
     (kernels,) = results["kernels"]
     if _core.small_batch_kernels:  # per-phase timings exist only where the small-batch step runs
         assert len(kernels["step_forward_ms"]) == 2 and len(kernels["step_backward_update_ms"]) == 2
@@ -33,16 +42,29 @@ def test_tiny_run_writes_json_markdown_and_the_latest_table(tmp_path, monkeypatc
     assert "| tiny | 3 | float32 | 1 |" in table and np.isfinite(row["glorot_ext_gflops"])
 
 
-_TINY = ["--networks", "mnist", "--batches", "1", "--dtypes", "float32", "--threads", "1", "--rounds", "1",
-         "--no-torch", "--no-kernels"]
+_TINY = [
+    "--networks",
+    "mnist",
+    "--batches",
+    "1",
+    "--dtypes",
+    "float32",
+    "--threads",
+    "1",
+    "--rounds",
+    "1",
+    "--no-torch",
+    "--no-kernels",
+]
 
 
 def _bench(cwd, *args):
     import subprocess
     import sys
 
-    return subprocess.run([sys.executable, "-m", "glorot_ext", "bench", *_TINY, *args], cwd=cwd,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "glorot_ext", "bench", *_TINY, *args], cwd=cwd, capture_output=True, text=True
+    )
 
 
 def test_bench_without_out_prints_the_table_and_writes_nothing(tmp_path):
@@ -70,13 +92,24 @@ def test_bench_writes_only_under_out_and_never_replaces_a_file_it_did_not_write(
 
 def test_goals_table_judges_each_goal_on_the_min_and_shows_the_median():
     def row(batch, dtype, ours, numpy):
-        return {"network": "mnist", "threads": 2, "batch": batch, "dtype": dtype,
-                "results": {"glorot_ext": {"min_ms": ours[0], "median_ms": ours[1]},
-                            "numpy": {"min_ms": numpy[0], "median_ms": numpy[1]}}}
+        return {
+            "network": "mnist",
+            "threads": 2,
+            "batch": batch,
+            "dtype": dtype,
+            "results": {
+                "glorot_ext": {"min_ms": ours[0], "median_ms": ours[1]},
+                "numpy": {"min_ms": numpy[0], "median_ms": numpy[1]},
+            },
+        }
 
-    results = {"steps": [row(100, "float32", (10.0, 12.0), (14.0, 15.0)),  # 1.40× ≥ 1.3: met
-                         row(10, "float32", (1.6, 1.7), (7.0, 8.0)),  # 1.6 ms > 1.5: not met
-                         row(10, "float32", (1.0, 1.0), (1.0, 1.0)) | {"threads": 1}]}  # not a goal's row
+    results = {
+        "steps": [
+            row(100, "float32", (10.0, 12.0), (14.0, 15.0)),  # 1.40× ≥ 1.3: met
+            row(10, "float32", (1.6, 1.7), (7.0, 8.0)),  # 1.6 ms > 1.5: not met
+            row(10, "float32", (1.0, 1.0), (1.0, 1.0)) | {"threads": 1},
+        ]
+    }  # not a goal's row
     lines = benchmark.goals_table(results)
     assert lines[2] == "| 2 | batch 100 float32 | ≥ 1.3× NumPy | 1.40× / 1.25× | yes |"
     assert lines[3] == "| 4 | batch 10 float32 | ≤ 1.5 ms | 1.600 / 1.700 ms | no |"

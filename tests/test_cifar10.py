@@ -13,8 +13,7 @@ N = 6  # records per small batch file
 
 def make_batches(rng, n=N):
     return [
-        (rng.integers(0, 256, (n, 3072)).astype(np.uint8), rng.integers(0, 10, n).astype(np.int64))
-        for _ in range(6)
+        (rng.integers(0, 256, (n, 3072)).astype(np.uint8), rng.integers(0, 10, n).astype(np.int64)) for _ in range(6)
     ]
 
 
@@ -41,10 +40,13 @@ def expected_split(batches, n_validation):
     return (f(x[:cut]), y[:cut]), (f(x[cut:]), y[cut:]), (f(batches[5][0]), batches[5][1])
 
 
-@pytest.mark.parametrize("version, writer, sub", [
-    ("binary", write_binary, "cifar-10-batches-bin"),
-    ("python", write_python, "cifar-10-batches-py"),
-])
+@pytest.mark.parametrize(
+    "version, writer, sub",
+    [
+        ("binary", write_binary, "cifar-10-batches-bin"),
+        ("python", write_python, "cifar-10-batches-py"),
+    ],
+)
 def test_both_official_formats_give_the_paper_split(tmp_path, rng, version, writer, sub):
     batches = make_batches(rng)
     writer(tmp_path / sub, batches)
@@ -92,7 +94,9 @@ def test_a_malicious_pickle_raises_instead_of_running_code(tmp_path, rng):
     marker = tmp_path / "pwned"
     evil = {b"data": _Evil(marker), b"labels": [0] * N}
     (d / "data_batch_3").write_bytes(pickle.dumps(evil, protocol=2))
-    with pytest.raises(DatasetError, match=r"data_batch_3: refused or corrupt pickle: forbidden global (posix|os|nt)\.system"):
+    with pytest.raises(
+        DatasetError, match=r"data_batch_3: refused or corrupt pickle: forbidden global (posix|os|nt)\.system"
+    ):
         cifar10.load(tmp_path, verify=False)
     assert not marker.exists()
     # A builtins call (eval) is refused the same way.
@@ -111,10 +115,13 @@ def test_pickles_of_current_numpy_protocols_are_read(tmp_path, rng):
         assert np.array_equal(gx, x) and np.array_equal(gy, y)
 
 
-@pytest.mark.parametrize("fault, match", [
-    ("truncated", r"data_batch_2.bin: .*not a whole number of 3073-byte records"),
-    ("label", r"test_batch.bin: label outside 0..9"),
-])
+@pytest.mark.parametrize(
+    "fault, match",
+    [
+        ("truncated", r"data_batch_2.bin: .*not a whole number of 3073-byte records"),
+        ("label", r"test_batch.bin: label outside 0..9"),
+    ],
+)
 def test_corrupt_binary_files_name_the_file_and_the_fault(tmp_path, rng, fault, match):
     write_binary(tmp_path, make_batches(rng))
     if fault == "truncated":
@@ -135,12 +142,15 @@ def test_official_record_counts_are_required_when_verified(tmp_path, rng):
         cifar10.load(tmp_path)
 
 
-@pytest.mark.parametrize("obj, match", [
-    ([1, 2, 3], r"expected a pickled dict"),
-    ({b"labels": [0]}, r"lacks 'data' or 'labels'"),
-    ({b"data": np.zeros((2, 10), np.uint8), b"labels": [0, 1]}, r"'data' must be a uint8 array"),
-    ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]}, r"1 labels for 2 images"),
-])
+@pytest.mark.parametrize(
+    "obj, match",
+    [
+        ([1, 2, 3], r"expected a pickled dict"),
+        ({b"labels": [0]}, r"lacks 'data' or 'labels'"),
+        ({b"data": np.zeros((2, 10), np.uint8), b"labels": [0, 1]}, r"'data' must be a uint8 array"),
+        ({b"data": np.zeros((2, 3072), np.uint8), b"labels": [0]}, r"1 labels for 2 images"),
+    ],
+)
 def test_malformed_python_batches_raise_dataset_errors(tmp_path, obj, match):
     p = tmp_path / "data_batch_1"
     p.write_bytes(pickle.dumps(obj, protocol=2))
@@ -184,11 +194,14 @@ def _reconstruct():
     return r
 
 
-@pytest.mark.parametrize("make, match", [
-    (lambda: _Reduce(__import__("_codecs").encode, ("abc", "no-such-codec")), r"LookupError"),
-    (lambda: _Reduce(_reconstruct(), (np.ndarray, (2**45,), b"b")), r"MemoryError"),
-    (lambda: {b"data": np.zeros((1, 3072), np.uint8), b"labels": [2**70]}, r"'labels' must be integers"),
-])
+@pytest.mark.parametrize(
+    "make, match",
+    [
+        (lambda: _Reduce(__import__("_codecs").encode, ("abc", "no-such-codec")), r"LookupError"),
+        (lambda: _Reduce(_reconstruct(), (np.ndarray, (2**45,), b"b")), r"MemoryError"),
+        (lambda: {b"data": np.zeros((1, 3072), np.uint8), b"labels": [2**70]}, r"'labels' must be integers"),
+    ],
+)
 def test_lookup_memory_and_overflow_errors_of_corrupt_pickles_are_dataset_errors(tmp_path, make, match):
     p = tmp_path / "data_batch_1"
     p.write_bytes(pickle.dumps(make(), protocol=2))
@@ -196,11 +209,13 @@ def test_lookup_memory_and_overflow_errors_of_corrupt_pickles_are_dataset_errors
         cifar10.read_python_batch(p, count=None)
 
 
-@pytest.mark.parametrize("labels", [[0.0, 1.7], np.array([0.0, 1.7]), [True, False], ["0", "1"]],
-                         ids=["float-list", "float-array", "bool", "str"])
+@pytest.mark.parametrize(
+    "labels",
+    [[0.0, 1.7], np.array([0.0, 1.7]), [True, False], ["0", "1"]],
+    ids=["float-list", "float-array", "bool", "str"],
+)
 def test_labels_that_are_not_integers_are_refused_not_truncated(tmp_path, labels):
     p = tmp_path / "data_batch_1"
     p.write_bytes(pickle.dumps({b"data": np.zeros((2, 3072), np.uint8), b"labels": labels}, protocol=2))
     with pytest.raises(DatasetError, match=r"data_batch_1: 'labels' must be integers"):
         cifar10.read_python_batch(p, count=None)
-

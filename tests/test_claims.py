@@ -24,7 +24,7 @@ def test_layer_profile_matches_direct_computation(small_net, rng):
         np.testing.assert_allclose(prof["act_abs_p98"][:, l], np.percentile(np.abs(post[l]), 98, axis=1))
         # weight gradients of each minibatch of 10, formed explicitly
         for b in range(4):
-            g = small_net.gradients(X[10 * b:10 * b + 10], y[10 * b:10 * b + 10])
+            g = small_net.gradients(X[10 * b : 10 * b + 10], y[10 * b : 10 * b + 10])
             assert prof["wg_std"][b, l] == pytest.approx(g["dW"][l].std(), rel=1e-9)
         for k in range(3):
             sv = np.linalg.svd(stats.layer_jacobian(small_net.weights[l], 1 - post[l][k] ** 2), compute_uv=False)
@@ -47,8 +47,12 @@ def _outcome(label, error, n=4000, seed=0):
 
 
 def test_the_order_claim_passes_a_clear_order_and_fails_a_reversed_one():
-    clear = {"Sigmoid": _outcome("Sigmoid", 0.83, seed=1), "Tanh": _outcome("Tanh", 0.40, seed=2),
-             "Tanh N": _outcome("Tanh N", 0.20, seed=3), "Softsign": _outcome("Softsign", 0.21, seed=4)}
+    clear = {
+        "Sigmoid": _outcome("Sigmoid", 0.83, seed=1),
+        "Tanh": _outcome("Tanh", 0.40, seed=2),
+        "Tanh N": _outcome("Tanh N", 0.20, seed=3),
+        "Softsign": _outcome("Softsign", 0.21, seed=4),
+    }
     c = claims.ordering_claim(clear, "shapeset")
     assert c.verdict == ev.PASS, c.details
     reversed_ = dict(clear, Tanh=_outcome("Tanh", 0.10, seed=2))

@@ -22,8 +22,25 @@ def test_python_dash_m_runs_the_cli():
 
 def test_train_writes_a_checkpoint_and_a_model(tmp_path, capsys):
     model = tmp_path / "m.npz"
-    argv = ["--threads", "1", "train", "--depth", "2", "--width", "16", "--updates", "40", "--eval-every", "20",
-            "--n-eval", "100", "--out", str(tmp_path / "runs"), "--save-model", str(model)]
+    argv = [
+        "--threads",
+        "1",
+        "train",
+        "--depth",
+        "2",
+        "--width",
+        "16",
+        "--updates",
+        "40",
+        "--eval-every",
+        "20",
+        "--n-eval",
+        "100",
+        "--out",
+        str(tmp_path / "runs"),
+        "--save-model",
+        str(model),
+    ]
     assert main(argv) == 0
     out = capsys.readouterr().out
     assert "final test error" in out and f"wrote {model}" in out and model.exists()
@@ -57,8 +74,9 @@ def test_bad_arguments_exit_2_with_a_message(capsys, argv, message):
 
 
 def test_missing_data_is_an_error_message_naming_the_files(tmp_path, capsys):
-    code = main(["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--updates", "1",
-                 "--out", str(tmp_path / "runs")])
+    code = main(
+        ["train", "--dataset", "mnist", "--data-dir", str(tmp_path), "--updates", "1", "--out", str(tmp_path / "runs")]
+    )
     assert code == 1
     err = capsys.readouterr().err
     assert err.startswith("glorot-ext: error:") and "train-images-idx3-ubyte" in err and str(tmp_path) in err
@@ -74,8 +92,9 @@ def _cli(*args, cwd=None, env=None):
     import os
 
     full_env = dict(os.environ, **(env or {}))
-    return subprocess.run([sys.executable, "-m", "glorot_ext", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "glorot_ext", *args], cwd=cwd, env=full_env, capture_output=True, text=True
+    )
 
 
 _TINY_TRAIN = ["train", "--depth", "1", "--width", "8", "--updates", "4", "--eval-every", "2", "--n-eval", "50"]
@@ -113,8 +132,11 @@ def test_train_says_where_it_wrote_and_the_errors_in_percent(tmp_path):
     assert all((tmp_path / p).is_file() for p in wrote)
     import re
 
-    assert re.fullmatch(r"final test error \d+\.\d\d%, test error at the best validation error \d+\.\d\d% "
-                        r"\(update \d+\), \d+\.\d\d ms/update", lines[-2])
+    assert re.fullmatch(
+        r"final test error \d+\.\d\d%, test error at the best validation error \d+\.\d\d% "
+        r"\(update \d+\), \d+\.\d\d ms/update",
+        lines[-2],
+    )
     # and last, where the run's time went, part by part, adding up to the whole
     assert re.fullmatch(r"time: step \d+% \([\d.,]+ s\), data .*, other \d+% \([\d.,]+ s\) of [\d.,]+ s", lines[-1])
 
@@ -144,8 +166,14 @@ def test_missing_mnist_names_the_files_the_folders_and_how_to_point_at_them(tmp_
     done = _cli("train", "--dataset", "mnist", "--data-dir", "nowhere", cwd=tmp_path)
     err = done.stderr
     assert done.returncode == 1 and err.count("glorot-ext: error:") == 1
-    for name in ("train-images-idx3-ubyte", "t10k-labels-idx1-ubyte", str(tmp_path / "nowhere" / "mnist"),
-                 str(tmp_path / "nowhere"), "--data-dir DIR", "GLOROT_EXT_DATA=DIR"):
+    for name in (
+        "train-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+        str(tmp_path / "nowhere" / "mnist"),
+        str(tmp_path / "nowhere"),
+        "--data-dir DIR",
+        "GLOROT_EXT_DATA=DIR",
+    ):
         assert name in err
     assert "data_dir=..." not in err
 
@@ -191,9 +219,31 @@ def test_ctrl_c_ends_with_one_clean_line_and_exit_130(tmp_path):
     import signal
     import time
 
-    proc = subprocess.Popen([sys.executable, "-m", "glorot_ext", "train", "--depth", "1", "--width", "8",
-                             "--updates", "10000000", "--eval-every", "50", "--n-eval", "20", "--progress",
-                             "--out", "runs"], cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "glorot_ext",
+            "train",
+            "--depth",
+            "1",
+            "--width",
+            "8",
+            "--updates",
+            "10000000",
+            "--eval-every",
+            "50",
+            "--n-eval",
+            "20",
+            "--progress",
+            "--out",
+            "runs",
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 300
     while not list((tmp_path / "runs").glob("*/checkpoint.npz")) and time.monotonic() < deadline:
         time.sleep(0.2)

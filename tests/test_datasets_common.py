@@ -68,11 +68,14 @@ def test_npz_with_plain_x_and_y_is_split_in_file_order(tmp_path, rng):
     assert [len(s[1]) for s in (train, valid, test)] == [80, 20, 0]
 
 
-@pytest.mark.parametrize("arrays, match", [
-    ({"X_train": np.zeros((2, 3))}, "expected keys X_train"),
-    ({"X": np.zeros((4, 3)), "y": np.zeros(3, int)}, r"X \(4, 3\) and y \(3,\)"),
-    ({"X": np.zeros((4, 3)), "y": np.zeros(4)}, "integer class labels"),
-])
+@pytest.mark.parametrize(
+    "arrays, match",
+    [
+        ({"X_train": np.zeros((2, 3))}, "expected keys X_train"),
+        ({"X": np.zeros((4, 3)), "y": np.zeros(3, int)}, r"X \(4, 3\) and y \(3,\)"),
+        ({"X": np.zeros((4, 3)), "y": np.zeros(4)}, "integer class labels"),
+    ],
+)
 def test_bad_npz_files_raise_dataset_errors(tmp_path, arrays, match):
     p = tmp_path / "bad.npz"
     np.savez(p, **arrays)

@@ -23,8 +23,9 @@ def test_binomial_two_sided_p_stays_finite_for_thousands_of_pairs():
     assert 1e-10 < p < 1e-9
 
 
-@pytest.mark.parametrize("t,df,tail", [(2.045, 29, 0.025), (12.706, 1, 0.025), (2.576, 1e6, 0.005),
-                                       (0.0, 7, 0.5), (3.707, 6, 0.005)])
+@pytest.mark.parametrize(
+    "t,df,tail", [(2.045, 29, 0.025), (12.706, 1, 0.025), (2.576, 1e6, 0.005), (0.0, 7, 0.5), (3.707, 6, 0.005)]
+)
 def test_student_t_tail_matches_the_tables(t, df, tail):
     assert ev.t_sf(t, df) == pytest.approx(tail, rel=2e-3)
     assert ev.t_sf(-t, df) == pytest.approx(1 - tail, rel=2e-3)
@@ -40,8 +41,8 @@ def _pair(n, only_a, only_b, both=0):
     a = np.zeros(n, bool)
     b = np.zeros(n, bool)
     a[:only_a] = True
-    b[only_a:only_a + only_b] = True
-    a[only_a + only_b:only_a + only_b + both] = b[only_a + only_b:only_a + only_b + both] = True
+    b[only_a : only_a + only_b] = True
+    a[only_a + only_b : only_a + only_b + both] = b[only_a + only_b : only_a + only_b + both] = True
     return a, b
 
 
@@ -96,8 +97,11 @@ def test_binomial_equivalence_on_error_rates():
 
 
 def test_combine_all_needs_every_part():
-    p, f, n = (ev.Evidence("t", "", 1e-4, PASS, 10), ev.Evidence("t", "", 1e-4, FAIL, 10),
-               ev.Evidence("t", "", 0.3, NOT_RESOLVED, 10))
+    p, f, n = (
+        ev.Evidence("t", "", 1e-4, PASS, 10),
+        ev.Evidence("t", "", 1e-4, FAIL, 10),
+        ev.Evidence("t", "", 0.3, NOT_RESOLVED, 10),
+    )
     assert ev.combine_all([p, p], "all").verdict == PASS
     assert ev.combine_all([p, n], "all").verdict == NOT_RESOLVED
     assert ev.combine_all([p, n, f], "all").verdict == FAIL

@@ -29,8 +29,15 @@ from glorot_ext.experiments.run import RunConfig
 from glorot_ext.experiments.sweep import grid_configs, sweep
 
 # The brief's small grid: 2 rows, 2 hidden layers of 32, a few thousand updates, checkpoints every 250.
-GRID = dict(rows=["Tanh", "Tanh N"], n_updates=2000, width=32, depth=2,
-            overrides=dict(n_eval=300, eval_every=250), log=None, figures=False)
+GRID = dict(
+    rows=["Tanh", "Tanh N"],
+    n_updates=2000,
+    width=32,
+    depth=2,
+    overrides=dict(n_eval=300, eval_every=250),
+    log=None,
+    figures=False,
+)
 
 
 def _weights(run_dir):
@@ -60,8 +67,12 @@ def local_grid(tmp_path_factory):
 @pytest.fixture(scope="module")
 def cluster():
     distributed = pytest.importorskip("distributed")
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=50) as c, distributed.Client(c) as client:
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=50
+        ) as c,
+        distributed.Client(c) as client,
+    ):
         yield client
 
 
@@ -133,7 +144,8 @@ def test_the_grid_bar_shows_runs_rows_and_eta_and_log_lines_stay_without_tqdm(tm
 
 
 def test_the_dask_executor_gives_the_local_executors_bits_and_a_second_call_submits_nothing(
-        local_grid, cluster, tmp_path):
+    local_grid, cluster, tmp_path
+):
     from glorot_ext.experiments.executors import DaskExecutor
 
     _, local = local_grid
@@ -199,14 +211,30 @@ n_eval = 200
 def test_sweep_runs_the_product_of_the_grid_and_writes_csv_json_and_a_summary(tmp_path):
     (tmp_path / "grid.toml").write_text(TOML)
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "glorot_ext", "sweep", str(tmp_path / "grid.toml"), "--out", str(out),
-                           "--quiet", "--threads", "1"], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "glorot_ext",
+            "sweep",
+            str(tmp_path / "grid.toml"),
+            "--out",
+            str(out),
+            "--quiet",
+            "--threads",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     with open(out / "results.csv") as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 2 * 2 * 2 and {r["status"] for r in rows} == {"ok"}
     assert {(r["activation"], r["init"], float(r["lr"])) for r in rows} == {
-        (a, i, lr) for a in ("tanh", "softsign") for i in ("standard", "normalized") for lr in (0.01, 0.1)}
+        (a, i, lr) for a in ("tanh", "softsign") for i in ("standard", "normalized") for lr in (0.01, 0.1)
+    }
     content = json.loads((out / "results.json").read_text())
     assert content["missing"] == [] and len(content["runs"]) == 8
     summary = (out / "SUMMARY.md").read_text()
@@ -216,20 +244,23 @@ def test_sweep_runs_the_product_of_the_grid_and_writes_csv_json_and_a_summary(tm
     assert [r["final_test_error"] for r in again["runs"]] == [float(r["final_test_error"]) for r in rows]
 
 
-@pytest.mark.parametrize("text,match", [
-    ("[grid]\nwidht = 3\n[budget]\nupdates = 10", r"\[grid\] has an unknown key 'widht'"),
-    ("[grid]\nwidth = 3\n", r"the table \[budget\] is missing"),
-    ("[grid]\nwidth = 3\n[budget]\neval_every = 10", r"\[budget\] updates is missing"),
-    ("[grid]\nwidth = '32'\n[budget]\nupdates = 10", r"\[grid\] width must be an integer"),
-    ("[grid]\nlr = [0.1, -1]\n[budget]\nupdates = 10", r"\[grid\] lr must be a finite number > 0, got -1"),
-    ("[grid]\nactivation = 'relu6'\n[budget]\nupdates = 10", r"\[grid\] activation 'relu6' is not one of"),
-    ("[grid]\ninit = 'xavierr'\n[budget]\nupdates = 10", r"\[grid\] init"),
-    ("[grid]\nseed = []\n[budget]\nupdates = 10", r"\[grid\] seed is an empty list"),
-    ("[grid]\ndataset = 'imagenet'\n[budget]\nupdates = 10", r"\[grid\] dataset must be"),
-    ("[grid]\n[budget]\nupdates = 10\n[run]\nmomentum = 0.9", r"\[run\] has an unknown key 'momentum'"),
-    ("[grids]\nwidth = 3", r"unknown table or key 'grids'"),
-    ("[grid\nwidth = 3", "not valid TOML"),
-])
+@pytest.mark.parametrize(
+    "text,match",
+    [
+        ("[grid]\nwidht = 3\n[budget]\nupdates = 10", r"\[grid\] has an unknown key 'widht'"),
+        ("[grid]\nwidth = 3\n", r"the table \[budget\] is missing"),
+        ("[grid]\nwidth = 3\n[budget]\neval_every = 10", r"\[budget\] updates is missing"),
+        ("[grid]\nwidth = '32'\n[budget]\nupdates = 10", r"\[grid\] width must be an integer"),
+        ("[grid]\nlr = [0.1, -1]\n[budget]\nupdates = 10", r"\[grid\] lr must be a finite number > 0, got -1"),
+        ("[grid]\nactivation = 'relu6'\n[budget]\nupdates = 10", r"\[grid\] activation 'relu6' is not one of"),
+        ("[grid]\ninit = 'xavierr'\n[budget]\nupdates = 10", r"\[grid\] init"),
+        ("[grid]\nseed = []\n[budget]\nupdates = 10", r"\[grid\] seed is an empty list"),
+        ("[grid]\ndataset = 'imagenet'\n[budget]\nupdates = 10", r"\[grid\] dataset must be"),
+        ("[grid]\n[budget]\nupdates = 10\n[run]\nmomentum = 0.9", r"\[run\] has an unknown key 'momentum'"),
+        ("[grids]\nwidth = 3", r"unknown table or key 'grids'"),
+        ("[grid\nwidth = 3", "not valid TOML"),
+    ],
+)
 def test_a_bad_sweep_config_is_refused_naming_the_key(tmp_path, text, match):
     path = tmp_path / "bad.toml"
     path.write_text(text)
@@ -241,11 +272,17 @@ def test_a_bad_sweep_config_is_refused_naming_the_key(tmp_path, text, match):
 def test_a_bad_sweep_config_through_the_cli_is_one_clear_line(tmp_path):
     path = tmp_path / "bad.toml"
     path.write_text("[grid]\nwidht = 3\n[budget]\nupdates = 10\n")
-    proc = subprocess.run([sys.executable, "-m", "glorot_ext", "sweep", str(path), "--out", str(tmp_path / "o")],
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "glorot_ext", "sweep", str(path), "--out", str(tmp_path / "o")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 1
-    assert proc.stderr.strip() == (f"glorot-ext: error: {path}: [grid] has an unknown key 'widht'; allowed: "
-                                   "dataset, depth, width, activation, init, lr, seed")
+    assert proc.stderr.strip() == (
+        f"glorot-ext: error: {path}: [grid] has an unknown key 'widht'; allowed: "
+        "dataset, depth, width, activation, init, lr, seed"
+    )
 
 
 def test_the_grid_of_a_sweep_is_the_product_of_its_lists():
@@ -256,8 +293,19 @@ def test_the_grid_of_a_sweep_is_the_product_of_its_lists():
 
 def test_a_failed_run_leaves_its_row_missing_and_the_report_says_so_and_the_rest_is_kept(tmp_path):
     kw = dict(GRID, n_updates=100, overrides=dict(n_eval=200, eval_every=50))
-    cfg = RunConfig(dataset="shapeset", activation="tanh", init="standard", lr=DEFAULT_LR["Tanh"], seed=0,
-                    n_updates=100, width=32, depth=2, n_eval=200, eval_every=50, monitor_every=100)
+    cfg = RunConfig(
+        dataset="shapeset",
+        activation="tanh",
+        init="standard",
+        lr=DEFAULT_LR["Tanh"],
+        seed=0,
+        n_updates=100,
+        width=32,
+        depth=2,
+        n_eval=200,
+        eval_every=50,
+        monitor_every=100,
+    )
     bad = tmp_path / "runs" / cfg.key()
     bad.mkdir(parents=True)
     (bad / "checkpoint.npz").write_bytes(b"\x00garbage")  # this run's task raises
@@ -272,29 +320,63 @@ def test_a_failed_run_leaves_its_row_missing_and_the_report_says_so_and_the_rest
 def test_sweep_on_a_dask_local_cluster_prints_the_dashboard_and_matches_the_local_results(tmp_path):
     pytest.importorskip("distributed")
     toml = TOML.replace('activation = ["tanh", "softsign"]', 'activation = "tanh"').replace(
-        'init = ["standard", "normalized"]', 'init = "normalized"')
+        'init = ["standard", "normalized"]', 'init = "normalized"'
+    )
     (tmp_path / "grid.toml").write_text(toml)
     local = sweep(tmp_path / "grid.toml", tmp_path / "local", log=None, threads=1)
-    proc = subprocess.run([sys.executable, "-m", "glorot_ext", "sweep", str(tmp_path / "grid.toml"), "--out",
-                           str(tmp_path / "dask"), "--executor", "dask", "--scheduler", "local:2"],
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "glorot_ext",
+            "sweep",
+            str(tmp_path / "grid.toml"),
+            "--out",
+            str(tmp_path / "dask"),
+            "--executor",
+            "dask",
+            "--scheduler",
+            "local:2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "dashboard http" in proc.stdout and "2 worker(s)" in proc.stdout
     dask = json.loads((tmp_path / "dask" / "results.json").read_text())
     assert [r["final_test_error"] for r in dask["runs"]] == [r["final_test_error"] for r in local["runs"]]
     for r in dask["runs"]:
-        np.testing.assert_array_equal(_weights(Path(r["run_dir"]))["W0"],
-                                      _weights(tmp_path / "local" / "runs" / r["key"])["W0"])
+        np.testing.assert_array_equal(
+            _weights(Path(r["run_dir"]))["W0"], _weights(tmp_path / "local" / "runs" / r["key"])["W0"]
+        )
 
 
 def test_reproduce_shows_one_bar_over_the_grid_with_progress_and_none_with_quiet(tmp_path):
     pytest.importorskip("tqdm")
-    cmd = [sys.executable, "-m", "glorot_ext", "reproduce", "--width", "8", "--depth", "1", "--updates", "50",
-           "--rows", "Tanh,Sigmoid", "--no-figures", "--threads", "1"]
-    shown = subprocess.run(cmd + ["--out", str(tmp_path / "a"), "--progress"], capture_output=True, text=True,
-                           timeout=120)
-    quiet = subprocess.run(cmd + ["--out", str(tmp_path / "b"), "--progress", "--quiet"], capture_output=True,
-                           text=True, timeout=120)
+    cmd = [
+        sys.executable,
+        "-m",
+        "glorot_ext",
+        "reproduce",
+        "--width",
+        "8",
+        "--depth",
+        "1",
+        "--updates",
+        "50",
+        "--rows",
+        "Tanh,Sigmoid",
+        "--no-figures",
+        "--threads",
+        "1",
+    ]
+    shown = subprocess.run(
+        cmd + ["--out", str(tmp_path / "a"), "--progress"], capture_output=True, text=True, timeout=120
+    )
+    quiet = subprocess.run(
+        cmd + ["--out", str(tmp_path / "b"), "--progress", "--quiet"], capture_output=True, text=True, timeout=120
+    )
     assert shown.returncode == 0 and quiet.returncode == 0, shown.stderr + quiet.stderr
     assert "grid: run 2/2, rows 2/2 done" in shown.stderr and "% of the updates" in shown.stderr
     assert "grid:" not in quiet.stderr and "[run 2/2, rows 2/2 done" in quiet.stdout  # log lines instead

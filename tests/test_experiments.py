@@ -53,8 +53,9 @@ def test_run_config_rejects_bad_values(field, value):
 
 def test_reproduce_writes_the_table_beside_the_papers_numbers(tmp_path):
     rows = ["Tanh N", "Sigmoid"]
-    content = reproduce(tmp_path, rows=rows, n_updates=100, overrides=dict(depth=2, width=24, n_eval=300),
-                        log=None, figures=True)
+    content = reproduce(
+        tmp_path, rows=rows, n_updates=100, overrides=dict(depth=2, width=24, n_eval=300), log=None, figures=True
+    )
     results = content["rows"]
     assert list(results) == rows
     table = (tmp_path / "table1.md").read_text()
@@ -67,8 +68,15 @@ def test_reproduce_writes_the_table_beside_the_papers_numbers(tmp_path):
 
 
 def test_reproduce_picks_the_learning_rate_with_the_best_validation_error(tmp_path):
-    results = reproduce(tmp_path, rows=["Tanh N"], lr_grid=[1e-6, 0.05], n_updates=200,
-                        overrides=dict(depth=2, width=24, n_eval=300), log=None, figures=False)["rows"]
+    results = reproduce(
+        tmp_path,
+        rows=["Tanh N"],
+        lr_grid=[1e-6, 0.05],
+        n_updates=200,
+        overrides=dict(depth=2, width=24, n_eval=300),
+        log=None,
+        figures=False,
+    )["rows"]
     grid = results["Tanh N"]["grid"]["200"]  # validation errors at the end, per rate
     best = min(grid, key=grid.get)
     assert float(best) == results["Tanh N"]["lr"]
@@ -86,8 +94,12 @@ def test_successive_halving_keeps_the_best_rates_at_each_rung_and_continues_the_
     assert sorted(grid["200"]) == sorted(kept)
     winner = min(grid["200"], key=grid["200"].get)
     assert float(winner) == content["rows"]["Tanh N"]["lr"]
-    ends = {json.loads((p / "result.json").read_text())["config"]["lr"]:
-            json.loads((p / "result.json").read_text())["curve"]["n_updates"][-1] for p in (tmp_path / "runs").iterdir()}
+    ends = {
+        json.loads((p / "result.json").read_text())["config"]["lr"]: json.loads((p / "result.json").read_text())[
+            "curve"
+        ]["n_updates"][-1]
+        for p in (tmp_path / "runs").iterdir()
+    }
     assert ends == {float(r): (300 if r == winner else 200 if r in kept else 100) for r in grid["100"]}
 
 
@@ -105,10 +117,21 @@ def test_a_small_reproduction_writes_a_report_with_a_verdict_for_every_claim(tmp
     saved = json.loads((tmp_path / "results-shapeset.json").read_text())  # strict JSON: no NaN
     assert saved["rows"]["Tanh N"]["ours"] == content["rows"]["Tanh N"]["ours"]
     ids = {c["id"] for c in saved["claims"]}
-    assert {"fig6_standard_narrows", "fig7_standard_shrinks", "fig8_weight_gradients_equal", "jacobian_standard",
-            "jacobian_normalized", "fig2_sigmoid_top_saturates", "fig11_sigmoid_at_prior",
-            "fig3_tanh_saturates_from_layer1", "fig3_softsign_saturates_less", "normalized_beats_standard_tanh",
-            "normalized_beats_standard_softsign", "softsign_beats_tanh_standard", "table1_order"} <= ids
+    assert {
+        "fig6_standard_narrows",
+        "fig7_standard_shrinks",
+        "fig8_weight_gradients_equal",
+        "jacobian_standard",
+        "jacobian_normalized",
+        "fig2_sigmoid_top_saturates",
+        "fig11_sigmoid_at_prior",
+        "fig3_tanh_saturates_from_layer1",
+        "fig3_softsign_saturates_less",
+        "normalized_beats_standard_tanh",
+        "normalized_beats_standard_softsign",
+        "softsign_beats_tanh_standard",
+        "table1_order",
+    } <= ids
     for c in saved["claims"]:
         assert c["verdict"] in ("PASS", "FAIL", "NOT RESOLVED")
         assert c["verdict"] in report
@@ -119,8 +142,18 @@ def test_a_small_reproduction_writes_a_report_with_a_verdict_for_every_claim(tmp
 
 
 def test_the_standard_protocol_continues_the_chosen_rate_and_a_second_call_trains_nothing(tmp_path):
-    kw = dict(rows=["Tanh N"], budget="standard", lr_grid=[1e-6, 0.05], n_updates=200, grid_updates=100,
-              width=16, depth=2, overrides=dict(n_eval=300, eval_every=50), log=None, figures=False)
+    kw = dict(
+        rows=["Tanh N"],
+        budget="standard",
+        lr_grid=[1e-6, 0.05],
+        n_updates=200,
+        grid_updates=100,
+        width=16,
+        depth=2,
+        overrides=dict(n_eval=300, eval_every=50),
+        log=None,
+        figures=False,
+    )
     first = reproduce(tmp_path, **kw)
     row = first["rows"]["Tanh N"]
     assert row["lr"] == 0.05 and row["n_updates"] == 200

@@ -28,8 +28,9 @@ def _params(sizes, dtype, rng):
 
 def _batches(sizes, batch, dtype, steps, seed):
     rng = np.random.default_rng(seed)
-    return [(rng.standard_normal((batch, sizes[0])).astype(dtype), rng.integers(0, sizes[-1], batch))
-            for _ in range(steps)]
+    return [
+        (rng.standard_normal((batch, sizes[0])).astype(dtype), rng.integers(0, sizes[-1], batch)) for _ in range(steps)
+    ]
 
 
 def _train(net_cls, sizes, acts, cost, dtype, batches, lr, seed=5, **kwargs):
@@ -94,8 +95,9 @@ def test_weights_are_bitwise_identical_for_one_and_two_threads(batch, small, dty
     results = []
     for threads in (1, 2):
         with ge.num_threads(threads):
-            W, b, losses = _train(_core.Network, sizes, ["tanh", "relu"], "nll", dtype, batches, 0.1,
-                                  kernels="auto" if small else "gemm")
+            W, b, losses = _train(
+                _core.Network, sizes, ["tanh", "relu"], "nll", dtype, batches, 0.1, kernels="auto" if small else "gemm"
+            )
         results.append((W + b, losses))
     for got, want in zip(results[0][0], results[1][0]):
         assert np.array_equal(got, want)
@@ -106,7 +108,7 @@ def test_weights_are_bitwise_identical_for_one_and_two_threads(batch, small, dty
 def test_gradients_stay_exact_at_a_small_batch(dtype):
     sizes = [13, 33, 7]
     weights, biases = _params(sizes, dtype, np.random.default_rng(3))
-    (X, y), = _batches(sizes, 10, dtype, 1, seed=3)
+    ((X, y),) = _batches(sizes, 10, dtype, 1, seed=3)
     got = _core.Network([w.copy() for w in weights], [c.copy() for c in biases], ["tanh"], "nll").gradients(X, y)
     want = reference.Network(weights, biases, ["tanh"], "nll").gradients(X, y)
     for key in ("dW", "db", "delta"):
@@ -119,7 +121,7 @@ def test_small_batch_step_updates_weights_in_place_without_new_arrays():
     weights, biases = _params(sizes, np.float32, np.random.default_rng(4))
     before = [w.copy() for w in weights]
     net = _core.Network(weights, biases, ["tanh"], "nll")
-    (X, y), = _batches(sizes, 10, np.float32, 1, seed=4)
+    ((X, y),) = _batches(sizes, 10, np.float32, 1, seed=4)
     net.sgd_step(X, y, 0.1)
     assert all(a is b for a, b in zip(net.weights, weights))
     assert all(not np.array_equal(w, w0) for w, w0 in zip(weights, before))
@@ -228,15 +230,28 @@ def test_a_warm_step_leaves_the_native_heap_as_it_was(batch, dtype):
     import ctypes
 
     class MallInfo2(ctypes.Structure):
-        _fields_ = [(name, ctypes.c_size_t) for name in ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks",
-                                                         "fsmblks", "uordblks", "fordblks", "keepcost")]
+        _fields_ = [
+            (name, ctypes.c_size_t)
+            for name in (
+                "arena",
+                "ordblks",
+                "smblks",
+                "hblks",
+                "hblkhd",
+                "usmblks",
+                "fsmblks",
+                "uordblks",
+                "fordblks",
+                "keepcost",
+            )
+        ]
 
     libc = ctypes.CDLL(None)
     libc.mallinfo2.restype = MallInfo2
     sizes = [784, 1000, 1000, 10]
     weights, biases = _params(sizes, dtype, np.random.default_rng(0))
     net = _core.Network(weights, biases, ["tanh", "tanh"], "nll")
-    (X, y), = _batches(sizes, batch, dtype, 1, seed=0)
+    ((X, y),) = _batches(sizes, batch, dtype, 1, seed=0)
     results = [None] * 10
     for _ in range(3):
         net.sgd_step(X, y, 0.01)

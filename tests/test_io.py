@@ -59,6 +59,11 @@ def test_models_records_checkpoints_and_results_are_readable_by_others(tmp_path,
     rec.to_csv(tmp_path / "r.csv")
     cfg = RunConfig(depth=1, width=8, n_updates=4, eval_every=2, n_eval=20)
     run(cfg, tmp_path / "run", log=lambda line: None)
-    written = [tmp_path / "m.npz", tmp_path / "r.json", tmp_path / "r.csv",
-               tmp_path / "run" / "checkpoint.npz", tmp_path / "run" / "result.json"]
+    written = [
+        tmp_path / "m.npz",
+        tmp_path / "r.json",
+        tmp_path / "r.csv",
+        tmp_path / "run" / "checkpoint.npz",
+        tmp_path / "run" / "result.json",
+    ]
     assert {p.name: oct(_mode(p)) for p in written} == {p.name: "0o644" for p in written}

@@ -62,8 +62,9 @@ def test_activation_backward_is_the_derivative(rng, name):
 @pytest.mark.parametrize("name", ACTIVATIONS)
 def test_activations_stay_finite_at_extreme_inputs(dtype, name):
     tiny = np.nextafter(dtype(0), dtype(1))
-    S = np.array([[1e5, -1e5, np.inf, -np.inf, 0.0, -0.0, tiny, -tiny, np.finfo(dtype).max,
-                   np.finfo(dtype).min]], dtype=dtype)
+    S = np.array(
+        [[1e5, -1e5, np.inf, -np.inf, 0.0, -0.0, tiny, -tiny, np.finfo(dtype).max, np.finfo(dtype).min]], dtype=dtype
+    )
     Z = _core.activation_forward(name, S)
     dS = _core.activation_backward(name, Z, np.ones_like(S))
     if name in ("identity", "relu"):  # unbounded: ±inf in gives ±inf out, but never NaN

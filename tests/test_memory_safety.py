@@ -136,9 +136,14 @@ def test_misaligned_arrays_are_refused_with_a_clear_message(dtype):
     Xm = _misaligned(X.shape, dtype)
     Xm[...] = X
     msg = rf"X is not aligned to {size} bytes .*numpy.array\(X\)"
-    for call in (lambda: net.sgd_step(Xm, y, 0.1), lambda: net.predict_proba(Xm), lambda: net.evaluate(Xm, y),
-                 lambda: net.forward(Xm), lambda: net.gradients(Xm, y),
-                 lambda: _core.dense_forward(Xm, weights[0], biases[0])):
+    for call in (
+        lambda: net.sgd_step(Xm, y, 0.1),
+        lambda: net.predict_proba(Xm),
+        lambda: net.evaluate(Xm, y),
+        lambda: net.forward(Xm),
+        lambda: net.gradients(Xm, y),
+        lambda: _core.dense_forward(Xm, weights[0], biases[0]),
+    ):
         with pytest.raises(ValueError, match=msg):
             call()
     ym = _misaligned(y.shape, np.int64)
@@ -149,4 +154,6 @@ def test_misaligned_arrays_are_refused_with_a_clear_message(dtype):
     with pytest.raises(ValueError, match=rf"Network: weights\[0\] is not aligned to {size} bytes"):
         _core.Network([Wm, weights[1]], biases, ["tanh"], "nll")
     # The aligned copy the message suggests works.
-    assert net.sgd_step(np.array(Xm), y, 0.1) == _core.Network(*_params(sizes, dtype), ["tanh"], "nll").sgd_step(X, y, 0.1)
+    assert net.sgd_step(np.array(Xm), y, 0.1) == _core.Network(*_params(sizes, dtype), ["tanh"], "nll").sgd_step(
+        X, y, 0.1
+    )

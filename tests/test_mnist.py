@@ -180,8 +180,11 @@ def test_a_gzip_bomb_is_refused_without_decompressing_it(tmp_path, rng):
 def test_a_header_declaring_more_than_the_size_cap_is_refused_before_reading(tmp_path, rng, monkeypatch):
     huge = bytes([0, 0, 8, 3]) + b"".join(int(d).to_bytes(4, "big") for d in (2**31, 28, 28))
     write_mnist(tmp_path, rng, gz=True, overrides={"train-images-idx3-ubyte": huge})
-    with pytest.raises(DatasetError, match=r"train-images-idx3-ubyte.gz: header declares shape "
-                                           r"\(2147483648, 28, 28\).*MAX_IDX_BYTES"):
+    with pytest.raises(
+        DatasetError,
+        match=r"train-images-idx3-ubyte.gz: header declares shape "
+        r"\(2147483648, 28, 28\).*MAX_IDX_BYTES",
+    ):
         mnist.load(tmp_path, verify=False, n_validation=2)
     monkeypatch.setattr(mnist, "MAX_IDX_BYTES", 1000)  # the cap holds for real files too
     write_mnist(tmp_path, rng, gz=False)

@@ -28,7 +28,7 @@ def test_measure_matches_numpy_computed_directly_on_the_same_arrays(rng, activat
         assert got["scalars"]["act_p98"][l] == pytest.approx(np.percentile(z, 98), rel=1e-12)
         assert got["scalars"]["act_p2"][l] == pytest.approx(np.percentile(z, 2), rel=1e-12, abs=1e-15)
         assert got["scalars"]["bp_std"][l] == pytest.approx(bp.std(), rel=1e-12)
-        dWs = np.stack([zin[i:i + 10].T @ bp[i:i + 10] / 10 for i in range(0, n, 10)])
+        dWs = np.stack([zin[i : i + 10].T @ bp[i : i + 10] / 10 for i in range(0, n, 10)])
         assert got["scalars"]["wg_std"][l] == pytest.approx(dWs.std(), rel=1e-9)
         assert got["scalars"]["wg_mean"][l] == pytest.approx(dWs.mean(), rel=1e-9, abs=1e-15)
         np.testing.assert_allclose(got["hists"]["wg"][0][l], stats.histogram(dWs, stats.GRADIENT_BINS), atol=1e-15)
@@ -53,7 +53,7 @@ def test_weight_gradients_of_the_probe_mean_when_no_minibatch_is_asked(rng):
 def test_monitor_measures_at_init_every_k_updates_and_at_the_end(rng):
     net, X, y = _small(rng)
     mon = Monitor((X, y), every=5, jacobian_examples=2, jacobian_every=2, validation=(X, y), test=(X[:20], y[:20]))
-    batches = iter([(X[i % 4 * 10:i % 4 * 10 + 10], y[i % 4 * 10:i % 4 * 10 + 10]) for i in range(12)])
+    batches = iter([(X[i % 4 * 10 : i % 4 * 10 + 10], y[i % 4 * 10 : i % 4 * 10 + 10]) for i in range(12)])
     net.fit_stream(batches, 12, 0.1, callbacks=[mon])
     rec = mon.record
     assert rec.steps == [0, 5, 10, 12]

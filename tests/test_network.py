@@ -211,4 +211,5 @@ def test_callbacks_see_every_step_in_order(rng):
 
 def test_repr_names_the_architecture(rng):
     assert repr(ge.MLP([3, 4, 2], activation="softsign", init="standard", rng=rng)) == (
-        "MLP([3, 4, 2], activation='softsign', init='standard', cost='nll', dtype=float32, n_updates=0)")
+        "MLP([3, 4, 2], activation='softsign', init='standard', cost='nll', dtype=float32, n_updates=0)"
+    )

@@ -18,7 +18,7 @@ def record():
     net = ge.MLP([16, 12, 12, 12, 3], activation="tanh", init="standard", dtype=np.float64, rng=rng)
     X, y = rng.uniform(0, 1, (60, 16)), rng.integers(0, 3, 60)
     mon = Monitor((X, y), every=4, jacobian_examples=3, test=(X, y), meta={"dataset": "synthetic"})
-    net.fit_stream(iter([(X[i:i + 10], y[i:i + 10]) for i in range(0, 50, 10)] * 4), 20, 0.1, callbacks=[mon])
+    net.fit_stream(iter([(X[i : i + 10], y[i : i + 10]) for i in range(0, 50, 10)] * 4), 20, 0.1, callbacks=[mon])
     return mon.record
 
 
@@ -27,8 +27,9 @@ def _is_png(path):
     return data[:8] == PNG_MAGIC and len(data) > 5000
 
 
-@pytest.mark.parametrize("draw", [plots.activation_mean_std, plots.activation_percentiles,
-                                  plots.weight_gradient_bands, plots.jacobian_mean])
+@pytest.mark.parametrize(
+    "draw", [plots.activation_mean_std, plots.activation_percentiles, plots.weight_gradient_bands, plots.jacobian_mean]
+)
 def test_every_curve_figure_writes_a_non_empty_png(tmp_path, record, draw):
     assert _is_png(draw(record, tmp_path / "f.png"))
 
@@ -58,9 +59,16 @@ def test_all_figures_writes_every_figure_type(tmp_path, record):
     assert len(paths) == 4 + 2 * len(record.hists)
     assert all(_is_png(p) for p in paths)
     names = {p.name for p in paths}
-    assert {"fig2_activation_mean_std.png", "fig3_activation_percentiles.png", "fig9_weight_gradient_bands.png",
-            "eq17_jacobian_mean.png", "fig6_hist_act_init.png", "fig4_hist_act_end.png", "fig7_hist_bp_init.png",
-            "fig8_hist_wg_init.png"} <= names
+    assert {
+        "fig2_activation_mean_std.png",
+        "fig3_activation_percentiles.png",
+        "fig9_weight_gradient_bands.png",
+        "eq17_jacobian_mean.png",
+        "fig6_hist_act_init.png",
+        "fig4_hist_act_end.png",
+        "fig7_hist_bp_init.png",
+        "fig8_hist_wg_init.png",
+    } <= names
 
 
 @pytest.fixture
@@ -97,9 +105,16 @@ def test_histograms_of_alike_layers_stay_on_a_linear_axis(tmp_path, figures):
     assert figures[0].axes[0].get_xscale() == "linear"
 
 
-@pytest.mark.parametrize("draw", [plots.activation_mean_std, plots.activation_percentiles,
-                                  plots.weight_gradient_bands, plots.jacobian_mean,
-                                  lambda r, p: plots.histograms(r, p, "act", 0)])
+@pytest.mark.parametrize(
+    "draw",
+    [
+        plots.activation_mean_std,
+        plots.activation_percentiles,
+        plots.weight_gradient_bands,
+        plots.jacobian_mean,
+        lambda r, p: plots.histograms(r, p, "act", 0),
+    ],
+)
 def test_legends_sit_outside_the_data_and_titles_carry_the_figure_number(tmp_path, record, figures, draw):
     draw(record, tmp_path / "f.png")
     fig = figures[0]
@@ -135,6 +150,8 @@ def test_unknown_histogram_quantity_raises(tmp_path, record):
 
 
 def test_training_and_monitoring_never_import_matplotlib():
-    code = ("import sys, numpy as np, glorot_ext as ge; from glorot_ext import monitor, record, stats, theory; "
-            "assert 'matplotlib' not in sys.modules, 'matplotlib imported'")
+    code = (
+        "import sys, numpy as np, glorot_ext as ge; from glorot_ext import monitor, record, stats, theory; "
+        "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True)

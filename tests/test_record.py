@@ -13,8 +13,14 @@ from glorot_ext.record import Record
 def record(rng):
     net = ge.MLP([10, 8, 6, 3], activation="tanh", init="standard", dtype=np.float64, rng=rng)
     X, y = rng.uniform(0, 1, (30, 10)), rng.integers(0, 3, 30)
-    mon = Monitor((X, y), every=2, jacobian_examples=3, jacobian_every=2, validation=(X, y),
-                  meta={"dataset": "synthetic", "seed": 7})
+    mon = Monitor(
+        (X, y),
+        every=2,
+        jacobian_examples=3,
+        jacobian_every=2,
+        validation=(X, y),
+        meta={"dataset": "synthetic", "seed": 7},
+    )
     net.fit_stream(iter([(X[:10], y[:10])] * 5), 5, 0.05, callbacks=[mon])
     return mon.record
 

@@ -19,8 +19,10 @@ TOY = dict(depth=2, width=24, eval_every=50, n_eval=200, lr=0.05)
 
 def strict_json(path):
     """json.load that refuses the non-standard NaN/Infinity tokens."""
+
     def refuse(token):
         raise ValueError(f"non-standard JSON token {token}")
+
     with open(path) as f:
         return json.load(f, parse_constant=refuse)
 
@@ -46,8 +48,11 @@ def test_a_nan_loss_stops_the_run_naming_update_and_layer_and_keeps_the_last_che
     good = (tmp_path / "checkpoint.npz").read_bytes()
     # A NaN put in the top layer after update 60: update 61's loss is NaN and its backward pass
     # carries the NaN into every layer below, so all three are named and the lowest is `layer`.
-    with pytest.raises(DivergedError, match=r"diverged at update 61: the weights of layer 0 became "
-                                            r"non-finite \(NaN or inf, and the parameters of layers 0, 1, 2\)") as err:
+    with pytest.raises(
+        DivergedError,
+        match=r"diverged at update 61: the weights of layer 0 became "
+        r"non-finite \(NaN or inf, and the parameters of layers 0, 1, 2\)",
+    ) as err:
         run(cfg, tmp_path, callbacks=[Poison(at=60, layer=2)])
     e = err.value
     assert isinstance(e, RuntimeError)
@@ -90,8 +95,27 @@ def test_the_loss_guard_names_no_layer_when_the_weights_are_finite(tmp_path, mon
 def test_cli_train_exits_non_zero_naming_the_divergence(tmp_path, capsys):
     from glorot_ext.cli import main
 
-    rc = main(["train", "--activation", "relu", "--depth", "3", "--width", "100", "--updates", "100",
-               "--eval-every", "50", "--n-eval", "200", "--lr", "50", "--out", str(tmp_path)])
+    rc = main(
+        [
+            "train",
+            "--activation",
+            "relu",
+            "--depth",
+            "3",
+            "--width",
+            "100",
+            "--updates",
+            "100",
+            "--eval-every",
+            "50",
+            "--n-eval",
+            "200",
+            "--lr",
+            "50",
+            "--out",
+            str(tmp_path),
+        ]
+    )
     err = capsys.readouterr().err
     assert rc != 0
     assert "diverged at update" in err and "layer" in err
@@ -100,15 +124,25 @@ def test_cli_train_exits_non_zero_naming_the_divergence(tmp_path, capsys):
 
 
 def test_json_is_standard_with_nan_and_inf_as_null(tmp_path):
-    text = dumps({"a": math.nan, "b": [math.inf, -math.inf, np.float32("nan"), 1.5], "c": np.array([1.0, np.nan]),
-                  "d": np.int64(3)})
+    text = dumps(
+        {
+            "a": math.nan,
+            "b": [math.inf, -math.inf, np.float32("nan"), 1.5],
+            "c": np.array([1.0, np.nan]),
+            "d": np.int64(3),
+        }
+    )
     assert json.loads(text) == {"a": None, "b": [None, None, None, 1.5], "c": [1.0, None], "d": 3}
     rec = Record({"dataset": "toy"})
     from glorot_ext.stats import LinearBins
 
     bins = LinearBins(-1, 1, 4)
-    rec.append(0, scalars={"act_std": [math.nan, 1.0]}, globals={"val_loss": math.inf},
-               hists={"act": (np.array([[np.nan, 0, 0, 1], [0.5, 0.5, 0, 0]]), bins)})
+    rec.append(
+        0,
+        scalars={"act_std": [math.nan, 1.0]},
+        globals={"val_loss": math.inf},
+        hists={"act": (np.array([[np.nan, 0, 0, 1], [0.5, 0.5, 0, 0]]), bins)},
+    )
     rec.to_json(tmp_path / "r.json")  # a NaN in a histogram used to raise ValueError (allow_nan=False)
     back = strict_json(tmp_path / "r.json")
     assert back["globals"]["val_loss"] == [None] and back["hists"]["act"][0][0][0] is None
@@ -157,10 +191,14 @@ def _kill_on_call(monkeypatch, owner, name, n):
     monkeypatch.setattr(owner, name, wrapper)
 
 
-@pytest.mark.parametrize("owner, name", [(run_module, "_save"), (Record, "to_json")],
-                         ids=["during-the-checkpoint", "between-checkpoint-and-record"])
-def test_a_run_killed_between_writes_resumes_to_the_uninterrupted_record(tmp_path, monkeypatch, jacobian_every_2,
-                                                                         owner, name):
+@pytest.mark.parametrize(
+    "owner, name",
+    [(run_module, "_save"), (Record, "to_json")],
+    ids=["during-the-checkpoint", "between-checkpoint-and-record"],
+)
+def test_a_run_killed_between_writes_resumes_to_the_uninterrupted_record(
+    tmp_path, monkeypatch, jacobian_every_2, owner, name
+):
     cfg = RunConfig(n_updates=150, **MONITORED)
     straight, _ = run(cfg, tmp_path / "straight")
     with monkeypatch.context() as m:
@@ -181,7 +219,9 @@ def test_the_checkpoint_holds_the_record_and_the_monitor_counters(tmp_path):
         state = json.loads(bytes(z["state"]).decode())
     assert state["monitor"]["record"]["steps"] == [0, 25, 50]
     assert state["monitor"]["n_measured"] == 3
-    assert Record.from_dict(state["monitor"]["record"]).to_dict() == Record.from_json(tmp_path / "record.json").to_dict()
+    assert (
+        Record.from_dict(state["monitor"]["record"]).to_dict() == Record.from_json(tmp_path / "record.json").to_dict()
+    )
 
 
 # -- 7. checkpoint contents validated ----------------------------------------------------------
@@ -202,32 +242,36 @@ def _rewrite(path, arrays=None, state=None):
 def _set(key, value):
     def f(d):
         d[key] = value
+
     return f
 
 
 def _drop(key):
     def f(d):
         d.pop(key)
+
     return f
 
 
-@pytest.mark.parametrize("arrays, state, match", [
-    (_set("W0", np.zeros(1, np.float32)), None, r"'W0' is float32 \(1,\).*needs float32 \(1024, 24\)"),
-    (_set("W1", np.zeros((24, 24), np.float64)), None, r"'W1' is float64"),
-    (_drop("b2"), None, r"'b2' is missing"),
-    (_set("W9", np.zeros(3, np.float32)), None, r"arrays \['W9'\]"),
-    (None, _drop("curve"), r"field 'curve' is missing"),
-    (None, _set("n_updates", -5), r"field 'n_updates' must be an integer >= 0, got -5"),
-    (None, _set("n_updates", 1e9), r"field 'n_updates' must be an integer >= 0, got 1000000000.0"),
-    (None, _set("n_updates", 10**9), r"field 'n_updates' is 1000000000 but the curve ends at update 50"),
-    (None, _set("n_updates", True), r"field 'n_updates' must be an integer"),
-    (None, lambda s: s["source"].update(batch_size=7), r"field 'source.batch_size' is 7"),
-    (None, lambda s: s["source"].update(position=-1), r"field 'source.position' must be an integer >= 0"),
-    (None, lambda s: s["curve"]["val_error"].pop(), r"field 'curve' must hold lists of one common"),
-    (None, _set("extra", []), r"field 'extra' must be a JSON object"),
-])
-def test_a_checkpoint_field_that_does_not_fit_the_run_is_refused_naming_file_and_field(tmp_path, arrays, state,
-                                                                                      match):
+@pytest.mark.parametrize(
+    "arrays, state, match",
+    [
+        (_set("W0", np.zeros(1, np.float32)), None, r"'W0' is float32 \(1,\).*needs float32 \(1024, 24\)"),
+        (_set("W1", np.zeros((24, 24), np.float64)), None, r"'W1' is float64"),
+        (_drop("b2"), None, r"'b2' is missing"),
+        (_set("W9", np.zeros(3, np.float32)), None, r"arrays \['W9'\]"),
+        (None, _drop("curve"), r"field 'curve' is missing"),
+        (None, _set("n_updates", -5), r"field 'n_updates' must be an integer >= 0, got -5"),
+        (None, _set("n_updates", 1e9), r"field 'n_updates' must be an integer >= 0, got 1000000000.0"),
+        (None, _set("n_updates", 10**9), r"field 'n_updates' is 1000000000 but the curve ends at update 50"),
+        (None, _set("n_updates", True), r"field 'n_updates' must be an integer"),
+        (None, lambda s: s["source"].update(batch_size=7), r"field 'source.batch_size' is 7"),
+        (None, lambda s: s["source"].update(position=-1), r"field 'source.position' must be an integer >= 0"),
+        (None, lambda s: s["curve"]["val_error"].pop(), r"field 'curve' must hold lists of one common"),
+        (None, _set("extra", []), r"field 'extra' must be a JSON object"),
+    ],
+)
+def test_a_checkpoint_field_that_does_not_fit_the_run_is_refused_naming_file_and_field(tmp_path, arrays, state, match):
     cfg = RunConfig(n_updates=50, **TOY)
     run(cfg, tmp_path)
     _rewrite(tmp_path / "checkpoint.npz", arrays, state)
@@ -272,8 +316,7 @@ def test_an_older_run_folder_with_the_record_beside_the_checkpoint_resumes_with_
 
 def test_orphan_temporary_files_of_a_killed_run_are_removed_at_start(tmp_path):
     run(RunConfig(n_updates=50, **TOY), tmp_path)
-    orphans = [tmp_path / "checkpoint.npzab12cd.tmp", tmp_path / "record.json.x1y2.tmp",
-               tmp_path / "result.jsonqq.tmp"]
+    orphans = [tmp_path / "checkpoint.npzab12cd.tmp", tmp_path / "record.json.x1y2.tmp", tmp_path / "result.jsonqq.tmp"]
     for p in orphans:
         p.write_bytes(b"half a file")
     keep = tmp_path / "notes.tmp"
@@ -289,8 +332,10 @@ def test_asking_for_fewer_updates_than_the_checkpoint_holds_says_so_and_answers_
     said = []
     short, net = run(RunConfig(n_updates=100, **TOY), tmp_path, log=said.append)
     assert said == [short["note"]]
-    assert "checkpoint is at update 150, past the 100 updates asked for: the result is read from its curve up " \
-           "to update 100" in short["note"]
+    assert (
+        "checkpoint is at update 150, past the 100 updates asked for: the result is read from its curve up "
+        "to update 100" in short["note"]
+    )
     assert short["curve"]["n_updates"] == [0, 50, 100] and short["checkpoint_updates"] == 150
     assert short["curve"] == {k: v[:3] for k, v in longer["curve"].items()}
     assert short["final_test_error"] == longer["curve"]["test_error"][2]
@@ -302,8 +347,11 @@ def test_asking_for_fewer_updates_than_the_checkpoint_holds_says_so_and_answers_
 
 def test_fewer_updates_than_the_checkpoint_and_no_evaluation_there_is_refused(tmp_path):
     run(RunConfig(n_updates=100, **TOY), tmp_path)
-    with pytest.raises(ValueError, match=r"checkpoint is at update 100, past the 70 updates asked for, and its "
-                                         r"curve has no evaluation at update 70.*restart"):
+    with pytest.raises(
+        ValueError,
+        match=r"checkpoint is at update 100, past the 70 updates asked for, and its "
+        r"curve has no evaluation at update 70.*restart",
+    ):
         run(RunConfig(n_updates=70, **TOY), tmp_path)
     res, net = run(RunConfig(n_updates=70, **TOY), tmp_path, resume=False)  # what the message offers
     assert net.n_updates == 70 and res["curve"]["n_updates"][-1] == 70

@@ -284,7 +284,7 @@ def test_spans_are_clipped_to_the_image():
 def _slot(points, shape_id, size=10):
     v = np.full((1, 20, 2), np.nan)
     v[0, : len(points)] = points
-    v[0, len(points):] = points[-1]
+    v[0, len(points) :] = points[-1]
     return _pixels(S._slot_masks(v, np.array([shape_id]), np.array([True]), size)[0])
 
 

@@ -39,7 +39,11 @@ def test_linear_bins_clip_into_the_end_bins_and_match_numpy_inside(rng):
 
 @pytest.mark.parametrize("bins", [stats.LinearBins(-1, 1, 100), stats.GRADIENT_BINS, stats.SINGULAR_VALUE_BINS])
 def test_histogram_mass_sums_to_one_and_density_integrates_to_one(rng, bins):
-    x = np.abs(rng.standard_normal(20_000)) * 0.1 if not getattr(bins, "signed", True) else np.tanh(rng.standard_normal(20_000))
+    x = (
+        np.abs(rng.standard_normal(20_000)) * 0.1
+        if not getattr(bins, "signed", True)
+        else np.tanh(rng.standard_normal(20_000))
+    )
     mass = stats.histogram(x, bins)
     assert mass.shape == (bins.n_bins,)
     assert mass.sum() == pytest.approx(1.0, abs=1e-12)
@@ -61,7 +65,8 @@ def test_rebin_keeps_the_mass_inside_the_new_range_and_the_quantiles(rng):
     coarse = stats.rebin(mass, stats.GRADIENT_BINS.edges, new)
     assert coarse.sum() == pytest.approx(1.0, abs=1e-9)
     assert stats.quantile_from_histogram(mass, stats.GRADIENT_BINS.edges, 0.98) == pytest.approx(
-        np.percentile(x, 98), rel=0.02)
+        np.percentile(x, 98), rel=0.02
+    )
 
 
 def test_running_moments_over_float32_chunks_match_numpy_in_float64(rng):
@@ -159,8 +164,12 @@ def test_bins_round_trip_through_their_spec():
 
 
 def _minibatch_gradients_by_numpy(z, d, batch):
-    return np.stack([z[i:i + batch].T @ d[i:i + batch] * z.dtype.type(1.0 / batch)
-                     for i in range(0, z.shape[0] - batch + 1, batch)])
+    return np.stack(
+        [
+            z[i : i + batch].T @ d[i : i + batch] * z.dtype.type(1.0 / batch)
+            for i in range(0, z.shape[0] - batch + 1, batch)
+        ]
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -21,8 +21,8 @@ def _events(logdir):
         data = path.read_bytes()
         pos = 0
         while pos < len(data):
-            (n,) = struct.unpack("<Q", data[pos:pos + 8])
-            out.append(event_pb2.Event.FromString(data[pos + 12:pos + 12 + n]))
+            (n,) = struct.unpack("<Q", data[pos : pos + 8])
+            out.append(event_pb2.Event.FromString(data[pos + 12 : pos + 12 + n]))
             pos += 12 + n + 4
     return out
 

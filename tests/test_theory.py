@@ -18,8 +18,11 @@ def _linear_network_moments(rng, sizes, weight_vars, var_x, var_out_grad, n=400)
         deltas.insert(0, deltas[0] @ W.T)
     ms = lambda a: np.mean(a * a)  # noqa: E731
     wg = [np.mean(np.sum(zi**2, 1) * np.sum(d**2, 1)) / (zi.shape[1] * d.shape[1]) for zi, d in zip(z, deltas)]
-    return {"activation": np.array([ms(a) for a in z]), "backprop": np.array([ms(d) for d in deltas]),
-            "weight_grad": np.array(wg)}
+    return {
+        "activation": np.array([ms(a) for a in z]),
+        "backprop": np.array([ms(d) for d in deltas]),
+        "weight_grad": np.array(wg),
+    }
 
 
 def test_predicted_variances_match_a_wide_random_linear_network_of_unequal_widths(rng):

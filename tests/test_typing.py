@@ -12,7 +12,7 @@ import pytest
 mypy_api = pytest.importorskip("mypy.api")
 
 # Each line ending in "# E: code" must draw exactly that mypy error; every other line none.
-SCRIPT = '''\
+SCRIPT = """\
 from typing import List
 
 import numpy as np
@@ -43,18 +43,31 @@ datasets.cifar10.load(version="png")  # E: arg-type
 theory.weight_variance(4, 8, "standard")  # E: arg-type
 record.to_json(3.5)  # E: arg-type
 monitor.measure(X)  # E: arg-type
-'''
+"""
 
 
 def test_mypy_accepts_the_public_api_and_catches_each_mistake(tmp_path):
     script = tmp_path / "user_script.py"
     script.write_text(SCRIPT, encoding="utf-8")
-    expected = {i: m.group(1) for i, line in enumerate(SCRIPT.splitlines(), start=1)
-                if (m := re.search(r"# E: ([a-z-]+)$", line))}
+    expected = {
+        i: m.group(1)
+        for i, line in enumerate(SCRIPT.splitlines(), start=1)
+        if (m := re.search(r"# E: ([a-z-]+)$", line))
+    }
     assert len(expected) == 9
-    out, err, status = mypy_api.run([str(script), "--strict", "--config-file", os.devnull,
-                                     "--cache-dir", str(tmp_path / "cache"), "--show-error-codes",
-                                     "--no-error-summary", "--hide-error-context"])
+    out, err, status = mypy_api.run(
+        [
+            str(script),
+            "--strict",
+            "--config-file",
+            os.devnull,
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            "--show-error-codes",
+            "--no-error-summary",
+            "--hide-error-context",
+        ]
+    )
     found = {}
     for line in out.splitlines():
         m = re.match(rf"{re.escape(str(script))}:(\d+): error: .*\[([a-z-]+)\]$", line)

@@ -87,5 +87,12 @@ class BuildInfo(TypedDict):
 def build_info() -> BuildInfo:
     """How the native module was built: OpenMP, -march=native, SIMD in use, Eigen version, and
     the GEMM of batches above the small-batch limit ("openblas" or "eigen")."""
-    return {"version": __version__, "openmp": _core.has_openmp, "native": _core.native_build,
-            "simd": _core.simd, "eigen": _core.eigen_version, "gemm": _core.gemm, "threads": get_num_threads()}
+    return {
+        "version": __version__,
+        "openmp": _core.has_openmp,
+        "native": _core.native_build,
+        "simd": _core.simd,
+        "eigen": _core.eigen_version,
+        "gemm": _core.gemm,
+        "threads": get_num_threads(),
+    }

@@ -44,8 +44,15 @@ class Network:
     always on Eigen's GEMM path.
     """
 
-    def __init__(self, weights: Sequence[FloatArray], biases: Sequence[FloatArray], activations: Sequence[str],
-                 cost: str = "nll", *, kernels: Literal["auto", "gemm"] = "auto") -> None: ...
+    def __init__(
+        self,
+        weights: Sequence[FloatArray],
+        biases: Sequence[FloatArray],
+        activations: Sequence[str],
+        cost: str = "nll",
+        *,
+        kernels: Literal["auto", "gemm"] = "auto",
+    ) -> None: ...
     def sgd_step(self, X: FloatArray, y: Labels, lr: float) -> tuple[float, int]:
         """(mean loss, errors) before the update; X and y must not share memory with a parameter."""
     def predict_proba(self, X: FloatArray) -> FloatArray: ...

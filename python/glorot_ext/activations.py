@@ -52,17 +52,22 @@ class ActivationInfo:
 ACTIVATIONS: Dict[str, ActivationInfo] = {
     a.name: a
     for a in (
-        ActivationInfo("identity", lambda s: s.copy(), lambda z: np.ones_like(z),
-                       -math.inf, math.inf, True, 1.0),
+        ActivationInfo("identity", lambda s: s.copy(), lambda z: np.ones_like(z), -math.inf, math.inf, True, 1.0),
         ActivationInfo("sigmoid", _sigmoid, lambda z: z * (1 - z), 0.0, 1.0, False, 1.0),
         ActivationInfo("tanh", np.tanh, lambda z: 1 - z * z, -1.0, 1.0, True, 5.0 / 3.0),
         ActivationInfo("softsign", _softsign, lambda z: (1 - np.abs(z)) ** 2, -1.0, 1.0, True, None),
-        ActivationInfo("relu", lambda s: np.maximum(s, 0), lambda z: (z > 0).astype(z.dtype),
-                       0.0, math.inf, False, math.sqrt(2.0)),
-        ActivationInfo("scaled_tanh",
-                       lambda s: (SCALED_TANH_A * np.tanh(SCALED_TANH_B * s)).astype(s.dtype, copy=False),
-                       lambda z: (SCALED_TANH_B * (SCALED_TANH_A - z * z / SCALED_TANH_A)).astype(z.dtype, copy=False),
-                       -SCALED_TANH_A, SCALED_TANH_A, True, 1.0),
+        ActivationInfo(
+            "relu", lambda s: np.maximum(s, 0), lambda z: (z > 0).astype(z.dtype), 0.0, math.inf, False, math.sqrt(2.0)
+        ),
+        ActivationInfo(
+            "scaled_tanh",
+            lambda s: (SCALED_TANH_A * np.tanh(SCALED_TANH_B * s)).astype(s.dtype, copy=False),
+            lambda z: (SCALED_TANH_B * (SCALED_TANH_A - z * z / SCALED_TANH_A)).astype(z.dtype, copy=False),
+            -SCALED_TANH_A,
+            SCALED_TANH_A,
+            True,
+            1.0,
+        ),
     )
 }
 

@@ -87,8 +87,9 @@ def _params(sizes: Sequence[int], dtype: np.dtype[Any], seed: int = 0) -> Tuple[
     return weights, [np.zeros(b, dtype) for b in sizes[1:]]
 
 
-def _data(sizes: Sequence[int], batch: int, dtype: np.dtype[Any],
-          seed: int = 1) -> Tuple[FloatArray, NDArray[np.int64]]:
+def _data(
+    sizes: Sequence[int], batch: int, dtype: np.dtype[Any], seed: int = 1
+) -> Tuple[FloatArray, NDArray[np.int64]]:
     import numpy as np
 
     rng = np.random.default_rng(seed)
@@ -169,8 +170,10 @@ def _blas_info() -> Union[str, List[Dict[str, Any]]]:
         from threadpoolctl import threadpool_info
     except ImportError:
         return "unknown (threadpoolctl not installed)"
-    return [{k: d.get(k) for k in ("internal_api", "version", "threading_layer", "architecture", "num_threads",
-                                   "filepath")} for d in threadpool_info()]
+    return [
+        {k: d.get(k) for k in ("internal_api", "version", "threading_layer", "architecture", "num_threads", "filepath")}
+        for d in threadpool_info()
+    ]
 
 
 def _time_calls(fn: Step, repeats: int) -> List[float]:
@@ -264,17 +267,25 @@ def weight_bytes_per_step(sizes: Sequence[int], dtype: DTypeLike) -> int:
 
 # The goals of issue 9 (MNIST network, 2 threads): (label, batch, dtype, what, target), where
 # what is "ratio" (NumPy ms / glorot_ext ms, at least target) or "ms" (glorot_ext, at most target).
-GOALS: List[Tuple[str, int, str, str, float]] = [("2", 100, "float32", "ratio", 1.3), ("2", 1000, "float32", "ratio", 1.1),
-         ("3", 10, "float64", "ratio", 3.5), ("3", 100, "float64", "ratio", 1.0),
-         ("3", 1000, "float64", "ratio", 1.0), ("4", 10, "float32", "ms", 1.5)]
+GOALS: List[Tuple[str, int, str, str, float]] = [
+    ("2", 100, "float32", "ratio", 1.3),
+    ("2", 1000, "float32", "ratio", 1.1),
+    ("3", 10, "float64", "ratio", 3.5),
+    ("3", 100, "float64", "ratio", 1.0),
+    ("3", 1000, "float64", "ratio", 1.0),
+    ("4", 10, "float32", "ms", 1.5),
+]
 
 
 def goals_table(results: Mapping[str, Any], network: str = "mnist", threads: int = 2) -> List[str]:
     """Markdown lines: each goal of GOALS measured in `results` (min / median), met or not."""
-    rows = {(r["batch"], r["dtype"]): r for r in results["steps"]
-            if r["network"] == network and r["threads"] == threads}
-    lines = [f"| goal | {network}, {threads} threads | target | measured (min / median) | met? |",
-             "|---|---|---|---|---|"]
+    rows = {
+        (r["batch"], r["dtype"]): r for r in results["steps"] if r["network"] == network and r["threads"] == threads
+    }
+    lines = [
+        f"| goal | {network}, {threads} threads | target | measured (min / median) | met? |",
+        "|---|---|---|---|---|",
+    ]
     for label, batch, dtype, what, target in GOALS:
         row = rows.get((batch, dtype))
         if row is None:
@@ -290,8 +301,9 @@ def goals_table(results: Mapping[str, Any], network: str = "mnist", threads: int
     return lines if len(lines) > 2 else []
 
 
-def kernel_timings(sizes: Sequence[int], batch: int, dtype: np.dtype[Any], threads: int,
-                   repeats: int = 20) -> Dict[str, Union[float, List[float], str]]:
+def kernel_timings(
+    sizes: Sequence[int], batch: int, dtype: np.dtype[Any], threads: int, repeats: int = 20
+) -> Dict[str, Union[float, List[float], str]]:
     """Per-kernel ms (min over repeats): phases of the small-batch step (forward per layer, softmax,
     backward+update per layer), the stand-alone dense and activation kernels on a 1000×1000 layer,
     and Shapeset generation per minibatch when generated in bulk."""
@@ -319,17 +331,19 @@ def kernel_timings(sizes: Sequence[int], batch: int, dtype: np.dtype[Any], threa
         if phases.size == 2 * L + 1:  # the small-batch path ran
             out["step_forward_ms"] = [round(float(p), 4) for p in phases[:L]]
             out["step_softmax_ms"] = round(float(phases[L]), 4)
-            out["step_backward_update_ms"] = [round(float(p), 4) for p in phases[L + 1:]]
+            out["step_backward_update_ms"] = [round(float(p), 4) for p in phases[L + 1 :]]
         rng = np.random.default_rng(2)
         Z = rng.standard_normal((batch, 1000)).astype(dtype)
         W = (0.03 * rng.standard_normal((1000, 1000))).astype(dtype)
         b = np.zeros(1000, dtype)
         dY = rng.standard_normal((batch, 1000)).astype(dtype)
         T = np.tanh(Z)
-        for name, fn in (("dense_forward_1000x1000", lambda: _core.dense_forward(Z, W, b)),
-                         ("dense_backward_1000x1000", lambda: _core.dense_backward(Z, W, dY)),
-                         ("activation_forward_tanh_1000", lambda: _core.activation_forward("tanh", Z)),
-                         ("activation_backward_tanh_1000", lambda: _core.activation_backward("tanh", T, dY))):
+        for name, fn in (
+            ("dense_forward_1000x1000", lambda: _core.dense_forward(Z, W, b)),
+            ("dense_backward_1000x1000", lambda: _core.dense_backward(Z, W, dY)),
+            ("activation_forward_tanh_1000", lambda: _core.activation_forward("tanh", Z)),
+            ("activation_backward_tanh_1000", lambda: _core.activation_backward("tanh", T, dY)),
+        ):
             fn()
             out[name + "_ms"] = round(1e3 * min(_time_calls(fn, repeats)), 4)
         try:
@@ -347,35 +361,60 @@ def kernel_timings(sizes: Sequence[int], batch: int, dtype: np.dtype[Any], threa
     return out
 
 
-def run(networks: Sequence[str] = ("mnist", "shapeset"), batches: Sequence[int] = (1, 10, 100, 1000),
-        dtypes: Sequence[str] = ("float32", "float64"), threads: Sequence[int] = (1, 2), rounds: int = 4,
-        torch: bool = True, kernels: bool = True, log: Callable[[str], object] = print) -> Dict[str, Any]:
+def run(
+    networks: Sequence[str] = ("mnist", "shapeset"),
+    batches: Sequence[int] = (1, 10, 100, 1000),
+    dtypes: Sequence[str] = ("float32", "float64"),
+    threads: Sequence[int] = (1, 2),
+    rounds: int = 4,
+    torch: bool = True,
+    kernels: bool = True,
+    log: Callable[[str], object] = print,
+) -> Dict[str, Any]:
     """Runs the step benchmark; returns a JSON-ready dict (see ``write_results``)."""
     import numpy as np
 
     import glorot_ext
 
     use_torch = torch and _torch_available()
-    results: Dict[str, Any] = {"started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-               "machine": {"platform": platform.platform(), "processor": platform.processor(),
-                           "cpus": os.cpu_count(), "python": platform.python_version(),
-                           "loadavg_start": os.getloadavg()},
-               "glorot_ext": glorot_ext.build_info(), "numpy": np.__version__, "blas": _blas_info(),
-               "blas_env_unset": [k for k in _SLOW_BLAS_ENV if k not in os.environ],
-               "torch": sys.modules["torch"].__version__ if use_torch else None,
-               "small_batch_max": glorot_ext._core.small_batch_max,
-               "rounds": rounds, "lr": LR, "activation": ACTIVATION, "peak": {}, "steps": [], "kernels": []}
+    results: Dict[str, Any] = {
+        "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor(),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "loadavg_start": os.getloadavg(),
+        },
+        "glorot_ext": glorot_ext.build_info(),
+        "numpy": np.__version__,
+        "blas": _blas_info(),
+        "blas_env_unset": [k for k in _SLOW_BLAS_ENV if k not in os.environ],
+        "torch": sys.modules["torch"].__version__ if use_torch else None,
+        "small_batch_max": glorot_ext._core.small_batch_max,
+        "rounds": rounds,
+        "lr": LR,
+        "activation": ACTIVATION,
+        "peak": {},
+        "steps": [],
+        "kernels": [],
+    }
     results["bandwidth_gb_s"] = {str(t): memory_bandwidth(t) for t in threads}
     for t in threads:
         results["peak"][str(t)] = gemm_peak(t)
-        log(f"GEMM peak, {t} thread(s): " + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in results["peak"][str(t)].items()))
+        log(
+            f"GEMM peak, {t} thread(s): "
+            + ", ".join(f"{k} {v:.0f} GFLOP/s" for k, v in results["peak"][str(t)].items())
+        )
     for net_name in networks:
         sizes = NETWORKS[net_name]
         for dtype in dtypes:
             for batch in batches:
                 for t in threads:
-                    contenders: Dict[str, Step] = {"glorot_ext": _glorot_ext_step(sizes, batch, np.dtype(dtype)),
-                                  "numpy": _numpy_step(sizes, batch, np.dtype(dtype))}
+                    contenders: Dict[str, Step] = {
+                        "glorot_ext": _glorot_ext_step(sizes, batch, np.dtype(dtype)),
+                        "numpy": _numpy_step(sizes, batch, np.dtype(dtype)),
+                    }
                     if use_torch:
                         contenders["torch"] = _torch_step(sizes, batch, np.dtype(dtype))
                     ctx = _set_threads(t)
@@ -387,12 +426,19 @@ def run(networks: Sequence[str] = ("mnist", "shapeset"), batches: Sequence[int] 
                     flops = step_flops(sizes, batch)
                     peak = max(results["peak"][str(t)].values())
                     g = res["glorot_ext"]
-                    row = {"network": net_name, "sizes": sizes, "batch": batch, "dtype": dtype, "threads": t,
-                           "gflop": flops / 1e9, "results": res,
-                           "glorot_ext_gflops": flops / g["min_ms"] / 1e6,
-                           "pct_of_gemm_peak": 100 * flops / g["min_ms"] / 1e6 / peak,
-                           "speedup_vs_numpy": res["numpy"]["min_ms"] / g["min_ms"],
-                           "speedup_vs_numpy_median": res["numpy"]["median_ms"] / g["median_ms"]}
+                    row = {
+                        "network": net_name,
+                        "sizes": sizes,
+                        "batch": batch,
+                        "dtype": dtype,
+                        "threads": t,
+                        "gflop": flops / 1e9,
+                        "results": res,
+                        "glorot_ext_gflops": flops / g["min_ms"] / 1e6,
+                        "pct_of_gemm_peak": 100 * flops / g["min_ms"] / 1e6 / peak,
+                        "speedup_vs_numpy": res["numpy"]["min_ms"] / g["min_ms"],
+                        "speedup_vs_numpy_median": res["numpy"]["median_ms"] / g["median_ms"],
+                    }
                     if use_torch:
                         row["speedup_vs_torch"] = res["torch"]["min_ms"] / g["min_ms"]
                     results["steps"].append(row)
@@ -406,8 +452,9 @@ def run(networks: Sequence[str] = ("mnist", "shapeset"), batches: Sequence[int] 
             for batch in batches:
                 for t in threads:
                     k = kernel_timings(NETWORKS[networks[0]], batch, np.dtype(dtype), t)
-                    results["kernels"].append({"network": networks[0], "batch": batch, "dtype": dtype, "threads": t,
-                                               **k})
+                    results["kernels"].append(
+                        {"network": networks[0], "batch": batch, "dtype": dtype, "threads": t, **k}
+                    )
     for row in results["steps"]:
         peak = max(results["peak"][str(row["threads"])].values())
         row["pct_of_gemm_peak"] = 100 * row["glorot_ext_gflops"] / peak
@@ -418,10 +465,12 @@ def run(networks: Sequence[str] = ("mnist", "shapeset"), batches: Sequence[int] 
 
 def _row_line(row: Mapping[str, Any]) -> str:
     r = row["results"]
-    s = (f"{row['network']:8s} batch {row['batch']:4d} {row['dtype']} {row['threads']}T: "
-         f"glorot_ext {r['glorot_ext']['min_ms']:8.3f} / {r['glorot_ext']['median_ms']:8.3f} ms  "
-         f"numpy {r['numpy']['min_ms']:8.3f} / {r['numpy']['median_ms']:8.3f} ms  "
-         f"x{row['speedup_vs_numpy']:.2f}")
+    s = (
+        f"{row['network']:8s} batch {row['batch']:4d} {row['dtype']} {row['threads']}T: "
+        f"glorot_ext {r['glorot_ext']['min_ms']:8.3f} / {r['glorot_ext']['median_ms']:8.3f} ms  "
+        f"numpy {r['numpy']['min_ms']:8.3f} / {r['numpy']['median_ms']:8.3f} ms  "
+        f"x{row['speedup_vs_numpy']:.2f}"
+    )
     if "torch" in r:
         s += f"  torch {r['torch']['min_ms']:8.3f} / {r['torch']['median_ms']:8.3f} ms  x{row['speedup_vs_torch']:.2f}"
     return s + f"  {row['glorot_ext_gflops']:.0f} GFLOP/s ({row['pct_of_gemm_peak']:.0f}% of GEMM peak)"
@@ -430,42 +479,63 @@ def _row_line(row: Mapping[str, Any]) -> str:
 def markdown(results: Mapping[str, Any]) -> str:
     """The results as Markdown tables (steps, then per-kernel timings)."""
     torch_on = results["torch"] is not None
-    lines = [f"Step benchmark, {results['started']} ({results['rounds']} interleaved rounds; "
-             "ms per step as min / median; speedup = NumPy min / glorot_ext min).", "",
-             f"- glorot_ext {results['glorot_ext']['version']}: {json.dumps(results['glorot_ext'])}; "
-             f"small-batch kernels up to batch {results['small_batch_max']}",
-             f"- NumPy {results['numpy']}, BLAS: " + (", ".join(f"{b.get('internal_api')} {b.get('version')} "
-                                                          f"({b.get('architecture')}, {b.get('threading_layer')})"
-                                                          for b in results["blas"])
-                                                 if isinstance(results["blas"], list) else str(results["blas"])),
-             f"- unset for the run: {', '.join(results['blas_env_unset']) or 'none'}; "
-             f"PyTorch: {results['torch'] or 'not installed'}",
-             "- GEMM peak (2048² float32, best of the measurements between configurations; \"eigen\" is "
-             "glorot_ext's blocked `dense_forward`, whatever GEMM it was built with): " + "; ".join(
-                 f"{t} thread(s) " + ", ".join(f"{k} {v:.0f}" for k, v in p.items()) + " GFLOP/s"
-                 for t, p in results["peak"].items()),
-             ""]
+    lines = [
+        f"Step benchmark, {results['started']} ({results['rounds']} interleaved rounds; "
+        "ms per step as min / median; speedup = NumPy min / glorot_ext min).",
+        "",
+        f"- glorot_ext {results['glorot_ext']['version']}: {json.dumps(results['glorot_ext'])}; "
+        f"small-batch kernels up to batch {results['small_batch_max']}",
+        f"- NumPy {results['numpy']}, BLAS: "
+        + (
+            ", ".join(
+                f"{b.get('internal_api')} {b.get('version')} ({b.get('architecture')}, {b.get('threading_layer')})"
+                for b in results["blas"]
+            )
+            if isinstance(results["blas"], list)
+            else str(results["blas"])
+        ),
+        f"- unset for the run: {', '.join(results['blas_env_unset']) or 'none'}; "
+        f"PyTorch: {results['torch'] or 'not installed'}",
+        '- GEMM peak (2048² float32, best of the measurements between configurations; "eigen" is '
+        "glorot_ext's blocked `dense_forward`, whatever GEMM it was built with): "
+        + "; ".join(
+            f"{t} thread(s) " + ", ".join(f"{k} {v:.0f}" for k, v in p.items()) + " GFLOP/s"
+            for t, p in results["peak"].items()
+        ),
+        "",
+    ]
     bw = results.get("bandwidth_gb_s") or {}
     if bw:
-        lines[-1:-1] = ["- memory bandwidth (`memory_bandwidth`: float64 arrays of 128 MB, STREAM byte count): " + "; ".join(
-            f"{t} thread(s) add {v['add']:.1f}, update {v['update']:.1f} GB/s" for t, v in bw.items())]
+        lines[-1:-1] = [
+            "- memory bandwidth (`memory_bandwidth`: float64 arrays of 128 MB, STREAM byte count): "
+            + "; ".join(f"{t} thread(s) add {v['add']:.1f}, update {v['update']:.1f} GB/s" for t, v in bw.items())
+        ]
     load = [results["machine"].get(k) for k in ("loadavg_start", "loadavg_end")]
     if all(load):
-        lines[-1:-1] = [f"- load average (1, 5, 15 min) at start {', '.join(f'{x:.1f}' for x in load[0])}, at end "
-                        f"{', '.join(f'{x:.1f}' for x in load[1])}, on {results['machine']['cpus']} CPUs: a load "
-                        "above the CPU count means other processes shared the cores during the timing"]
+        lines[-1:-1] = [
+            f"- load average (1, 5, 15 min) at start {', '.join(f'{x:.1f}' for x in load[0])}, at end "
+            f"{', '.join(f'{x:.1f}' for x in load[1])}, on {results['machine']['cpus']} CPUs: a load "
+            "above the CPU count means other processes shared the cores during the timing"
+        ]
     if command := results.get("command"):
         lines = [f"Command: `{command}`", ""] + lines
     goals = goals_table(results)
     if goals:
-        lines += ["Goals of issue 9 (from the rows below; met? judged on the min, the median beside it):", "", *goals,
-                  ""]
+        lines += [
+            "Goals of issue 9 (from the rows below; met? judged on the min, the median beside it):",
+            "",
+            *goals,
+            "",
+        ]
         two = bw.get("2")
         if two:
             moved = weight_bytes_per_step(NETWORKS["mnist"], "float64")
-            lines += [f"The bandwidth floor of the float64 batch-10 step: its weights move {moved / 1e6:.0f} MB per "
-                      f"step (read forward, read and written backward), {1e3 * moved / 1e9 / max(two.values()):.2f} ms "
-                      f"at the best 2-thread bandwidth above ({max(two.values()):.1f} GB/s).", ""]
+            lines += [
+                f"The bandwidth floor of the float64 batch-10 step: its weights move {moved / 1e6:.0f} MB per "
+                f"step (read forward, read and written backward), {1e3 * moved / 1e9 / max(two.values()):.2f} ms "
+                f"at the best 2-thread bandwidth above ({max(two.values()):.1f} GB/s).",
+                "",
+            ]
     head = "| network | batch | dtype | threads | glorot_ext ms | NumPy ms | ×NumPy |"
     sep = "|---|---:|---|---:|---:|---:|---:|"
     if torch_on:
@@ -476,34 +546,51 @@ def markdown(results: Mapping[str, Any]) -> str:
     lines += [head, sep]
     for row in results["steps"]:
         r = row["results"]
+
         def cell(c: str) -> str:
             return f"{r[c]['min_ms']:.3f} / {r[c]['median_ms']:.3f}"
 
-        line = (f"| {row['network']} | {row['batch']} | {row['dtype']} | {row['threads']} | {cell('glorot_ext')} | "
-                f"{cell('numpy')} | {row['speedup_vs_numpy']:.2f} |")
+        line = (
+            f"| {row['network']} | {row['batch']} | {row['dtype']} | {row['threads']} | {cell('glorot_ext')} | "
+            f"{cell('numpy')} | {row['speedup_vs_numpy']:.2f} |"
+        )
         if torch_on:
             line += f" {cell('torch')} | {row['speedup_vs_torch']:.2f} |"
         line += f" {row['glorot_ext_gflops']:.0f} | {row['pct_of_gemm_peak']:.0f}% |"
         lines.append(line)
     if results["kernels"]:
-        lines += ["", "Per-kernel ms (min over 20 calls): phases of the small-batch step on the first network "
-                  "(forward per layer, softmax, backward+update per layer: thread 0's wall time between "
-                  "barriers; — where the batch takes the GEMM path), stand-alone kernels on a 1000×1000 layer at "
-                  "the same batch (each its own parallel region), and Shapeset-3x2 generation per minibatch "
-                  "when generated 1000 images at a time.", "",
-                  "| batch | dtype | threads | step forward | softmax | step backward+update | dense_forward | "
-                  "dense_backward | tanh fwd | tanh bwd | Shapeset generate |",
-                  "|---:|---|---:|---|---:|---|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            "Per-kernel ms (min over 20 calls): phases of the small-batch step on the first network "
+            "(forward per layer, softmax, backward+update per layer: thread 0's wall time between "
+            "barriers; — where the batch takes the GEMM path), stand-alone kernels on a 1000×1000 layer at "
+            "the same batch (each its own parallel region), and Shapeset-3x2 generation per minibatch "
+            "when generated 1000 images at a time.",
+            "",
+            "| batch | dtype | threads | step forward | softmax | step backward+update | dense_forward | "
+            "dense_backward | tanh fwd | tanh bwd | Shapeset generate |",
+            "|---:|---|---:|---|---:|---|---:|---:|---:|---:|---:|",
+        ]
         for k in results["kernels"]:
-            def fmt(v: Union[None, float, List[float], str]) -> str:
-                return "—" if v is None else (" ".join(f"{x:.3f}" for x in v) if isinstance(v, list)
-                                              else (f"{v:.3f}" if isinstance(v, float) else str(v)))
 
-            lines.append(f"| {k['batch']} | {k['dtype']} | {k['threads']} | {fmt(k.get('step_forward_ms'))} | "
-                         f"{fmt(k.get('step_softmax_ms'))} | {fmt(k.get('step_backward_update_ms'))} | "
-                         f"{fmt(k['dense_forward_1000x1000_ms'])} | {fmt(k['dense_backward_1000x1000_ms'])} | "
-                         f"{fmt(k['activation_forward_tanh_1000_ms'])} | {fmt(k['activation_backward_tanh_1000_ms'])} | "
-                         f"{fmt(k['shapeset_generate_ms'])} |")
+            def fmt(v: Union[None, float, List[float], str]) -> str:
+                return (
+                    "—"
+                    if v is None
+                    else (
+                        " ".join(f"{x:.3f}" for x in v)
+                        if isinstance(v, list)
+                        else (f"{v:.3f}" if isinstance(v, float) else str(v))
+                    )
+                )
+
+            lines.append(
+                f"| {k['batch']} | {k['dtype']} | {k['threads']} | {fmt(k.get('step_forward_ms'))} | "
+                f"{fmt(k.get('step_softmax_ms'))} | {fmt(k.get('step_backward_update_ms'))} | "
+                f"{fmt(k['dense_forward_1000x1000_ms'])} | {fmt(k['dense_backward_1000x1000_ms'])} | "
+                f"{fmt(k['activation_forward_tanh_1000_ms'])} | {fmt(k['activation_backward_tanh_1000_ms'])} | "
+                f"{fmt(k['shapeset_generate_ms'])} |"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -519,7 +606,8 @@ _GEMM_CHOICE = (
     "micro-kernel of our own was the alternative: it could fuse bias and tanh into the GEMM's store, "
     "but matching OpenBLAS's packing and edge cases is weeks, not hours. Where the wheel is absent "
     "(not Linux x86-64, or `-C cmake.define.GLOROT_OPENBLAS=OFF`) the same blocks run Eigen's GEMM "
-    "(`build_info()['gemm']` says which).")
+    "(`build_info()['gemm']` says which)."
+)
 _OLD_HEADER = "# Benchmarks\n\nThe paper's SGD step ("  # files written before the marker existed
 
 
@@ -532,12 +620,15 @@ def _written_by_bench(path: Path) -> bool:
 def _refuse_foreign(paths: Iterable[Path], force: bool) -> None:
     for path in paths:
         if path.exists() and not force and not _written_by_bench(path):
-            raise FileExistsError(f"{path} exists and was not written by glorot-ext bench; "
-                                  "choose another --out/--markdown, or pass --force to replace it")
+            raise FileExistsError(
+                f"{path} exists and was not written by glorot-ext bench; "
+                "choose another --out/--markdown, or pass --force to replace it"
+            )
 
 
-def write_results(results: Mapping[str, Any], out_dir: PathLike, markdown_path: Optional[PathLike] = None,
-                  force: bool = False) -> List[Path]:
+def write_results(
+    results: Mapping[str, Any], out_dir: PathLike, markdown_path: Optional[PathLike] = None, force: bool = False
+) -> List[Path]:
     """Writes <out_dir>/step-<time>.json and .md and, if asked, the table into markdown_path.
 
     Nothing is written anywhere else. An existing file is replaced only if an earlier run of
@@ -560,7 +651,9 @@ def write_results(results: Mapping[str, Any], out_dir: PathLike, markdown_path: 
     atomic_write(js, dumps(results, indent=1) + "\n")
     atomic_write(md, _MARK + "\n\n" + table)
     if markdown_path:
-        atomic_write(markdown_path, _MARK + "\n\n"
+        atomic_write(
+            markdown_path,
+            _MARK + "\n\n"
             "# Benchmarks\n\nThe paper's SGD step (784/1024 inputs, 5×1000 tanh hidden layers, 10/9 softmax "
             "outputs) on this machine, from `python bench/bench_step.py` (module `glorot_ext.benchmark`; "
             "`--quick` for batch 10 only). "
@@ -573,16 +666,25 @@ def write_results(results: Mapping[str, Any], out_dir: PathLike, markdown_path: 
             "(forward) or rows of W (backward), the blocks shared among the threads of one parallel region, "
             "so results are bitwise identical for any thread count. On a shared machine the 2-thread rows "
             "swing with the load of the other core: compare within a row (the contenders are interleaved), "
-            "and prefer the min.\n\n" + _GEMM_CHOICE + "\n\n"
-            + table)
+            "and prefer the min.\n\n" + _GEMM_CHOICE + "\n\n" + table,
+        )
     return targets
 
 
-def quick(rounds: int = 6, threads: Sequence[int] = (1, 2), torch: bool = True,
-          log: Callable[[str], object] = print) -> Dict[str, Any]:
+def quick(
+    rounds: int = 6, threads: Sequence[int] = (1, 2), torch: bool = True, log: Callable[[str], object] = print
+) -> Dict[str, Any]:
     """Batch 10, float32 and float64, the MNIST-sized network: ms/step min and median, ratio to NumPy."""
-    return run(networks=("mnist",), batches=(10,), dtypes=("float32", "float64"), threads=threads, rounds=rounds,
-               torch=torch, kernels=False, log=log)
+    return run(
+        networks=("mnist",),
+        batches=(10,),
+        dtypes=("float32", "float64"),
+        threads=threads,
+        rounds=rounds,
+        torch=torch,
+        kernels=False,
+        log=log,
+    )
 
 
 def _needs_clean_env() -> bool:
@@ -600,8 +702,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     p.add_argument("--rounds", type=int, default=4)
     p.add_argument("--no-torch", action="store_true", help="skip PyTorch even when installed")
     p.add_argument("--no-kernels", action="store_true", help="skip the per-kernel timings")
-    p.add_argument("--out", metavar="DIR",
-                   help="folder for step-<time>.json and .md (default: print the table, write nothing)")
+    p.add_argument(
+        "--out", metavar="DIR", help="folder for step-<time>.json and .md (default: print the table, write nothing)"
+    )
     p.add_argument("--markdown", metavar="FILE", help="also write the table, with its context, to FILE")
     p.add_argument("--force", action="store_true", help="replace existing files not written by glorot-ext bench")
     args = p.parse_args(argv)
@@ -619,6 +722,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         env[_CHILD_MARK] = "1"
         argv = sys.argv[1:] if argv is None else list(argv)
         return subprocess.call([sys.executable, "-m", "glorot_ext.benchmark", *argv], env=env)
+
     def ints(s: str) -> Tuple[int, ...]:
         return tuple(int(x) for x in s.split(",") if x)
 
@@ -626,9 +730,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.quick:
         quick(rounds=max(args.rounds, 6), threads=threads, torch=not args.no_torch)
         return 0
-    results = run(networks=tuple(args.networks.split(",")), batches=ints(args.batches),
-                  dtypes=tuple(args.dtypes.split(",")), threads=threads, rounds=args.rounds,
-                  torch=not args.no_torch, kernels=not args.no_kernels)
+    results = run(
+        networks=tuple(args.networks.split(",")),
+        batches=ints(args.batches),
+        dtypes=tuple(args.dtypes.split(",")),
+        threads=threads,
+        rounds=args.rounds,
+        torch=not args.no_torch,
+        kernels=not args.no_kernels,
+    )
     results["command"] = " ".join(["python", "-m", "glorot_ext.benchmark", *(sys.argv[1:] if argv is None else argv)])
     if not args.out:
         print(markdown(results), end="")

@@ -64,9 +64,14 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         text = action.help or ""
         default = action.default
-        if ("default" in text or default is None or default is False or default == argparse.SUPPRESS
-                or action.nargs == 0
-                or not action.option_strings):
+        if (
+            "default" in text
+            or default is None
+            or default is False
+            or default == argparse.SUPPRESS
+            or action.nargs == 0
+            or not action.option_strings
+        ):
             return text
         shown = ",".join(map(str, default)) if isinstance(default, (list, tuple)) else default
         return f"{text} (default: {shown})".lstrip()
@@ -74,10 +79,13 @@ class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
 
 def _add_global_options(p: argparse.ArgumentParser, default: Optional[str]) -> None:
     """--threads and --quiet, accepted before the command and after it (``train --threads 2``)."""
-    p.add_argument("--threads", type=_positive_int, default=default,
-                   help="kernel threads (default: all cores)")
-    p.add_argument("--quiet", action="store_true", default=False if default is None else default,
-                   help="no progress bars and no per-evaluation log lines")
+    p.add_argument("--threads", type=_positive_int, default=default, help="kernel threads (default: all cores)")
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        default=False if default is None else default,
+        help="no progress bars and no per-evaluation log lines",
+    )
 
 
 class _CommandParser(argparse.ArgumentParser):
@@ -107,15 +115,26 @@ _SWEEP_EXAMPLE = """\
 
 
 def _add_executor_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--executor", choices=["local", "dask"], default="local",
-                   help="where runs train: 'local' (this process, or --jobs processes) or 'dask' (a Dask "
-                        "cluster, see --scheduler; pip install 'glorot_ext[dask]')")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="for --executor dask: a scheduler address (tcp://host:8786), or local:N to start a "
-                        "LocalCluster of N worker processes here; run folders must be on a filesystem the "
-                        "workers share")
-    p.add_argument("--jobs", type=_positive_int, default=1,
-                   help="--executor local: runs at once, each in its own process with cores/jobs threads")
+    p.add_argument(
+        "--executor",
+        choices=["local", "dask"],
+        default="local",
+        help="where runs train: 'local' (this process, or --jobs processes) or 'dask' (a Dask "
+        "cluster, see --scheduler; pip install 'glorot_ext[dask]')",
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="for --executor dask: a scheduler address (tcp://host:8786), or local:N to start a "
+        "LocalCluster of N worker processes here; run folders must be on a filesystem the "
+        "workers share",
+    )
+    p.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        help="--executor local: runs at once, each in its own process with cores/jobs threads",
+    )
 
 
 class _ExecutorArgs(TypedDict):
@@ -136,8 +155,7 @@ def _parser() -> argparse.ArgumentParser:
     from glorot_ext.activations import ACTIVATIONS
     from glorot_ext.experiments import paper
 
-    p = argparse.ArgumentParser(prog="glorot-ext", description=__doc__.split("\n")[0],
-                                formatter_class=_HelpFormatter)
+    p = argparse.ArgumentParser(prog="glorot-ext", description=__doc__.split("\n")[0], formatter_class=_HelpFormatter)
     p.add_argument("--version", action="version", version=f"glorot-ext {__version__}")
     _add_global_options(p, None)
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
@@ -145,25 +163,47 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("reproduce", help="Table 1 and Fig. 11/12 next to the paper's numbers")
     r.add_argument("--dataset", choices=["shapeset", "mnist", "cifar10"], default="shapeset")
     budget = r.add_mutually_exclusive_group()
-    budget.add_argument("--quick", dest="budget", action="store_const", const="quick", default="quick",
-                        help="laptop budget: 20k updates per row at fixed rates (default)")
-    budget.add_argument("--standard", dest="budget", action="store_const", const="standard",
-                        help="the paper's protocol on 2 cores: rates 0.01, 0.03, 0.1 per row searched on "
-                             "validation error (successive halving at 20k and 60k updates), the chosen one "
-                             "continued to 200k updates")
-    budget.add_argument("--full", dest="budget", action="store_const", const="full",
-                        help="the paper's budget: 2.5M updates per run")
+    budget.add_argument(
+        "--quick",
+        dest="budget",
+        action="store_const",
+        const="quick",
+        default="quick",
+        help="laptop budget: 20k updates per row at fixed rates (default)",
+    )
+    budget.add_argument(
+        "--standard",
+        dest="budget",
+        action="store_const",
+        const="standard",
+        help="the paper's protocol on 2 cores: rates 0.01, 0.03, 0.1 per row searched on "
+        "validation error (successive halving at 20k and 60k updates), the chosen one "
+        "continued to 200k updates",
+    )
+    budget.add_argument(
+        "--full", dest="budget", action="store_const", const="full", help="the paper's budget: 2.5M updates per run"
+    )
     r.add_argument("--updates", type=_positive_int, help="updates per model (overrides the budget)")
     r.add_argument("--seeds", type=_int_list, default=[0], help="comma-separated seeds (default 0)")
-    r.add_argument("--rows", help="comma-separated Table 1 rows, e.g. 'Tanh,Tanh N' (default all: "
-                   + ", ".join(row[0] for row in paper.TABLE1_ROWS) + ")")
+    r.add_argument(
+        "--rows",
+        help="comma-separated Table 1 rows, e.g. 'Tanh,Tanh N' (default all: "
+        + ", ".join(row[0] for row in paper.TABLE1_ROWS)
+        + ")",
+    )
     r.add_argument("--lr", type=_positive_float, help="one learning rate for all rows")
     r.add_argument("--lr-grid", type=_float_list, help="learning rates to search per row on validation error")
-    r.add_argument("--grid-updates", type=_positive_int,
-                   help="one round of rate search: every rate runs this many updates, the best goes on")
-    r.add_argument("--softmax-init", default="normalized",
-                   help="the softmax layer's weights: 'normalized' (Eq. 16 whatever the row's init, as the "
-                        "author's code) or 'same' (the row's init)")
+    r.add_argument(
+        "--grid-updates",
+        type=_positive_int,
+        help="one round of rate search: every rate runs this many updates, the best goes on",
+    )
+    r.add_argument(
+        "--softmax-init",
+        default="normalized",
+        help="the softmax layer's weights: 'normalized' (Eq. 16 whatever the row's init, as the "
+        "author's code) or 'same' (the row's init)",
+    )
     r.add_argument("--width", type=_positive_int, default=1000, help="units per hidden layer (the paper: 1000)")
     r.add_argument("--depth", type=_positive_int, default=5, help="hidden layers (the paper: 5)")
     _add_executor_options(r)
@@ -171,16 +211,21 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--out", default="runs/reproduce", help="output folder (default runs/reproduce)")
     r.add_argument("--restart", action="store_true", help="ignore checkpoints and start every run over")
     r.add_argument("--no-figures", action="store_true")
-    r.add_argument("--progress", action="store_true",
-                   help="one progress bar over the whole grid even when not in a terminal (needs tqdm)")
+    r.add_argument(
+        "--progress",
+        action="store_true",
+        help="one progress bar over the whole grid even when not in a terminal (needs tqdm)",
+    )
 
-    w = sub.add_parser("sweep", help="your own grid of runs from a TOML file (see glorot_ext.experiments.sweep)",
-                       description="Runs every combination of the values in CONFIG.toml's [grid] table and writes\n"
-                                   "results.csv, results.json and SUMMARY.md under --out. [grid] keys (a value or a\n"
-                                   "list): dataset, depth, width, activation, init, lr, seed. [budget]: updates (per\n"
-                                   "run, required), eval_every. [run] (one value each): n_eval, batch_size,\n"
-                                   "monitor_every, probe_size, softmax_init, dtype, data_dir. Example:\n\n"
-                                   + _SWEEP_EXAMPLE)
+    w = sub.add_parser(
+        "sweep",
+        help="your own grid of runs from a TOML file (see glorot_ext.experiments.sweep)",
+        description="Runs every combination of the values in CONFIG.toml's [grid] table and writes\n"
+        "results.csv, results.json and SUMMARY.md under --out. [grid] keys (a value or a\n"
+        "list): dataset, depth, width, activation, init, lr, seed. [budget]: updates (per\n"
+        "run, required), eval_every. [run] (one value each): n_eval, batch_size,\n"
+        "monitor_every, probe_size, softmax_init, dtype, data_dir. Example:\n\n" + _SWEEP_EXAMPLE,
+    )
     w.add_argument("config", metavar="CONFIG.toml", help="the grid (see the example above)")
     w.add_argument("--out", default="runs/sweep", help="output folder")
     _add_executor_options(w)
@@ -196,19 +241,25 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--updates", type=_positive_int, default=20_000, help="SGD updates")
     t.add_argument("--lr", type=_positive_float, default=0.03, help="learning rate")
     t.add_argument("--batch-size", type=_positive_int, default=10, help="examples per update")
-    t.add_argument("--eval-every", type=_positive_int, default=2_000,
-                   help="updates between evaluations and checkpoints")
+    t.add_argument(
+        "--eval-every", type=_positive_int, default=2_000, help="updates between evaluations and checkpoints"
+    )
     t.add_argument("--n-eval", type=_positive_int, default=10_000, help="Shapeset validation/test set size")
-    t.add_argument("--monitor-every", type=_positive_int, metavar="N",
-                   help="measure the paper's instruments every N updates; writes record.json and figures/")
+    t.add_argument(
+        "--monitor-every",
+        type=_positive_int,
+        metavar="N",
+        help="measure the paper's instruments every N updates; writes record.json and figures/",
+    )
     t.add_argument("--seed", type=int, default=0, help="seed of the weights and the data order")
     t.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="floating-point type")
     t.add_argument("--data-dir", metavar="DIR", help="folder with the MNIST/CIFAR-10 files (else $GLOROT_EXT_DATA)")
     t.add_argument("--out", default="runs/train", metavar="DIR", help="output folder; the run gets a subfolder")
     t.add_argument("--restart", action="store_true", help="ignore a checkpoint and start over")
     t.add_argument("--save-model", metavar="FILE", help="also write the trained model to this .npz")
-    t.add_argument("--progress", action="store_true",
-                   help="progress bar even when the output is not a terminal (needs tqdm)")
+    t.add_argument(
+        "--progress", action="store_true", help="progress bar even when the output is not a terminal (needs tqdm)"
+    )
 
     s = sub.add_parser("shapeset", help="save a grid of Shapeset-3x2 samples as PNG")
     s.add_argument("path", help="output PNG (its folder is created)")
@@ -217,8 +268,9 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--cols", type=_positive_int, default=10, help="images per row")
     s.add_argument("--size", type=_positive_int, default=64, help="image side in pixels (the paper's figure: 64)")
 
-    b = sub.add_parser("bench", help="time the training step against NumPy (and PyTorch if installed)",
-                       add_help=False, globals_=False)
+    b = sub.add_parser(
+        "bench", help="time the training step against NumPy (and PyTorch if installed)", add_help=False, globals_=False
+    )
     b.add_argument("args", nargs=argparse.REMAINDER, help="options of the benchmark (see 'bench --help')")
 
     sub.add_parser("info", help="how the native module was built")
@@ -229,17 +281,43 @@ def _cmd_reproduce(a: argparse.Namespace) -> None:
     from glorot_ext.experiments import reproduce
 
     rows = [x.strip() for x in a.rows.split(",")] if a.rows else None
-    reproduce(a.out, dataset=a.dataset, budget=a.budget, seeds=a.seeds, rows=rows, lr=a.lr, lr_grid=a.lr_grid,
-              n_updates=a.updates, grid_updates=a.grid_updates, softmax_init=a.softmax_init, width=a.width, depth=a.depth, data_dir=a.data_dir, resume=not a.restart,
-              jobs=a.jobs, threads=a.threads, progress=a.progress, figures=not a.no_figures,
-              command="python -m glorot_ext " + " ".join(a.argv), **_executor_args(a))
+    reproduce(
+        a.out,
+        dataset=a.dataset,
+        budget=a.budget,
+        seeds=a.seeds,
+        rows=rows,
+        lr=a.lr,
+        lr_grid=a.lr_grid,
+        n_updates=a.updates,
+        grid_updates=a.grid_updates,
+        softmax_init=a.softmax_init,
+        width=a.width,
+        depth=a.depth,
+        data_dir=a.data_dir,
+        resume=not a.restart,
+        jobs=a.jobs,
+        threads=a.threads,
+        progress=a.progress,
+        figures=not a.no_figures,
+        command="python -m glorot_ext " + " ".join(a.argv),
+        **_executor_args(a),
+    )
 
 
 def _cmd_sweep(a: argparse.Namespace) -> int:
     from glorot_ext.experiments.sweep import sweep
 
-    content = sweep(a.config, a.out, jobs=a.jobs, threads=a.threads, resume=not a.restart, progress=a.progress,
-                    echo_runs=not a.quiet, **_executor_args(a))
+    content = sweep(
+        a.config,
+        a.out,
+        jobs=a.jobs,
+        threads=a.threads,
+        resume=not a.restart,
+        progress=a.progress,
+        echo_runs=not a.quiet,
+        **_executor_args(a),
+    )
     return 4 if content["missing"] else 0
 
 
@@ -261,10 +339,22 @@ def _cmd_train(a: argparse.Namespace) -> Optional[int]:
     from glorot_ext.experiments import RunConfig, run
     from glorot_ext.experiments.run import DivergedError, profile_line
 
-    cfg = RunConfig(dataset=a.dataset, activation=a.activation, init=a.init, depth=a.depth, width=a.width,
-                    n_updates=a.updates, lr=a.lr, batch_size=a.batch_size, eval_every=min(a.eval_every, a.updates),
-                    seed=a.seed, dtype=a.dtype, n_eval=a.n_eval, data_dir=a.data_dir,
-                    monitor_every=a.monitor_every or 0)
+    cfg = RunConfig(
+        dataset=a.dataset,
+        activation=a.activation,
+        init=a.init,
+        depth=a.depth,
+        width=a.width,
+        n_updates=a.updates,
+        lr=a.lr,
+        batch_size=a.batch_size,
+        eval_every=min(a.eval_every, a.updates),
+        seed=a.seed,
+        dtype=a.dtype,
+        n_eval=a.n_eval,
+        data_dir=a.data_dir,
+        monitor_every=a.monitor_every or 0,
+    )
     out = Path(a.out) / cfg.key()
     try:
         with _no_empty_folders_on_failure(out):
@@ -283,9 +373,11 @@ def _cmd_train(a: argparse.Namespace) -> Optional[int]:
         written.append(Path(a.save_model))
     for path in written:
         print(f"wrote {path}")
-    print(f"final test error {100 * res['final_test_error']:.2f}%, "
-          f"test error at the best validation error {100 * res['test_error_at_best_val']:.2f}% "
-          f"(update {res['best_val_updates']:,}), {res['ms_per_update']:.2f} ms/update")
+    print(
+        f"final test error {100 * res['final_test_error']:.2f}%, "
+        f"test error at the best validation error {100 * res['test_error_at_best_val']:.2f}% "
+        f"(update {res['best_val_updates']:,}), {res['ms_per_update']:.2f} ms/update"
+    )
     if res.get("profile"):
         print("time: " + profile_line(res["profile"]))
     return 0
@@ -347,14 +439,23 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         glorot_ext.set_num_threads(args.threads)
     if hasattr(args, "progress"):  # bars by default in a terminal; never with --quiet
         args.progress = (args.progress or sys.stderr.isatty()) and not args.quiet
-    handler: Callable[[argparse.Namespace], Optional[int]] = {"reproduce": _cmd_reproduce, "sweep": _cmd_sweep, "train": _cmd_train, "shapeset": _cmd_shapeset, "bench": _cmd_bench,
-               "info": _cmd_info}[args.command]
+    handler: Callable[[argparse.Namespace], Optional[int]] = {
+        "reproduce": _cmd_reproduce,
+        "sweep": _cmd_sweep,
+        "train": _cmd_train,
+        "shapeset": _cmd_shapeset,
+        "bench": _cmd_bench,
+        "info": _cmd_info,
+    }[args.command]
     try:
         return handler(args) or 0
     except KeyboardInterrupt:
         closed = _close_progress_bars()  # else tqdm redraws them after the message, at exit
-        print(("" if closed else "\n") + "interrupted: completed work is checkpointed; run the same command "
-              "again to resume", file=sys.stderr)
+        print(
+            ("" if closed else "\n") + "interrupted: completed work is checkpointed; run the same command "
+            "again to resume",
+            file=sys.stderr,
+        )
         return 130
     except (OSError, ValueError, TypeError, ImportError) as e:
         print(f"glorot-ext: error: {e}", file=sys.stderr)

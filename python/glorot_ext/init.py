@@ -33,9 +33,9 @@ Distribution = Literal["uniform", "normal", "truncated_normal"]
 class Initializer(Protocol):
     """``init(fan_in, fan_out, *, rng, dtype)``: a (fan_in, fan_out) array of ``dtype``."""
 
-    def __call__(self, fan_in: int, fan_out: int, *, rng: np.random.Generator,
-                 dtype: DTypeLike = ...) -> NDArray[np.floating[Any]]: ...
-
+    def __call__(
+        self, fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = ...
+    ) -> NDArray[np.floating[Any]]: ...
 
 
 _MODES = ("fan_in", "fan_out", "fan_avg")
@@ -94,8 +94,9 @@ def variance_scaling(scale: float = 1.0, mode: Mode = "fan_avg", distribution: D
     if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and math.isfinite(scale) and scale > 0):
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
 
-    def init(fan_in: int, fan_out: int, *, rng: np.random.Generator,
-             dtype: DTypeLike = np.float64) -> NDArray[np.floating[Any]]:
+    def init(
+        fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = np.float64
+    ) -> NDArray[np.floating[Any]]:
         _check_fans(fan_in, fan_out)
         _check_rng(rng)
         dtype = _check_dtype(dtype)
@@ -124,8 +125,9 @@ def _named(name: str, scale: float, mode: Mode, distribution: Distribution, doc:
     base = variance_scaling(scale, mode, distribution)
 
     @functools.wraps(base)
-    def init(fan_in: int, fan_out: int, *, rng: np.random.Generator,
-             dtype: DTypeLike = np.float64) -> NDArray[np.floating[Any]]:
+    def init(
+        fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = np.float64
+    ) -> NDArray[np.floating[Any]]:
         return base(fan_in, fan_out, rng=rng, dtype=dtype)
 
     init.__name__ = init.__qualname__ = name
@@ -134,24 +136,31 @@ def _named(name: str, scale: float, mode: Mode, distribution: Distribution, doc:
 
 
 standard_uniform = _named(
-    "standard_uniform", 1.0 / 3.0, "fan_in", "uniform",
+    "standard_uniform",
+    1.0 / 3.0,
+    "fan_in",
+    "uniform",
     """The paper's "standard" init (Eq. 1): U[-1/√fan_in, 1/√fan_in], Var[W] = 1/(3·fan_in).
 
     Equals PyTorch's ``nn.Linear`` default weight init. Example:
         >>> W = standard_uniform(1000, 1000, rng=np.random.default_rng(0))
         >>> float(abs(W).max()) <= 1 / 1000 ** 0.5
         True
-    """)
+    """,
+)
 normalized_uniform = _named(
-    "normalized_uniform", 1.0, "fan_avg", "uniform",
+    "normalized_uniform",
+    1.0,
+    "fan_avg",
+    "uniform",
     """The paper's "normalized" init (Eq. 16): U[±√6/√(fan_in+fan_out)], Var[W] = 2/(fan_in+fan_out).
 
     Keeps the variance of activations and of back-propagated gradients alike across layers.
     Aliases: ``glorot_uniform``, ``xavier_uniform``.
-    """)
+    """,
+)
 glorot_uniform = xavier_uniform = normalized_uniform
-glorot_normal = _named("glorot_normal", 1.0, "fan_avg", "normal",
-                       "N(0, 2/(fan_in+fan_out)); alias ``xavier_normal``.")
+glorot_normal = _named("glorot_normal", 1.0, "fan_avg", "normal", "N(0, 2/(fan_in+fan_out)); alias ``xavier_normal``.")
 xavier_normal = glorot_normal
 he_uniform = _named("he_uniform", 2.0, "fan_in", "uniform", "U[±√(6/fan_in)], Var[W] = 2/fan_in (He et al. 2015).")
 he_normal = _named("he_normal", 2.0, "fan_in", "normal", "N(0, 2/fan_in) (He et al. 2015).")
@@ -159,8 +168,9 @@ lecun_uniform = _named("lecun_uniform", 1.0, "fan_in", "uniform", "U[±√(3/fan
 lecun_normal = _named("lecun_normal", 1.0, "fan_in", "normal", "N(0, 1/fan_in) (LeCun 1998).")
 
 
-def orthogonal(fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = np.float64,
-               gain: float = 1.0) -> NDArray[np.floating[Any]]:
+def orthogonal(
+    fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = np.float64, gain: float = 1.0
+) -> NDArray[np.floating[Any]]:
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014): all singular values = gain.
 
     From the QR decomposition of a Gaussian matrix, with the signs of R's diagonal folded into Q
@@ -176,8 +186,9 @@ def orthogonal(fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DT
     return (gain * W).astype(dtype, copy=False)
 
 
-def zeros(fan_in: int, fan_out: int, *, rng: Optional[np.random.Generator] = None,
-          dtype: DTypeLike = np.float64) -> NDArray[np.floating[Any]]:
+def zeros(
+    fan_in: int, fan_out: int, *, rng: Optional[np.random.Generator] = None, dtype: DTypeLike = np.float64
+) -> NDArray[np.floating[Any]]:
     """All zeros (the paper's biases). ``rng`` is accepted and ignored."""
     _check_fans(fan_in, fan_out)
     return np.zeros((fan_in, fan_out), dtype=_check_dtype(dtype))
@@ -208,7 +219,9 @@ def get(init: Union[str, Initializer]) -> Initializer:
     try:
         return INITIALIZERS[init]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown initializer {init!r}; expected a callable or one of {sorted(INITIALIZERS)}") from None
+        raise ValueError(
+            f"unknown initializer {init!r}; expected a callable or one of {sorted(INITIALIZERS)}"
+        ) from None
 
 
 # Gauss–Hermite nodes for E over s ~ N(0, 1): exact for polynomials of degree < 2·81.
@@ -248,8 +261,10 @@ def calculate_gain(nonlinearity: str, param: Optional[float] = None) -> float:
     if nonlinearity == "leaky_relu":
         a = 0.01 if param is None else float(param)
         return math.sqrt(2.0 / (1 + a * a))
-    raise ValueError(f"unknown nonlinearity {nonlinearity!r}; expected one of "
-                     f"{sorted([*_activations.ACTIVATIONS, *_TORCH_ONLY_GAINS, 'leaky_relu'])}")
+    raise ValueError(
+        f"unknown nonlinearity {nonlinearity!r}; expected one of "
+        f"{sorted([*_activations.ACTIVATIONS, *_TORCH_ONLY_GAINS, 'leaky_relu'])}"
+    )
 
 
 #: calculate_gain's values for PyTorch's names of functions that are not in the registry.

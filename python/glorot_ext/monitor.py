@@ -54,9 +54,26 @@ class Measurement(TypedDict):
     globals: Dict[str, float]
     hists: Dict[str, Tuple[NDArray[np.float64], _stats.Bins]]
 
+
 #: Per-layer scalars in each measurement.
-SCALARS = ("act_mean", "act_std", "act_p2", "act_p50", "act_p98", "act_sat_low", "act_sat_high", "act_saturated",
-           "bp_mean", "bp_std", "wg_mean", "wg_std", "jac_mean", "jac_std", "jac_min", "jac_max")
+SCALARS = (
+    "act_mean",
+    "act_std",
+    "act_p2",
+    "act_p50",
+    "act_p98",
+    "act_sat_low",
+    "act_sat_high",
+    "act_saturated",
+    "bp_mean",
+    "bp_std",
+    "wg_mean",
+    "wg_std",
+    "jac_mean",
+    "jac_std",
+    "jac_min",
+    "jac_max",
+)
 #: Histograms in each measurement: activations, back-propagated gradients, weight gradients, Jacobian SVs.
 HISTOGRAMS = ("act", "bp", "wg", "jac")
 _JACOBIAN_MOMENTS: Tuple[Literal["mean", "std", "min", "max"], ...] = ("mean", "std", "min", "max")
@@ -91,12 +108,23 @@ class Monitor(Callback):
         >>> mon.record.to_json("run.json")
     """
 
-    def __init__(self, probe: Dataset, every: int = 20_000, *, validation: Optional[Dataset] = None,
-                 test: Optional[Dataset] = None, jacobian_examples: int = _stats.JACOBIAN_EXAMPLES,
-                 jacobian_every: int = 1, weight_grad_batch: Optional[int] = 10, histograms: bool = True,
-                 act_bins: Optional[_stats.Bins] = None, grad_bins: _stats.Bins = _stats.GRADIENT_BINS,
-                 sv_bins: _stats.Bins = _stats.SINGULAR_VALUE_BINS, measure_at_end: bool = True,
-                 meta: Optional[Mapping[str, Any]] = None) -> None:
+    def __init__(
+        self,
+        probe: Dataset,
+        every: int = 20_000,
+        *,
+        validation: Optional[Dataset] = None,
+        test: Optional[Dataset] = None,
+        jacobian_examples: int = _stats.JACOBIAN_EXAMPLES,
+        jacobian_every: int = 1,
+        weight_grad_batch: Optional[int] = 10,
+        histograms: bool = True,
+        act_bins: Optional[_stats.Bins] = None,
+        grad_bins: _stats.Bins = _stats.GRADIENT_BINS,
+        sv_bins: _stats.Bins = _stats.SINGULAR_VALUE_BINS,
+        measure_at_end: bool = True,
+        meta: Optional[Mapping[str, Any]] = None,
+    ) -> None:
         X, y = probe
         X = np.asarray(X)
         y = np.asarray(y)
@@ -107,10 +135,12 @@ class Monitor(Callback):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         if not isinstance(jacobian_examples, (int, np.integer)) or jacobian_examples < 0:
             raise ValueError(f"jacobian_examples must be an integer >= 0, got {jacobian_examples!r}")
-        if weight_grad_batch is not None and (not isinstance(weight_grad_batch, (int, np.integer))
-                                              or not 0 < weight_grad_batch <= X.shape[0]):
-            raise ValueError(f"weight_grad_batch must be None or an integer in [1, {X.shape[0]}], "
-                             f"got {weight_grad_batch!r}")
+        if weight_grad_batch is not None and (
+            not isinstance(weight_grad_batch, (int, np.integer)) or not 0 < weight_grad_batch <= X.shape[0]
+        ):
+            raise ValueError(
+                f"weight_grad_batch must be None or an integer in [1, {X.shape[0]}], got {weight_grad_batch!r}"
+            )
         self.probe = (X, y.astype(np.int64))
         self.every = int(every)
         self.validation, self.test = validation, test
@@ -122,9 +152,13 @@ class Monitor(Callback):
         self.measure_at_end = measure_at_end
         self.record = Record(meta)
         self.record.meta["monitor"] = {
-            "every": self.every, "probe_size": int(X.shape[0]), "jacobian_examples": self.jacobian_examples,
-            "jacobian_every": self.jacobian_every, "weight_grad_batch": weight_grad_batch,
-            "saturation_level": _stats.SATURATION_LEVEL}
+            "every": self.every,
+            "probe_size": int(X.shape[0]),
+            "jacobian_examples": self.jacobian_examples,
+            "jacobian_every": self.jacobian_every,
+            "weight_grad_batch": weight_grad_batch,
+            "saturation_level": _stats.SATURATION_LEVEL,
+        }
         self._probe_cast: Dict[np.dtype[Any], NDArray[Any]] = {}
         self._loss_sum = 0.0
         self._loss_count = 0
@@ -169,8 +203,10 @@ class Monitor(Callback):
         if "config" not in self.record.meta:
             self.record.meta["config"] = net.config()
         elif self.record.meta["config"]["layer_sizes"] != list(net.layer_sizes):
-            raise ValueError(f"this monitor recorded a {self.record.meta['config']['layer_sizes']} network, "
-                             f"not {list(net.layer_sizes)}")
+            raise ValueError(
+                f"this monitor recorded a {self.record.meta['config']['layer_sizes']} network, "
+                f"not {list(net.layer_sizes)}"
+            )
         X, y = self._probe_for(net), self.probe[1]
         n = X.shape[0]
         g = net.gradients(X, y)
@@ -179,8 +215,10 @@ class Monitor(Callback):
         act_bins = self.act_bins or _default_activation_bins(acts)
         do_jac = self.jacobian_examples > 0 and self._n_measured % self.jacobian_every == 0
         sc = {k: np.full(n_hidden, np.nan) for k in SCALARS}
-        hs = {k: np.zeros((n_hidden, b.n_bins))
-              for k, b in zip(HISTOGRAMS, (act_bins, self.grad_bins, self.grad_bins, self.sv_bins))}
+        hs = {
+            k: np.zeros((n_hidden, b.n_bins))
+            for k, b in zip(HISTOGRAMS, (act_bins, self.grad_bins, self.grad_bins, self.sv_bins))
+        }
         for l in range(n_hidden):
             z = g["post"][l]
             a = _stats.activation_stats(z, acts[l])
@@ -196,13 +234,16 @@ class Monitor(Callback):
                 hs["bp"][l] = _stats.histogram(bp, self.grad_bins)
                 hs["wg"][l] = wg_h.mass
             if do_jac:
-                fprime = _stats.derivative(acts[l], z[:self.jacobian_examples])
+                fprime = _stats.derivative(acts[l], z[: self.jacobian_examples])
                 spec = _stats.jacobian_spectrum(net.weights[l], fprime, self.sv_bins)
                 for key in _JACOBIAN_MOMENTS:
                     sc[f"jac_{key}"][l] = spec[key]
                 hs["jac"][l] = spec["mass"]
-        gl = {"probe_loss": float(g["loss"]), "probe_error": int(g["errors"]) / n,
-              "train_loss": self._loss_sum / self._loss_count if self._loss_count else np.nan}
+        gl = {
+            "probe_loss": float(g["loss"]),
+            "probe_error": int(g["errors"]) / n,
+            "train_loss": self._loss_sum / self._loss_count if self._loss_count else np.nan,
+        }
         for name, data in (("val", self.validation), ("test", self.test)):
             if data is not None:
                 loss, err = net.evaluate(np.ascontiguousarray(data[0], dtype=net.dtype), np.asarray(data[1]))
@@ -211,15 +252,19 @@ class Monitor(Callback):
         gl["measure_seconds"] = time.perf_counter() - t0
         hists = {}
         if self.histograms:
-            hists = {k: (hs[k], b) for k, b in zip(HISTOGRAMS, (act_bins, self.grad_bins, self.grad_bins, self.sv_bins))
-                     if k != "jac" or self.jacobian_examples > 0}
+            hists = {
+                k: (hs[k], b)
+                for k, b in zip(HISTOGRAMS, (act_bins, self.grad_bins, self.grad_bins, self.sv_bins))
+                if k != "jac" or self.jacobian_examples > 0
+            }
         scalars = {k: v for k, v in sc.items() if not k.startswith("jac_") or self.jacobian_examples > 0}
         self.record.append(net.n_updates, scalars, gl, hists)
         self._n_measured += 1
         return {"step": net.n_updates, "scalars": scalars, "globals": gl, "hists": hists}
 
-    def _weight_gradients(self, z: NDArray[Any], bp: NDArray[Any],
-                          dW_mean: NDArray[Any]) -> Tuple[_stats.RunningMoments, _stats.HistogramAccumulator]:
+    def _weight_gradients(
+        self, z: NDArray[Any], bp: NDArray[Any], dW_mean: NDArray[Any]
+    ) -> Tuple[_stats.RunningMoments, _stats.HistogramAccumulator]:
         """Moments and histogram of the weight gradients of one layer (see the module docstring).
 
         z: (n, n_in) layer input; bp: (n, n_out) per-example ∂Cost/∂s; dW_mean: the probe-mean
@@ -237,7 +282,7 @@ class Monitor(Callback):
         if self.histograms:  # every minibatch's (n_in, n_out) gradient, binned as it is computed
             hist = _stats.minibatch_gradient_histogram(z, bp, B, self.grad_bins)
         for start in range(0, z.shape[0] - B + 1, B):
-            zb, db = z[start:start + B], bp[start:start + B]
+            zb, db = z[start : start + B], bp[start : start + B]
             # Exact float64 moments without a pass over the (n_in, n_out) gradient:
             # sum(Zᵀ·D) = (1ᵀZ)·(Dᵀ1) and ||Zᵀ·D||² = sum((Z·Zᵀ) ⊙ (D·Dᵀ)), both on B x B Grams.
             z64, d64 = zb.astype(np.float64), db.astype(np.float64)

@@ -43,8 +43,10 @@ def _labels(y: ArrayLike, fn: str) -> NDArray[np.int64]:
     if not (isinstance(y, np.ndarray) and y.dtype == np.int64):
         y = np.asarray(y)
         if not np.issubdtype(y.dtype, np.integer):
-            raise TypeError(f"{fn}: y must hold integer class labels, got dtype {y.dtype}; "
-                            "if the values are whole numbers, pass y.astype(np.int64)")
+            raise TypeError(
+                f"{fn}: y must hold integer class labels, got dtype {y.dtype}; "
+                "if the values are whole numbers, pass y.astype(np.int64)"
+            )
         y = y.astype(np.int64)
     return y
 
@@ -65,11 +67,13 @@ def _inputs(X: ArrayLike, dtype: np.dtype[Any], fn: str) -> NDArray[Any]:
     except (TypeError, ValueError) as e:  # ragged lists and the like
         raise ValueError(f"{fn}: X must be an array-like of shape (n_examples, n_inputs): {e}") from None
     if A.dtype.kind not in "biuf":
-        raise TypeError(f"{fn}: X must hold real numbers, got dtype {A.dtype}; "
-                        f"convert it first, e.g. X.astype(np.{dtype.name})")
+        raise TypeError(
+            f"{fn}: X must hold real numbers, got dtype {A.dtype}; convert it first, e.g. X.astype(np.{dtype.name})"
+        )
     if A.ndim != 2:
-        raise ValueError(f"{fn}: X must be 2-D (n_examples, n_inputs), got shape {A.shape}; "
-                         "one example is X.reshape(1, -1)")
+        raise ValueError(
+            f"{fn}: X must be 2-D (n_examples, n_inputs), got shape {A.shape}; one example is X.reshape(1, -1)"
+        )
     return np.ascontiguousarray(A, dtype=dtype)
 
 
@@ -89,8 +93,10 @@ def _generator(rng: RngLike, fn: str) -> np.random.Generator:
         return np.random.default_rng(rng)
     if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
         return np.random.default_rng(int(rng))
-    raise TypeError(f"{fn}: rng must be None, a non-negative int seed or a numpy.random.Generator, got {rng!r}; "
-                    "e.g. rng=np.random.default_rng(0)")
+    raise TypeError(
+        f"{fn}: rng must be None, a non-negative int seed or a numpy.random.Generator, got {rng!r}; "
+        "e.g. rng=np.random.default_rng(0)"
+    )
 
 
 class MLP:
@@ -128,10 +134,18 @@ class MLP:
         [(784, 1000), (1000, 1000), (1000, 10)]
     """
 
-    def __init__(self, layer_sizes: Sequence[int], activation: Union[str, Sequence[str]] = "tanh",
-                 init: InitLike = "normalized", bias_init: InitLike = "zeros", cost: str = "nll",
-                 dtype: DTypeLike = np.float32, rng: RngLike = None, backend: str = "native",
-                 kernels: str = "auto") -> None:
+    def __init__(
+        self,
+        layer_sizes: Sequence[int],
+        activation: Union[str, Sequence[str]] = "tanh",
+        init: InitLike = "normalized",
+        bias_init: InitLike = "zeros",
+        cost: str = "nll",
+        dtype: DTypeLike = np.float32,
+        rng: RngLike = None,
+        backend: str = "native",
+        kernels: str = "auto",
+    ) -> None:
         sizes = [int(n) for n in layer_sizes]
         if len(sizes) < 2 or any(n <= 0 for n in sizes):
             raise ValueError(f"layer_sizes must list at least 2 positive sizes, got {list(layer_sizes)}")
@@ -200,14 +214,22 @@ class MLP:
 
     def config(self) -> Dict[str, Any]:
         """Everything needed to rebuild the architecture (not the weights)."""
-        return {"layer_sizes": list(self.layer_sizes), "activations": list(self.activations), "cost": self.cost,
-                "dtype": self.dtype.name, "init": self.init_name, "backend": self.backend}
+        return {
+            "layer_sizes": list(self.layer_sizes),
+            "activations": list(self.activations),
+            "cost": self.cost,
+            "dtype": self.dtype.name,
+            "init": self.init_name,
+            "backend": self.backend,
+        }
 
     def __repr__(self) -> str:
         acts = sorted(set(self.activations))
         act = acts[0] if len(acts) == 1 else list(self.activations)
-        return (f"MLP({list(self.layer_sizes)}, activation={act!r}, init={self.init_name!r}, cost={self.cost!r}, "
-                f"dtype={self.dtype.name}, n_updates={self.n_updates})")
+        return (
+            f"MLP({list(self.layer_sizes)}, activation={act!r}, init={self.init_name!r}, cost={self.cost!r}, "
+            f"dtype={self.dtype.name}, n_updates={self.n_updates})"
+        )
 
     # -- training -------------------------------------------------------------------------
 
@@ -235,40 +257,85 @@ class MLP:
         self.n_updates += 1
         return loss, int(errors)
 
-    def fit(self, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_size: int = 10,
-            validation: Optional[Tuple[ArrayLike, ArrayLike]] = None, rng: RngLike = None,
-            callbacks: Iterable[Callback] = (), progress: bool = False) -> History:
+    def fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        epochs: int,
+        lr: float,
+        batch_size: int = 10,
+        validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+        rng: RngLike = None,
+        callbacks: Iterable[Callback] = (),
+        progress: bool = False,
+    ) -> History:
         """Minibatch SGD over a finite set; see ``glorot_ext.training.fit``. Starts ``history_`` anew
         (the weights are not reset: this continues training)."""
         from glorot_ext.training import History, fit
 
         X, y = _inputs(X, self.dtype, "fit"), _labels(y, "fit")
-        history = fit(self, X, y, epochs=epochs, lr=lr, batch_size=batch_size, validation=self._validation(validation),
-                      rng=rng, callbacks=callbacks, progress=progress)
+        history = fit(
+            self,
+            X,
+            y,
+            epochs=epochs,
+            lr=lr,
+            batch_size=batch_size,
+            validation=self._validation(validation),
+            rng=rng,
+            callbacks=callbacks,
+            progress=progress,
+        )
         self.history_ = History()
         self._extend_history(history)
         return history
 
-    def partial_fit(self, X: ArrayLike, y: ArrayLike, *, lr: float, batch_size: int = 10, rng: RngLike = None,
-                    validation: Optional[Tuple[ArrayLike, ArrayLike]] = None) -> MLP:
+    def partial_fit(
+        self,
+        X: ArrayLike,
+        y: ArrayLike,
+        *,
+        lr: float,
+        batch_size: int = 10,
+        rng: RngLike = None,
+        validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+    ) -> MLP:
         """One epoch of minibatch SGD over (X, y), appended to ``history_`` (scikit-learn's
         ``partial_fit``: call it once per chunk of a stream too large to hold)."""
         from glorot_ext.training import fit
 
         X, y = _inputs(X, self.dtype, "partial_fit"), _labels(y, "partial_fit")
-        history = fit(self, X, y, epochs=1, lr=lr, batch_size=batch_size, validation=self._validation(validation),
-                      rng=rng)
+        history = fit(
+            self, X, y, epochs=1, lr=lr, batch_size=batch_size, validation=self._validation(validation), rng=rng
+        )
         self._extend_history(history)
         return self
 
-    def fit_stream(self, batch_source: Union[Iterable[Batch], Callable[[], Batch]], n_updates: int, lr: float, *,
-                   eval_every: Optional[int] = None, validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
-                   callbacks: Iterable[Callback] = (), progress: bool = False) -> History:
+    def fit_stream(
+        self,
+        batch_source: Union[Iterable[Batch], Callable[[], Batch]],
+        n_updates: int,
+        lr: float,
+        *,
+        eval_every: Optional[int] = None,
+        validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+        callbacks: Iterable[Callback] = (),
+        progress: bool = False,
+    ) -> History:
         """SGD on an endless source of minibatches; see ``glorot_ext.training.fit_stream``."""
         from glorot_ext.training import fit_stream
 
-        return fit_stream(self, batch_source, n_updates, lr, eval_every=eval_every,
-                          validation=self._validation(validation), callbacks=callbacks, progress=progress)
+        return fit_stream(
+            self,
+            batch_source,
+            n_updates,
+            lr,
+            eval_every=eval_every,
+            validation=self._validation(validation),
+            callbacks=callbacks,
+            progress=progress,
+        )
 
     def _validation(self, validation: Optional[Tuple[ArrayLike, ArrayLike]]) -> Optional[Batch]:
         if validation is None:
@@ -359,13 +426,19 @@ class MLP:
 
     def state_dict(self) -> Dict[str, Any]:
         """The full training state: config, n_updates, copies of every weight and bias."""
-        return {"config": self.config(), "n_updates": self.n_updates,
-                "weights": [W.copy() for W in self._weights], "biases": [b.copy() for b in self._biases]}
+        return {
+            "config": self.config(),
+            "n_updates": self.n_updates,
+            "weights": [W.copy() for W in self._weights],
+            "biases": [b.copy() for b in self._biases],
+        }
 
     def load_state_dict(self, state: Dict[str, Any]) -> None:
         """Copies weights and biases from ``state`` into this network's arrays (in place)."""
         if list(state["config"]["layer_sizes"]) != list(self.layer_sizes):
-            raise ValueError(f"state has layer sizes {state['config']['layer_sizes']}, network {list(self.layer_sizes)}")
+            raise ValueError(
+                f"state has layer sizes {state['config']['layer_sizes']}, network {list(self.layer_sizes)}"
+            )
         for dst, src in zip(self._weights + self._biases, list(state["weights"]) + list(state["biases"])):
             dst[...] = src
         self.n_updates = int(state["n_updates"])
@@ -419,22 +492,35 @@ class MLP:
                 raise ValueError(f"{path}: model field {key!r} is missing")
             a = arrays[key]
             if a.shape != shape or a.dtype != np.dtype(meta["dtype"]):
-                raise ValueError(f"{path}: model field {key!r} is {a.dtype} {a.shape}, the config needs "
-                                 f"{meta['dtype']} {shape}")
+                raise ValueError(
+                    f"{path}: model field {key!r} is {a.dtype} {a.shape}, the config needs {meta['dtype']} {shape}"
+                )
         if set(arrays) != set(want):
             raise ValueError(f"{path}: model has unexpected arrays {sorted(set(arrays) - set(want))}")
         layers = range(len(sizes) - 1)
-        return cls.from_state_dict({"config": meta, "n_updates": meta["n_updates"],
-                                    "weights": [arrays[f"W{l}"] for l in layers],
-                                    "biases": [arrays[f"b{l}"] for l in layers]}, backend=backend)
+        return cls.from_state_dict(
+            {
+                "config": meta,
+                "n_updates": meta["n_updates"],
+                "weights": [arrays[f"W{l}"] for l in layers],
+                "biases": [arrays[f"b{l}"] for l in layers],
+            },
+            backend=backend,
+        )
 
     @classmethod
     def from_state_dict(cls, state: Dict[str, Any], backend: Optional[str] = None) -> MLP:
         """A network built by the constructor from a ``state_dict()`` (its config, weights,
         biases, ``n_updates`` and, from a pickle, ``history``); ``backend`` overrides the saved one."""
         config = state["config"]
-        net = cls(config["layer_sizes"], activation=list(config["activations"]), init="zeros", cost=config["cost"],
-                  dtype=config["dtype"], backend=backend or config.get("backend", "native"))
+        net = cls(
+            config["layer_sizes"],
+            activation=list(config["activations"]),
+            init="zeros",
+            cost=config["cost"],
+            dtype=config["dtype"],
+            backend=backend or config.get("backend", "native"),
+        )
         net.init_name = config.get("init", "custom")
         net.load_state_dict(state)
         if "history" in state:
@@ -446,6 +532,7 @@ class MLP:
 
 def _check_model_meta(path: Any, meta: Any, backend: Optional[str]) -> Dict[str, Any]:
     """The config of a model file, each field checked; ValueError naming the file and field."""
+
     def bad(field: str, why: str) -> ValueError:
         return ValueError(f"{path}: model field {field!r} {why}")
 
@@ -457,8 +544,11 @@ def _check_model_meta(path: Any, meta: Any, backend: Optional[str]) -> Dict[str,
         if key not in meta:
             raise bad(key, "is missing")
     sizes = meta["layer_sizes"]
-    if not (isinstance(sizes, list) and len(sizes) >= 2
-            and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)):
+    if not (
+        isinstance(sizes, list)
+        and len(sizes) >= 2
+        and all(isinstance(n, int) and not isinstance(n, bool) and n > 0 for n in sizes)
+    ):
         raise bad("layer_sizes", f"must list at least 2 positive integers, got {sizes!r}")
     acts = meta["activations"]
     if not (isinstance(acts, list) and len(acts) == len(sizes) - 2):

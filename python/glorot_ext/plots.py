@@ -57,10 +57,18 @@ PAPER_EPOCH = 20_000
 #: Spread ratio between the widest and the narrowest layer above which histograms use a symlog axis.
 SYMLOG_RATIO = 8.0
 
-_XLABELS = {"act": "Activation value", "bp": "Back-propagated gradient", "wg": "Weight gradient",
-            "jac": "Singular values of the layer Jacobian"}
-_TITLES = {"act": "Activation values", "bp": "Back-propagated gradients ∂C/∂s (per example)",
-           "wg": "Weight gradients ∂C/∂W (minibatch of 10)", "jac": "Jacobian singular values (Eq. 17)"}
+_XLABELS = {
+    "act": "Activation value",
+    "bp": "Back-propagated gradient",
+    "wg": "Weight gradient",
+    "jac": "Singular values of the layer Jacobian",
+}
+_TITLES = {
+    "act": "Activation values",
+    "bp": "Back-propagated gradients ∂C/∂s (per example)",
+    "wg": "Weight gradients ∂C/∂W (minibatch of 10)",
+    "jac": "Jacobian singular values (Eq. 17)",
+}
 
 
 def _figure(size: Tuple[float, float] = (8.0, 4.5)) -> Figure:
@@ -109,7 +117,9 @@ def activation_mean_std(record: Record, path: PathLike) -> Path:
     spacing = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
     for l, c in enumerate(_layer_colors(record.n_layers)):
         dx = (l - (record.n_layers - 1) / 2) * 0.06 * spacing
-        ax.errorbar(x + dx, mean[:, l], yerr=std[:, l], color=c, marker="o", ms=3, capsize=2, lw=1, label=f"Layer {l + 1}")
+        ax.errorbar(
+            x + dx, mean[:, l], yerr=std[:, l], color=c, marker="o", ms=3, capsize=2, lw=1, label=f"Layer {l + 1}"
+        )
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Activation value")
     _legend(ax)
@@ -138,8 +148,9 @@ def activation_percentiles(record: Record, path: PathLike) -> Path:
     return _save(fig, path)
 
 
-def _display_grid(record: Record, name: str, masses: Float64Array,
-                  n_display: int = 121) -> Tuple[Float64Array, Float64Array]:
+def _display_grid(
+    record: Record, name: str, masses: Float64Array, n_display: int = 121
+) -> Tuple[Float64Array, Float64Array]:
     """Edges to draw a histogram on: the bins themselves for linear bins, else a linear grid over
     the range holding 99.5% of every layer's mass."""
     bins, edges = record.bins[name], record.edges(name)
@@ -169,8 +180,9 @@ def histograms(record: Record, path: PathLike, quantity: str = "act", step: int 
         raise ValueError(f"record has no {quantity!r} histograms; it has {sorted(record.hists)}")
     masses = record.hist(quantity)[step]
     if not masses.any():
-        raise ValueError(f"no {quantity!r} histogram at step index {step} (update {record.steps[step]}); "
-                         f"it was not measured there")
+        raise ValueError(
+            f"no {quantity!r} histogram at step index {step} (update {record.steps[step]}); it was not measured there"
+        )
     fig = _figure()
     ax = fig.add_subplot()
     drawn = [l for l in range(record.n_layers) if masses[l].sum() > 0]
@@ -270,8 +282,14 @@ def _curve(run: Run, key: str, batch_size: int) -> Tuple[NDArray[Any], Float64Ar
     return np.asarray(hist["n_updates"]) * batch_size, 100 * np.asarray(hist[hkey], dtype=np.float64)
 
 
-def error_curves(runs: Sequence[Run], path: PathLike, labels: Optional[Sequence[str]] = None, key: str = "test_error",
-                 batch_size: int = 10, title: Optional[str] = None) -> Path:
+def error_curves(
+    runs: Sequence[Run],
+    path: PathLike,
+    labels: Optional[Sequence[str]] = None,
+    key: str = "test_error",
+    batch_size: int = 10,
+    title: Optional[str] = None,
+) -> Path:
     """Figs. 11, 12: error (%) against examples seen, one curve per run.
 
     Args:
@@ -299,8 +317,9 @@ def error_curves(runs: Sequence[Run], path: PathLike, labels: Optional[Sequence[
 # -- Fig. 5 ---------------------------------------------------------------------------------------
 
 
-def cost_surface(n: int = 61, lim: float = 4.0, n_examples: int = 200, noise: float = 0.2,
-                 seed: int = 0) -> Tuple[Float64Array, Float64Array, Float64Array, Float64Array]:
+def cost_surface(
+    n: int = 61, lim: float = 4.0, n_examples: int = 200, noise: float = 0.2, seed: int = 0
+) -> Tuple[Float64Array, Float64Array, Float64Array, Float64Array]:
     """NLL and quadratic cost of a one-hidden-layer tanh network over two weights (Fig. 5).
 
     The paper gives only "a two-layer network (one hidden layer) with hyperbolic tangent units,
@@ -335,8 +354,9 @@ def cost_surface(n: int = 61, lim: float = 4.0, n_examples: int = 200, noise: fl
     return w, w, out["nll"], out["quadratic"]
 
 
-def plot_cost_surface(path: PathLike, *, n: int = 61, lim: float = 4.0, n_examples: int = 200, noise: float = 0.2,
-                      seed: int = 0) -> Path:
+def plot_cost_surface(
+    path: PathLike, *, n: int = 61, lim: float = 4.0, n_examples: int = 200, noise: float = 0.2, seed: int = 0
+) -> Path:
     """Fig. 5: the NLL (black, top) and quadratic (red, bottom) cost surfaces over (W1, W2); the
     keywords are ``cost_surface``'s."""
     W1, W2, nll, quad = cost_surface(n=n, lim=lim, n_examples=n_examples, noise=noise, seed=seed)
@@ -352,8 +372,9 @@ def plot_cost_surface(path: PathLike, *, n: int = 61, lim: float = 4.0, n_exampl
     ax.set_zlabel("cost")
     ax.view_init(elev=25, azim=-60)
     ax.legend(fontsize=8, loc="upper left")
-    ax.set_title("Cost over two weights of a 1-1-2 tanh network\n(random inputs, noisy targets: see cost_surface)",
-                 fontsize=10)
+    ax.set_title(
+        "Cost over two weights of a 1-1-2 tanh network\n(random inputs, noisy targets: see cost_surface)", fontsize=10
+    )
     fig.subplots_adjust(left=0.0, right=0.95, bottom=0.02, top=0.92)
     return _save(fig, path)
 
@@ -362,16 +383,20 @@ def all_figures(record: Record, out_dir: PathLike, prefix: str = "") -> List[Pat
     """Every per-record figure type into ``out_dir``; returns the written paths."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    paths = [activation_mean_std(record, out / f"{prefix}fig2_activation_mean_std.png"),
-             activation_percentiles(record, out / f"{prefix}fig3_activation_percentiles.png"),
-             weight_gradient_bands(record, out / f"{prefix}fig9_weight_gradient_bands.png")]
+    paths = [
+        activation_mean_std(record, out / f"{prefix}fig2_activation_mean_std.png"),
+        activation_percentiles(record, out / f"{prefix}fig3_activation_percentiles.png"),
+        weight_gradient_bands(record, out / f"{prefix}fig9_weight_gradient_bands.png"),
+    ]
     if "jac_mean" in record.scalars:
         paths.append(jacobian_mean(record, out / f"{prefix}eq17_jacobian_mean.png"))
     for q in record.hists:
         measured = np.flatnonzero(record.hist(q).sum(axis=(1, 2)) > 0)  # e.g. Jacobians every k-th step
         if measured.size:
-            for step, tag in ((measured[0], "init" if record.steps[measured[0]] == 0 else "first"),
-                              (measured[-1], "end")):
+            for step, tag in (
+                (measured[0], "init" if record.steps[measured[0]] == 0 else "first"),
+                (measured[-1], "end"),
+            ):
                 number = _hist_figure(q, record.steps[step]).lower().replace(". ", "")
                 paths.append(histograms(record, out / f"{prefix}{number}_hist_{q}_{tag}.png", q, int(step)))
     return paths

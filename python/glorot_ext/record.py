@@ -49,8 +49,12 @@ def versions() -> Dict[str, str]:
     """Library, NumPy and Python versions, for a record's provenance."""
     import glorot_ext
 
-    return {"glorot_ext": glorot_ext.__version__, "numpy": np.__version__, "python": platform.python_version(),
-            "platform": platform.platform()}
+    return {
+        "glorot_ext": glorot_ext.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
 
 
 def _finite(obj: object) -> object:
@@ -80,8 +84,11 @@ def write_json(path: PathLike, obj: object, indent: Optional[int] = None) -> Non
 
 
 def _nan_to_none(a: NDArray[np.float64]) -> List[Any]:
-    return [None if (isinstance(v, float) and math.isnan(v)) else v for v in np.asarray(a, dtype=float).tolist()] \
-        if np.ndim(a) == 1 else [_nan_to_none(r) for r in a]
+    return (
+        [None if (isinstance(v, float) and math.isnan(v)) else v for v in np.asarray(a, dtype=float).tolist()]
+        if np.ndim(a) == 1
+        else [_nan_to_none(r) for r in a]
+    )
 
 
 def _none_to_nan(a: List[Any]) -> NDArray[np.float64]:
@@ -106,9 +113,13 @@ class Record:
 
     # -- building ------------------------------------------------------------------------------
 
-    def append(self, step: int, scalars: Optional[Mapping[str, Values]] = None,
-               globals: Optional[Mapping[str, Optional[float]]] = None,
-               hists: Optional[Mapping[str, Tuple[ArrayLike, Bins]]] = None) -> None:
+    def append(
+        self,
+        step: int,
+        scalars: Optional[Mapping[str, Values]] = None,
+        globals: Optional[Mapping[str, Optional[float]]] = None,
+        hists: Optional[Mapping[str, Tuple[ArrayLike, Bins]]] = None,
+    ) -> None:
         """Adds one measurement.
 
         Args:
@@ -136,8 +147,10 @@ class Record:
             self._pad(hrows, k, lambda: np.zeros_like(mass))
             hrows.append(mass)
         fills: Tuple[Tuple[Dict[str, List[Any]], Callable[[List[Any]], Any]], ...] = (
-            (self.scalars, lambda r: np.full_like(r[-1], np.nan)), (self.globals, lambda r: np.nan),
-            (self.hists, lambda r: np.zeros_like(r[-1])))
+            (self.scalars, lambda r: np.full_like(r[-1], np.nan)),
+            (self.globals, lambda r: np.nan),
+            (self.hists, lambda r: np.zeros_like(r[-1])),
+        )
         for table, fill in fills:
             for trows in table.values():
                 self._pad(trows, k + 1, lambda: fill(trows))
@@ -176,7 +189,7 @@ class Record:
         return self.bins[name].edges
 
     def label(self) -> str:
-        """"tanh, standard init, shapeset": activation(s), init and dataset, for titles."""
+        """ "tanh, standard init, shapeset": activation(s), init and dataset, for titles."""
         cfg = self.meta.get("config", {})
         acts = sorted(set(cfg.get("activations", []))) or ["?"]
         parts = ["/".join(acts), f"{cfg.get('init', '?')} init"]
@@ -192,7 +205,9 @@ class Record:
     def to_dict(self) -> Dict[str, Any]:
         """Plain-Python dict of everything (NaN as None), as written by ``to_json``."""
         return {
-            "format": FORMAT, "meta": self.meta, "steps": list(self.steps),
+            "format": FORMAT,
+            "meta": self.meta,
+            "steps": list(self.steps),
             "scalars": {k: _nan_to_none(self.scalar(k)) for k in self.scalars},
             "globals": {k: _nan_to_none(self.global_(k)) for k in self.globals},
             "hists": {k: self.hist(k).tolist() for k in self.hists},
@@ -283,6 +298,12 @@ class Record:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(["step", "layer", "quantity", "bin_lo", "bin_hi", "value"])
         for row in self.rows(histograms):
-            w.writerow(["" if (v is None or (isinstance(v, float) and math.isnan(v))) else
-                        (repr(v) if isinstance(v, float) else v) for v in row])
+            w.writerow(
+                [
+                    ""
+                    if (v is None or (isinstance(v, float) and math.isnan(v)))
+                    else (repr(v) if isinstance(v, float) else v)
+                    for v in row
+                ]
+            )
         atomic_write(path, buf.getvalue().encode())

@@ -94,8 +94,9 @@ class Network:
         cost: "nll" or "quadratic" on the softmax output.
     """
 
-    def __init__(self, weights: Sequence[FloatArray], biases: Sequence[FloatArray], activations: Sequence[str],
-                 cost: str = "nll") -> None:
+    def __init__(
+        self, weights: Sequence[FloatArray], biases: Sequence[FloatArray], activations: Sequence[str], cost: str = "nll"
+    ) -> None:
         self.weights = list(weights)
         self.biases = list(biases)
         self.activations = list(activations)
@@ -114,9 +115,11 @@ class Network:
                 post.append(z)
         return pre, post
 
-    def _backward(self, X: FloatArray, y: Labels) -> Tuple[float, int, List[FloatArray], List[FloatArray],
-                                                           List[Optional[FloatArray]],
-                                                           List[Tuple[FloatArray, FloatArray]]]:
+    def _backward(
+        self, X: FloatArray, y: Labels
+    ) -> Tuple[
+        float, int, List[FloatArray], List[FloatArray], List[Optional[FloatArray]], List[Tuple[FloatArray, FloatArray]]
+    ]:
         pre, post = self._forward(X)
         loss, errors, P, d = self._cost(pre[-1], y)
         post.append(P)
@@ -152,5 +155,12 @@ class Network:
 
     def gradients(self, X: FloatArray, y: Labels) -> Dict[str, Any]:
         loss, errors, pre, post, deltas, grads = self._backward(X, y)
-        return {"loss": loss, "errors": errors, "pre": pre, "post": post, "delta": deltas,
-                "dW": [g[0] for g in grads], "db": [g[1] for g in grads]}
+        return {
+            "loss": loss,
+            "errors": errors,
+            "pre": pre,
+            "post": post,
+            "delta": deltas,
+            "dW": [g[0] for g in grads],
+            "db": [g[1] for g in grads],
+        }

@@ -127,7 +127,7 @@ class OctaveBins:
         """Bin edges, float64, increasing; dyadic numbers, so comparisons with them are exact."""
         e = np.arange(self.min_exp, self.max_exp + 1, dtype=np.float64)[:, None]
         j = np.arange(self.per_octave, dtype=np.float64)[None, :]
-        side = np.append((np.exp2(e - 1) * (1 + j / self.per_octave)).ravel(), 2.0 ** self.max_exp)
+        side = np.append((np.exp2(e - 1) * (1 + j / self.per_octave)).ravel(), 2.0**self.max_exp)
         if self.signed:
             return np.concatenate([-side[::-1], side])
         return np.concatenate([[0.0], side])
@@ -185,8 +185,13 @@ class OctaveBins:
         return c, int(round(kc.sum() - c.sum()))
 
     def spec(self) -> BinsSpec:
-        return {"kind": "octave", "min_exp": int(self.min_exp), "max_exp": int(self.max_exp),
-                "per_octave": int(self.per_octave), "signed": bool(self.signed)}
+        return {
+            "kind": "octave",
+            "min_exp": int(self.min_exp),
+            "max_exp": int(self.max_exp),
+            "per_octave": int(self.per_octave),
+            "signed": bool(self.signed),
+        }
 
 
 #: Fixed histogram bins of either kind.
@@ -313,8 +318,10 @@ def minibatch_gradient_histogram(z: ArrayLike, delta: ArrayLike, batch: int, bin
     """
     z, delta = np.asarray(z), np.asarray(delta)
     if z.ndim != 2 or delta.ndim != 2 or z.shape[0] != delta.shape[0]:
-        raise ValueError(f"minibatch_gradient_histogram: z and delta must be 2-D with one row per example, "
-                         f"got shapes {z.shape} and {delta.shape}")
+        raise ValueError(
+            f"minibatch_gradient_histogram: z and delta must be 2-D with one row per example, "
+            f"got shapes {z.shape} and {delta.shape}"
+        )
     if not isinstance(batch, (int, np.integer)) or batch < 1:
         raise ValueError(f"minibatch_gradient_histogram: batch must be a positive integer, got {batch!r}")
     hist = HistogramAccumulator(bins)
@@ -325,7 +332,7 @@ def minibatch_gradient_histogram(z: ArrayLike, delta: ArrayLike, batch: int, bin
     dtype = np.result_type(z, delta)
     g = np.empty((z.shape[1], delta.shape[1]), dtype=dtype)
     for start in range(0, z.shape[0] - batch + 1, batch):
-        np.matmul(z[start:start + batch].T, delta[start:start + batch], out=g)
+        np.matmul(z[start : start + batch].T, delta[start : start + batch], out=g)
         g *= g.dtype.type(1.0 / batch)
         hist.add(g)
     return hist
@@ -406,8 +413,9 @@ def saturation(z: ArrayLike, activation: str, level: float = SATURATION_LEVEL) -
     return np.count_nonzero(z < lo) / n, np.count_nonzero(z > hi) / n
 
 
-def activation_stats(z: ArrayLike, activation: str, percentiles: Sequence[float] = PERCENTILES,
-                     level: float = SATURATION_LEVEL) -> Dict[str, float]:
+def activation_stats(
+    z: ArrayLike, activation: str, percentiles: Sequence[float] = PERCENTILES, level: float = SATURATION_LEVEL
+) -> Dict[str, float]:
     """Mean, std, percentiles and saturation fractions of one layer's activations (Figs. 2, 3, 10).
 
     Args:
@@ -500,8 +508,9 @@ class JacobianSpectrum(TypedDict):
     mass: Float64Array
 
 
-def jacobian_spectrum(W: ArrayLike, fprime: ArrayLike, bins: Bins = SINGULAR_VALUE_BINS,
-                      method: JacobianMethod = "gram") -> JacobianSpectrum:
+def jacobian_spectrum(
+    W: ArrayLike, fprime: ArrayLike, bins: Bins = SINGULAR_VALUE_BINS, method: JacobianMethod = "gram"
+) -> JacobianSpectrum:
     """Mean singular value and the singular-value distribution of one layer's Jacobians.
 
     The paper's "average singular value" (§4.2.2) is the mean over the singular values of each
@@ -518,5 +527,10 @@ def jacobian_spectrum(W: ArrayLike, fprime: ArrayLike, bins: Bins = SINGULAR_VAL
         ((n_bins,) float64 histogram mass).
     """
     sv = jacobian_singular_values(W, fprime, method)
-    return {"mean": float(sv.mean()), "std": float(sv.std()), "min": float(sv.min()), "max": float(sv.max()),
-            "mass": histogram(sv, bins)}
+    return {
+        "mean": float(sv.mean()),
+        "std": float(sv.std()),
+        "min": float(sv.min()),
+        "max": float(sv.max()),
+        "mass": histogram(sv, bins),
+    }

@@ -35,8 +35,18 @@ class _Writer(Protocol):
 
     def add_scalar(self, tag: str, scalar_value: float, global_step: int) -> object: ...
 
-    def add_histogram_raw(self, tag: str, min: float, max: float, num: float, sum: float, sum_squares: float,
-                          bucket_limits: List[float], bucket_counts: List[float], global_step: int) -> object: ...
+    def add_histogram_raw(
+        self,
+        tag: str,
+        min: float,
+        max: float,
+        num: float,
+        sum: float,
+        sum_squares: float,
+        bucket_limits: List[float],
+        bucket_counts: List[float],
+        global_step: int,
+    ) -> object: ...
 
     def close(self) -> object: ...
 
@@ -93,6 +103,14 @@ def _histogram(writer: _Writer, tag: str, edges: NDArray[np.float64], mass: NDAr
     right = np.clip(edges[1:], finite[0], finite[-1])
     left = np.clip(edges[:-1], finite[0], finite[-1])
     centers = (left + right) / 2
-    writer.add_histogram_raw(tag, min=lo, max=hi, num=float(mass.sum()), sum=float(mass @ centers),
-                             sum_squares=float(mass @ centers**2), bucket_limits=right.tolist(),
-                             bucket_counts=mass.tolist(), global_step=step)
+    writer.add_histogram_raw(
+        tag,
+        min=lo,
+        max=hi,
+        num=float(mass.sum()),
+        sum=float(mass @ centers),
+        sum_squares=float(mass @ centers**2),
+        bucket_limits=right.tolist(),
+        bucket_counts=mass.tolist(),
+        global_step=step,
+    )

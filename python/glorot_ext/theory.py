@@ -70,6 +70,7 @@ class Row(TypedDict):
     measured: float
     ratio: float
 
+
 #: Mean singular value of a square i.i.d. matrix in units of √(nσ²): the quarter-circle law's 8/(3π).
 QUARTER_CIRCLE_MEAN = 8.0 / (3.0 * math.pi)
 
@@ -83,18 +84,27 @@ def weight_variance(init: str, fan_in: int, fan_out: int) -> float:
     table = {
         "standard": 1.0 / (3.0 * fan_in),
         "standard_uniform": 1.0 / (3.0 * fan_in),
-        "he_uniform": 2.0 / fan_in, "he_normal": 2.0 / fan_in,
-        "lecun_uniform": 1.0 / fan_in, "lecun_normal": 1.0 / fan_in,
+        "he_uniform": 2.0 / fan_in,
+        "he_normal": 2.0 / fan_in,
+        "lecun_uniform": 1.0 / fan_in,
+        "lecun_normal": 1.0 / fan_in,
         "orthogonal": 1.0 / max(fan_in, fan_out),
     }
-    for name in ("normalized", "normalized_uniform", "glorot_uniform", "xavier_uniform", "glorot_normal",
-                 "xavier_normal"):
+    for name in (
+        "normalized",
+        "normalized_uniform",
+        "glorot_uniform",
+        "xavier_uniform",
+        "glorot_normal",
+        "xavier_normal",
+    ):
         table[name] = 2.0 / (fan_in + fan_out)
     try:
         return table[init]
     except KeyError:
-        raise ValueError(f"no variance formula for init {init!r}; pass weight variances explicitly "
-                         f"(known: {sorted(table)})") from None
+        raise ValueError(
+            f"no variance formula for init {init!r}; pass weight variances explicitly (known: {sorted(table)})"
+        ) from None
 
 
 def weight_variances(layer_sizes: Sequence[int], init: Union[str, Sequence[ArrayLike]]) -> List[float]:
@@ -104,8 +114,9 @@ def weight_variances(layer_sizes: Sequence[int], init: Union[str, Sequence[Array
     return [float(np.mean(np.square(np.asarray(W, dtype=np.float64)))) for W in init]
 
 
-def predicted_variances(layer_sizes: Sequence[int], weight_vars: ArrayLike, var_x: float = 1.0,
-                        var_out_grad: float = 1.0) -> Dict[Quantity, Float64Array]:
+def predicted_variances(
+    layer_sizes: Sequence[int], weight_vars: ArrayLike, var_x: float = 1.0, var_out_grad: float = 1.0
+) -> Dict[Quantity, Float64Array]:
     """The paper's predicted per-layer variances at initialization (Eqs. 5, 6, 7; 13, 14).
 
     Args:
@@ -172,11 +183,16 @@ def mean_singular_value(n_out: int, n_in: int, var: float, slope_sq: float = 1.0
     return scale * marchenko_pastur_mean(np.sqrt, small / big)
 
 
-def predicted_jacobian_means(layer_sizes: Sequence[int], weight_vars: Sequence[float],
-                             slope_sq: float = 1.0) -> Float64Array:
+def predicted_jacobian_means(
+    layer_sizes: Sequence[int], weight_vars: Sequence[float], slope_sq: float = 1.0
+) -> Float64Array:
     """Predicted mean singular value of J^i for every hidden layer i = 1..L-1 (maps z^{i-1} → z^i)."""
-    return np.array([mean_singular_value(layer_sizes[i + 1], layer_sizes[i], weight_vars[i], slope_sq)
-                     for i in range(len(layer_sizes) - 2)])
+    return np.array(
+        [
+            mean_singular_value(layer_sizes[i + 1], layer_sizes[i], weight_vars[i], slope_sq)
+            for i in range(len(layer_sizes) - 2)
+        ]
+    )
 
 
 # -- predicted next to measured -------------------------------------------------------------
@@ -201,6 +217,7 @@ def measure_at_init(net: MLP, X: ArrayLike, y: ArrayLike) -> Measured:
     g = net.gradients(X, np.asarray(y))
     n = X.shape[0]
     zs = [X] + list(g["post"][:-1])
+
     def ms(a: NDArray[Any]) -> float:
         return float(np.mean(np.square(a, dtype=np.float64)))
 
@@ -208,11 +225,21 @@ def measure_at_init(net: MLP, X: ArrayLike, y: ArrayLike) -> Measured:
     pre = np.array([ms(s) for s in g["pre"]])
     deltas = [n * np.asarray(d, dtype=np.float64) for d in g["delta"]]
     back = np.array([float(np.mean(d * d)) for d in deltas])
-    wg = np.array([
-        float(np.sum(np.sum(np.square(z, dtype=np.float64), axis=1) * np.sum(d * d, axis=1))) / (z.size * d.shape[1])
-        for z, d in zip(zs, deltas)])
-    return {"activation": act, "preactivation": pre, "backprop": back, "weight_grad": wg,
-            "var_x": float(act[0]), "var_out_grad": float(back[-1])}
+    wg = np.array(
+        [
+            float(np.sum(np.sum(np.square(z, dtype=np.float64), axis=1) * np.sum(d * d, axis=1)))
+            / (z.size * d.shape[1])
+            for z, d in zip(zs, deltas)
+        ]
+    )
+    return {
+        "activation": act,
+        "preactivation": pre,
+        "backprop": back,
+        "weight_grad": wg,
+        "var_x": float(act[0]),
+        "var_out_grad": float(back[-1]),
+    }
 
 
 def compare(net: MLP, X: ArrayLike, y: ArrayLike, weight_vars: Optional[Sequence[float]] = None) -> List[Row]:
@@ -231,14 +258,23 @@ def compare(net: MLP, X: ArrayLike, y: ArrayLike, weight_vars: Optional[Sequence
     rows: List[Row] = []
     for q in QUANTITIES:
         for i, (a, b) in enumerate(zip(p[q], m[q])):
-            rows.append({"quantity": q, "layer": i, "predicted": float(a), "measured": float(b),
-                         "ratio": float(b / a) if a else float("nan")})
+            rows.append(
+                {
+                    "quantity": q,
+                    "layer": i,
+                    "predicted": float(a),
+                    "measured": float(b),
+                    "ratio": float(b / a) if a else float("nan"),
+                }
+            )
     return rows
 
 
 def format_table(rows: Sequence[Row]) -> str:
     """The rows of ``compare`` as a fixed-width text table."""
     lines = [f"{'quantity':<14}{'layer':>6}{'predicted':>14}{'measured':>14}{'ratio':>8}"]
-    lines += [f"{r['quantity']:<14}{r['layer']:>6}{r['predicted']:>14.4e}{r['measured']:>14.4e}{r['ratio']:>8.3f}"
-              for r in rows]
+    lines += [
+        f"{r['quantity']:<14}{r['layer']:>6}{r['predicted']:>14.4e}{r['measured']:>14.4e}{r['ratio']:>8.3f}"
+        for r in rows
+    ]
     return "\n".join(lines)

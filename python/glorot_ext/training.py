@@ -63,8 +63,15 @@ def _progress(total: int, enabled: bool, desc: str) -> Any:
     return tqdm(total=total, desc=desc, unit="upd", mininterval=0.5)
 
 
-def _record(history: History, net: MLP, loss_sum: float, err_sum: float, count: int,
-            validation: Optional[Tuple[ArrayLike, ArrayLike]], step_seconds: float) -> None:
+def _record(
+    history: History,
+    net: MLP,
+    loss_sum: float,
+    err_sum: float,
+    count: int,
+    validation: Optional[Tuple[ArrayLike, ArrayLike]],
+    step_seconds: float,
+) -> None:
     history.n_updates.append(net.n_updates)
     history.step_seconds.append(step_seconds)
     history.train_loss.append(loss_sum / max(count, 1))
@@ -75,9 +82,19 @@ def _record(history: History, net: MLP, loss_sum: float, err_sum: float, count: 
         history.val_error.append(ve)
 
 
-def fit(net: MLP, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_size: int = 10,
-        validation: Optional[Tuple[ArrayLike, ArrayLike]] = None, rng: RngLike = None,
-        callbacks: Iterable[Callback] = (), progress: bool = False) -> History:
+def fit(
+    net: MLP,
+    X: ArrayLike,
+    y: ArrayLike,
+    *,
+    epochs: int,
+    lr: float,
+    batch_size: int = 10,
+    validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+    rng: RngLike = None,
+    callbacks: Iterable[Callback] = (),
+    progress: bool = False,
+) -> History:
     """Plain minibatch SGD over (X, y), reshuffled every epoch, θ ← θ - ε·g as in the paper.
 
     Args:
@@ -105,8 +122,9 @@ def fit(net: MLP, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_s
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
     X, y = _inputs(X, net.dtype, "fit"), _labels(y, "fit")  # array-likes: one copy, as MLP's methods
     if y.shape != (X.shape[0],):
-        raise ValueError(f"y must be a 1-D array with one label per row of X ({X.shape[0]}), "
-                         f"got shape {getattr(y, 'shape', None)}")
+        raise ValueError(
+            f"y must be a 1-D array with one label per row of X ({X.shape[0]}), got shape {getattr(y, 'shape', None)}"
+        )
     if X.shape[0] == 0:
         raise ValueError("fit: empty training set")
     batches = MinibatchIterator(X, y, batch_size, rng=np.random.default_rng() if rng is None else rng)
@@ -136,9 +154,17 @@ def fit(net: MLP, X: ArrayLike, y: ArrayLike, *, epochs: int, lr: float, batch_s
     return history
 
 
-def fit_stream(net: MLP, batch_source: Union[Iterable[Batch], Callable[[], Batch]], n_updates: int, lr: float, *,
-               eval_every: Optional[int] = None, validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
-               callbacks: Iterable[Callback] = (), progress: bool = False) -> History:
+def fit_stream(
+    net: MLP,
+    batch_source: Union[Iterable[Batch], Callable[[], Batch]],
+    n_updates: int,
+    lr: float,
+    *,
+    eval_every: Optional[int] = None,
+    validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+    callbacks: Iterable[Callback] = (),
+    progress: bool = False,
+) -> History:
     """SGD on an endless source of minibatches (the paper's online Shapeset training).
 
     Args:

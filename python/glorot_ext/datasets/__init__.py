@@ -124,10 +124,13 @@ def load_npz(
             hit = next((a for a in aliases if f"X_{a}" in keys and f"y_{a}" in keys), None)
             split_keys.append(hit)
         if all(split_keys):
-            return cast(Splits, tuple(  # one per entry of _NPZ_SPLITS: three
-                _npz_pair(_npz_array(npz, path, f"X_{k}"), _npz_array(npz, path, f"y_{k}"), path, name, dtype)
-                for (name, _), k in zip(_NPZ_SPLITS, split_keys)
-            ))
+            return cast(
+                Splits,
+                tuple(  # one per entry of _NPZ_SPLITS: three
+                    _npz_pair(_npz_array(npz, path, f"X_{k}"), _npz_array(npz, path, f"y_{k}"), path, name, dtype)
+                    for (name, _), k in zip(_NPZ_SPLITS, split_keys)
+                ),
+            )
         if {"X", "y"} <= keys:
             X, y = _npz_pair(_npz_array(npz, path, "X"), _npz_array(npz, path, "y"), path, "X, y", dtype)
             fractions = (validation_fraction, test_fraction)

@@ -62,8 +62,10 @@ def scale_uint8(pixels: NDArray[np.uint8], dtype: DTypeLike) -> Inputs:
 
 
 #: How to point at the data, for every "not found" message (CLI users and Python users alike).
-HOW_TO_POINT = (f"give the folder that holds them with --data-dir DIR on the command line, data_dir=DIR in "
-                f"Python, or the environment variable {DATA_ENV}=DIR (nothing is ever downloaded)")
+HOW_TO_POINT = (
+    f"give the folder that holds them with --data-dir DIR on the command line, data_dir=DIR in "
+    f"Python, or the environment variable {DATA_ENV}=DIR (nothing is ever downloaded)"
+)
 
 #: One way a dataset may be laid out: (label, subfolders, file names, optional suffixes).
 Layout = Tuple[str, Sequence[str], Sequence[str], Sequence[str]]

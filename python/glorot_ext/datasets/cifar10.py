@@ -114,9 +114,7 @@ def read_binary_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> B
     path = Path(path)
     data = path.read_bytes()
     if len(data) % _RECORD:
-        raise DatasetError(
-            f"{path}: {len(data)} bytes is not a whole number of {_RECORD}-byte records (truncated?)"
-        )
+        raise DatasetError(f"{path}: {len(data)} bytes is not a whole number of {_RECORD}-byte records (truncated?)")
     n = len(data) // _RECORD
     if count is not None and n != count:
         raise DatasetError(f"{path}: {n} records, expected {count}")
@@ -143,8 +141,16 @@ def read_python_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> B
         obj = _SafeUnpickler(io.BytesIO(data), encoding="bytes").load()
     except pickle.UnpicklingError as exc:
         raise DatasetError(f"{path}: refused or corrupt pickle: {exc}") from exc
-    except (EOFError, ValueError, TypeError, AttributeError, IndexError, LookupError, OverflowError,
-            MemoryError) as exc:  # LookupError: an unknown codec; MemoryError: an absurd declared size
+    except (
+        EOFError,
+        ValueError,
+        TypeError,
+        AttributeError,
+        IndexError,
+        LookupError,
+        OverflowError,
+        MemoryError,
+    ) as exc:  # LookupError: an unknown codec; MemoryError: an absurd declared size
         raise DatasetError(f"{path}: corrupt or truncated pickle ({type(exc).__name__}: {exc})") from exc
     if not isinstance(obj, dict):
         raise DatasetError(f"{path}: expected a pickled dict, got {type(obj).__name__}")
@@ -167,8 +173,10 @@ def read_python_batch(path: PathLike, *, count: Optional[int] = _PER_BATCH) -> B
 def _find(data_dir: Optional[PathLike], fmt: Optional[str]) -> Tuple[str, List[Path]]:
     if fmt not in (None, "binary", "python"):
         raise ValueError(f"version must be None, 'binary' or 'python', got {fmt!r}")
-    layouts = [(f"{name} version", _SUBFOLDERS[name], BINARY_FILES if name == "binary" else PYTHON_FILES, ("",))
-               for name in ((fmt,) if fmt else ("binary", "python"))]
+    layouts = [
+        (f"{name} version", _SUBFOLDERS[name], BINARY_FILES if name == "binary" else PYTHON_FILES, ("",))
+        for name in ((fmt,) if fmt else ("binary", "python"))
+    ]
     label, paths = find_layout(data_dir, layouts, "CIFAR-10")
     return label.split()[0], paths
 

@@ -140,7 +140,9 @@ def read_idx(path: PathLike, *, expected_md5: Optional[str] = None, ndim: Option
     return np.frombuffer(data, dtype=_IDX_TYPES[kind], offset=header).reshape(shape)
 
 
-def _pair(images_path: Path, labels_path: Path, count: Optional[int], verify: bool) -> Tuple[NDArray[np.uint8], NDArray[np.uint8]]:
+def _pair(
+    images_path: Path, labels_path: Path, count: Optional[int], verify: bool
+) -> Tuple[NDArray[np.uint8], NDArray[np.uint8]]:
     md5 = (lambda p: MD5[p.name.removesuffix(".gz")]) if verify else (lambda p: None)
     images = read_idx(images_path, expected_md5=md5(images_path), ndim=3)
     labels = read_idx(labels_path, expected_md5=md5(labels_path), ndim=1)

@@ -198,8 +198,16 @@ def _translate(local: np.ndarray, u: np.ndarray, size: int) -> np.ndarray:
     return t
 
 
-def _too_much_overlap(old_pts: np.ndarray, old_pos: np.ndarray, old_scale: np.ndarray, old_id: np.ndarray,
-                      new_local: np.ndarray, new_t: np.ndarray, new_scale: np.ndarray, new_id: np.ndarray) -> np.ndarray:
+def _too_much_overlap(
+    old_pts: np.ndarray,
+    old_pos: np.ndarray,
+    old_scale: np.ndarray,
+    old_id: np.ndarray,
+    new_local: np.ndarray,
+    new_t: np.ndarray,
+    new_scale: np.ndarray,
+    new_id: np.ndarray,
+) -> np.ndarray:
     """The original's overlap estimate. All arrays have a leading axis of candidates.
 
     ``old_pos`` is the first shape's centre truncated to integers (the original stored it as
@@ -223,8 +231,9 @@ def _too_much_overlap(old_pts: np.ndarray, old_pos: np.ndarray, old_scale: np.nd
     return rejected
 
 
-def _fill_rows(vx: np.ndarray, vy: np.ndarray,
-               size: int) -> Tuple[np.ndarray, np.ndarray, Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]:
+def _fill_rows(
+    vx: np.ndarray, vy: np.ndarray, size: int
+) -> Tuple[np.ndarray, np.ndarray, Optional[Tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]]]:
     """The filled polygon of pygame 1.8-1.9.4 (``pygame.draw.polygon`` with width 0), the
     renderer of the original generator, on integer vertices.
 
@@ -387,8 +396,14 @@ def _block(seed: int, block: int, size: int) -> Scenes:
         local = _local_vertices(pre[1][pending], scale, rot1[pending, 1], rot3[pending, 1])
         t = _translate(local, rng.random((pending.size, 2)), size)
         reject = _too_much_overlap(
-            verts[pending, 0], old_pos[pending], scale0[pending], ids[pending, 0],
-            local, t, scale, ids[pending, 1],
+            verts[pending, 0],
+            old_pos[pending],
+            scale0[pending],
+            ids[pending, 0],
+            local,
+            t,
+            scale,
+            ids[pending, 1],
         )
         ok = ~reject
         verts[pending[ok], 1] = local[ok] + t[ok, None, :]
@@ -469,10 +484,7 @@ def scenes(n: int, *, seed: int = 0, start: int = 0, size: int = 32, num_threads
     first, last = start // BLOCK_SIZE, (start + n - 1) // BLOCK_SIZE
     parts = _blocks(seed, first, last, size, num_threads)
     lo = start - first * BLOCK_SIZE
-    fields = {
-        f: np.concatenate([getattr(p, f) for p in parts])[lo : lo + n]
-        for f in Scenes.__dataclass_fields__
-    }
+    fields = {f: np.concatenate([getattr(p, f) for p in parts])[lo : lo + n] for f in Scenes.__dataclass_fields__}
     return Scenes(**fields)
 
 
@@ -701,10 +713,12 @@ def load(
         y (n,) int64.
     """
     sizes = (n_train, n_validation, n_test)
-    return cast(Splits, tuple(  # one set per size: three
-        generate(k, seed=s, size=size, neg=neg, dtype=dtype, num_threads=num_threads)
-        for k, s in zip(sizes, seeds)
-    ))
+    return cast(
+        Splits,
+        tuple(  # one set per size: three
+            generate(k, seed=s, size=size, neg=neg, dtype=dtype, num_threads=num_threads) for k, s in zip(sizes, seeds)
+        ),
+    )
 
 
 def save_grid(
@@ -741,4 +755,3 @@ def save_grid(
             ax.set_title(CLASS_NAMES[sc.labels[k]], fontsize=6)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-

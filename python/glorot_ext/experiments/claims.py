@@ -63,17 +63,31 @@ class Claim:
         return self.evidence.verdict
 
     def as_dict(self) -> Dict[str, Any]:
-        return {"id": self.id, "statement": self.statement, "source": self.source, "paper": self.paper,
-                "measured": self.measured, "test": self.evidence.test, "statistic": self.evidence.statistic,
-                "p_value": self.evidence.p_value, "verdict": self.evidence.verdict, "n": self.evidence.n,
-                "details": self.details}
+        return {
+            "id": self.id,
+            "statement": self.statement,
+            "source": self.source,
+            "paper": self.paper,
+            "measured": self.measured,
+            "test": self.evidence.test,
+            "statistic": self.evidence.statistic,
+            "p_value": self.evidence.p_value,
+            "verdict": self.evidence.verdict,
+            "n": self.evidence.n,
+            "details": self.details,
+        }
 
 
 # -- per-unit measurements -------------------------------------------------------------------------
 
 
-def layer_profile(net: MLP, X: ArrayLike, y: ArrayLike, jacobian_examples: int = JACOBIAN_EXAMPLES,
-                  weight_grad_batch: int = WEIGHT_GRAD_BATCH) -> Profile:
+def layer_profile(
+    net: MLP,
+    X: ArrayLike,
+    y: ArrayLike,
+    jacobian_examples: int = JACOBIAN_EXAMPLES,
+    weight_grad_batch: int = WEIGHT_GRAD_BATCH,
+) -> Profile:
     """Per-example (and per-minibatch) statistics of every hidden layer, for the tests.
 
     Returns:
@@ -105,7 +119,7 @@ def layer_profile(net: MLP, X: ArrayLike, y: ArrayLike, jacobian_examples: int =
         B = weight_grad_batch
         count = zin.shape[1] * bp.shape[1]
         for b in range(n_batches):
-            zb, db = zin[b * B:(b + 1) * B], bp[b * B:(b + 1) * B]
+            zb, db = zin[b * B : (b + 1) * B], bp[b * B : (b + 1) * B]
             # moments of Zᵀ·D/B without forming it: sum = (1ᵀZ)(Dᵀ1), ||·||² = Σ (Z·Zᵀ)⊙(D·Dᵀ)
             mean = float(zb.sum(axis=1) @ db.sum(axis=1)) / B / count
             sq = float(np.sum((zb @ zb.T) * (db @ db.T))) / (B * B) / count
@@ -131,11 +145,15 @@ def _jacobian_claim(profiles: Sequence[Profile], init: str, statement: str) -> C
     """The mean Jacobian singular value at init is about the paper's value for ``init`` (§4.2.2)."""
     j = _stack(profiles, "jac_mean")
     t = paper.JACOBIAN_MEAN_SINGULAR_VALUE[init]
-    return Claim(f"jacobian_{init}", statement, "§4.2.2, Eq. 17", f"≈{t}",
-                 f"{j.mean():.3f} (per layer {_per_layer(j)}; band {t} ± {JACOBIAN_TOLERANCE})",
-                 ev.equivalence(j.mean(axis=1), t - JACOBIAN_TOLERANCE, t + JACOBIAN_TOLERANCE,
-                                unit="Jacobian examples"),
-                 {"jac_mean": j.mean(axis=0).tolist()})
+    return Claim(
+        f"jacobian_{init}",
+        statement,
+        "§4.2.2, Eq. 17",
+        f"≈{t}",
+        f"{j.mean():.3f} (per layer {_per_layer(j)}; band {t} ± {JACOBIAN_TOLERANCE})",
+        ev.equivalence(j.mean(axis=1), t - JACOBIAN_TOLERANCE, t + JACOBIAN_TOLERANCE, unit="Jacobian examples"),
+        {"jac_mean": j.mean(axis=0).tolist()},
+    )
 
 
 def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
@@ -148,51 +166,85 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
     std, nrm = profiles.get("Tanh"), profiles.get("Tanh N")
     if std:
         a = _stack(std, "act_std")
-        claims.append(Claim(
-            "fig6_standard_narrows", "Standard init, tanh: activation histograms narrow with depth", "Fig. 6 (top)",
-            "peak heights ≈1.3, 2.5, 4.3, 7.8, 13.7 for layers 1–5; layer 5 within ±0.2",
-            f"activation std per layer {_per_layer(a)}; top/first = {np.mean(a[:, -1] / a[:, 0]):.3f}",
-            ev.sign_test(a[:, 0] - a[:, -1]), {"act_std": a.mean(axis=0).tolist()}))
+        claims.append(
+            Claim(
+                "fig6_standard_narrows",
+                "Standard init, tanh: activation histograms narrow with depth",
+                "Fig. 6 (top)",
+                "peak heights ≈1.3, 2.5, 4.3, 7.8, 13.7 for layers 1–5; layer 5 within ±0.2",
+                f"activation std per layer {_per_layer(a)}; top/first = {np.mean(a[:, -1] / a[:, 0]):.3f}",
+                ev.sign_test(a[:, 0] - a[:, -1]),
+                {"act_std": a.mean(axis=0).tolist()},
+            )
+        )
         b = _stack(std, "bp_std")
-        claims.append(Claim(
-            "fig7_standard_shrinks", "Standard init, tanh: back-propagated gradients shrink toward the input",
-            "Fig. 7 (top), §4.3", "peaks ≈85 (layer 1), 45, 23, 13, 8 (layer 5): layer 1 ≈10× narrower",
-            f"∂C/∂s std per layer {_per_layer(b)}; first/top = {np.mean(b[:, 0] / b[:, -1]):.3f}",
-            ev.sign_test(b[:, -1] - b[:, 0]), {"bp_std": b.mean(axis=0).tolist()}))
+        claims.append(
+            Claim(
+                "fig7_standard_shrinks",
+                "Standard init, tanh: back-propagated gradients shrink toward the input",
+                "Fig. 7 (top), §4.3",
+                "peaks ≈85 (layer 1), 45, 23, 13, 8 (layer 5): layer 1 ≈10× narrower",
+                f"∂C/∂s std per layer {_per_layer(b)}; first/top = {np.mean(b[:, 0] / b[:, -1]):.3f}",
+                ev.sign_test(b[:, -1] - b[:, 0]),
+                {"bp_std": b.mean(axis=0).tolist()},
+            )
+        )
         w = _stack(std, "wg_std")
         ratio = w[:, 0] / w[:, -1]
-        claims.append(Claim(
-            "fig8_weight_gradients_equal",
-            "Standard init, tanh: weight-gradient variance about equal across layers despite shrinking "
-            "back-propagated gradients (Eq. 14)", "Fig. 8 (top), Eq. 14",
-            "all layers nearly identical, peak ≈270 within ±0.005 (layer 1 slightly broader, ≈225)",
-            f"∂C/∂W std per layer {_per_layer(w)} (minibatches of {WEIGHT_GRAD_BATCH}); "
-            f"layer 1 / top = {ratio.mean():.3f} (band ÷/× {ABOUT_EQUAL})",
-            ev.equivalence(ratio, 1 / ABOUT_EQUAL, ABOUT_EQUAL, unit="minibatches"),
-            {"wg_std": w.mean(axis=0).tolist()}))
+        claims.append(
+            Claim(
+                "fig8_weight_gradients_equal",
+                "Standard init, tanh: weight-gradient variance about equal across layers despite shrinking "
+                "back-propagated gradients (Eq. 14)",
+                "Fig. 8 (top), Eq. 14",
+                "all layers nearly identical, peak ≈270 within ±0.005 (layer 1 slightly broader, ≈225)",
+                f"∂C/∂W std per layer {_per_layer(w)} (minibatches of {WEIGHT_GRAD_BATCH}); "
+                f"layer 1 / top = {ratio.mean():.3f} (band ÷/× {ABOUT_EQUAL})",
+                ev.equivalence(ratio, 1 / ABOUT_EQUAL, ABOUT_EQUAL, unit="minibatches"),
+                {"wg_std": w.mean(axis=0).tolist()},
+            )
+        )
         claims.append(_jacobian_claim(std, "standard", "Standard init: mean Jacobian singular value drops to ≈0.5"))
     if nrm:
         a = _stack(nrm, "act_std")
         ratio = a[:, -1] / a[:, 0]
-        claims.append(Claim(
-            "fig6_normalized_alike", "Normalized init, tanh: activation histograms alike across layers",
-            "Fig. 6 (bottom)", "all five layers overlap, peak ≈1.3–1.5",
-            f"activation std per layer {_per_layer(a)}; top/first = {ratio.mean():.3f} (band ÷/× {ALIKE})",
-            ev.equivalence(ratio, 1 / ALIKE, ALIKE), {"act_std": a.mean(axis=0).tolist()}))
+        claims.append(
+            Claim(
+                "fig6_normalized_alike",
+                "Normalized init, tanh: activation histograms alike across layers",
+                "Fig. 6 (bottom)",
+                "all five layers overlap, peak ≈1.3–1.5",
+                f"activation std per layer {_per_layer(a)}; top/first = {ratio.mean():.3f} (band ÷/× {ALIKE})",
+                ev.equivalence(ratio, 1 / ALIKE, ALIKE),
+                {"act_std": a.mean(axis=0).tolist()},
+            )
+        )
         b = _stack(nrm, "bp_std")
         ratio = b[:, 0] / b[:, -1]
-        claims.append(Claim(
-            "fig7_normalized_alike", "Normalized init, tanh: back-propagated gradients alike across layers",
-            "Fig. 7 (bottom)", "all layers overlap, peak ≈8–10, span ±0.25",
-            f"∂C/∂s std per layer {_per_layer(b)}; first/top = {ratio.mean():.3f} (band ÷/× {ALIKE})",
-            ev.equivalence(ratio, 1 / ALIKE, ALIKE), {"bp_std": b.mean(axis=0).tolist()}))
+        claims.append(
+            Claim(
+                "fig7_normalized_alike",
+                "Normalized init, tanh: back-propagated gradients alike across layers",
+                "Fig. 7 (bottom)",
+                "all layers overlap, peak ≈8–10, span ±0.25",
+                f"∂C/∂s std per layer {_per_layer(b)}; first/top = {ratio.mean():.3f} (band ÷/× {ALIKE})",
+                ev.equivalence(ratio, 1 / ALIKE, ALIKE),
+                {"bp_std": b.mean(axis=0).tolist()},
+            )
+        )
         claims.append(_jacobian_claim(nrm, "normalized", "Normalized init: mean Jacobian singular value ≈0.8"))
     if std and nrm:
         js, jn = _stack(std, "jac_mean").mean(axis=1), _stack(nrm, "jac_mean").mean(axis=1)
-        claims.append(Claim(
-            "jacobian_normalized_closer_to_1", "Normalized init keeps Jacobian singular values closer to 1",
-            "§4.2.2, abstract", "0.8 vs 0.5", f"{jn.mean():.3f} vs {js.mean():.3f}",
-            ev.sign_test(jn - js, unit="Jacobian examples (same probe examples, same seed)")))
+        claims.append(
+            Claim(
+                "jacobian_normalized_closer_to_1",
+                "Normalized init keeps Jacobian singular values closer to 1",
+                "§4.2.2, abstract",
+                "0.8 vs 0.5",
+                f"{jn.mean():.3f} vs {js.mean():.3f}",
+                ev.sign_test(jn - js, unit="Jacobian examples (same probe examples, same seed)"),
+            )
+        )
     return claims
 
 
@@ -233,70 +285,124 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
         if sig.record is not None and "act_mean" in sig.record.scalars:
             m = sig.record.scalar("act_mean")[:, -1]
             traj = "; top-layer mean over training " + ", ".join(
-                f"{s:,}: {v:.3f}" for s, v in list(zip(sig.record.steps, m))[:: max(1, len(m) // 6)])
-        claims.append(Claim(
-            "fig2_sigmoid_top_saturates", "Sigmoid: the top hidden layer is pushed to its lower saturation 0 early "
-            "and stays there (depth 5 never escapes)" + note, "Fig. 2, §3.1",
-            "top-layer mean falls from ≈0.5 to ≈0.02 within 1–2 epochs of 20k updates",
-            f"top-layer mean activation at the end {top.mean():.3f}{traj}",
-            ev.equivalence(top, 0.0, SIGMOID_SATURATED), {"top_mean": float(top.mean())}))
+                f"{s:,}: {v:.3f}" for s, v in list(zip(sig.record.steps, m))[:: max(1, len(m) // 6)]
+            )
+        claims.append(
+            Claim(
+                "fig2_sigmoid_top_saturates",
+                "Sigmoid: the top hidden layer is pushed to its lower saturation 0 early "
+                "and stays there (depth 5 never escapes)" + note,
+                "Fig. 2, §3.1",
+                "top-layer mean falls from ≈0.5 to ≈0.02 within 1–2 epochs of 20k updates",
+                f"top-layer mean activation at the end {top.mean():.3f}{traj}",
+                ev.equivalence(top, 0.0, SIGMOID_SATURATED),
+                {"top_mean": float(top.mean())},
+            )
+        )
     if sig is not None and dataset == "shapeset":
         prior = paper.SHAPESET_CONSTANT_ERROR
         errors = sum(int(np.count_nonzero(~c)) for c in sig.correct)
         n = sum(c.size for c in sig.correct)
-        claims.append(Claim(
-            "fig11_sigmoid_at_prior", "Depth-5 sigmoid stays at the class prior's error on Shapeset", "Fig. 11, Table 1",
-            f"flat ≈83.5% in Fig. 11; Table 1: {paper.TABLE1['Sigmoid']['shapeset']}% (prior {100 * prior:.1f}%)",
-            f"{100 * errors / n:.2f}% (band {100 * prior:.1f} ± {100 * PRIOR_TOLERANCE:g})",
-            ev.binomial_equivalence(errors, n, prior - PRIOR_TOLERANCE, prior + PRIOR_TOLERANCE)))
+        claims.append(
+            Claim(
+                "fig11_sigmoid_at_prior",
+                "Depth-5 sigmoid stays at the class prior's error on Shapeset",
+                "Fig. 11, Table 1",
+                f"flat ≈83.5% in Fig. 11; Table 1: {paper.TABLE1['Sigmoid']['shapeset']}% (prior {100 * prior:.1f}%)",
+                f"{100 * errors / n:.2f}% (band {100 * prior:.1f} ± {100 * PRIOR_TOLERANCE:g})",
+                ev.binomial_equivalence(errors, n, prior - PRIOR_TOLERANCE, prior + PRIOR_TOLERANCE),
+            )
+        )
     if tanh is not None and tanh.profiles:
         s = _stack(tanh.profiles, "saturated")
         onsets = _onsets(tanh.record)
-        claims.append(Claim(
-            "fig3_tanh_saturates_from_layer1", "Tanh, standard init: saturation starts with layer 1 and propagates "
-            "up, layer after layer" + note, "Fig. 3 (top), §3.2",
-            "layer 1's 98th percentile reaches ±1 by epoch ≈0–5, layer 2 ≈15–20, 3 ≈30, 4 ≈55–60, 5 ≈75–90",
-            f"saturated fraction per layer at the end {_per_layer(s)}"
-            + (f"; first step with |p98| ≥ 0.99 per layer: {onsets}" if onsets else ""),
-            ev.sign_test(s[:, 0] - s[:, -1]), {"saturated": s.mean(axis=0).tolist(), "onsets": onsets}))
-    if tanh is not None and soft is not None and tanh.profiles and soft.profiles \
-            and len(tanh.profiles) == len(soft.profiles):
+        claims.append(
+            Claim(
+                "fig3_tanh_saturates_from_layer1",
+                "Tanh, standard init: saturation starts with layer 1 and propagates up, layer after layer" + note,
+                "Fig. 3 (top), §3.2",
+                "layer 1's 98th percentile reaches ±1 by epoch ≈0–5, layer 2 ≈15–20, 3 ≈30, 4 ≈55–60, 5 ≈75–90",
+                f"saturated fraction per layer at the end {_per_layer(s)}"
+                + (f"; first step with |p98| ≥ 0.99 per layer: {onsets}" if onsets else ""),
+                ev.sign_test(s[:, 0] - s[:, -1]),
+                {"saturated": s.mean(axis=0).tolist(), "onsets": onsets},
+            )
+        )
+    if (
+        tanh is not None
+        and soft is not None
+        and tanh.profiles
+        and soft.profiles
+        and len(tanh.profiles) == len(soft.profiles)
+    ):
         pt, ps = _stack(tanh.profiles, "act_abs_p98"), _stack(soft.profiles, "act_abs_p98")
-        claims.append(Claim(
-            "fig3_softsign_saturates_less", "Softsign saturates less than tanh (standard init)" + note,
-            "Figs. 3, 4, §3.3", "softsign 98th percentiles ≈0.8–0.9, never 1; tanh's reach ±1",
-            f"98th percentile of |activation| per layer: softsign {_per_layer(ps)}, tanh {_per_layer(pt)}",
-            ev.sign_test(pt.mean(axis=1) - ps.mean(axis=1), unit="probe examples (paired)")))
-        claims.append(Claim(
-            "fig3_softsign_layers_together", "Softsign layers move together, tanh layers one after another" + note,
-            "Fig. 3 (bottom), §3.3", "softsign: \"all layers move together\"; tanh: sequential saturation",
-            f"spread (max − min over layers) of the 98th percentile of |activation|: softsign "
-            f"{np.mean(np.ptp(ps, axis=1)):.3f}, tanh {np.mean(np.ptp(pt, axis=1)):.3f}",
-            ev.sign_test(np.ptp(pt, axis=1) - np.ptp(ps, axis=1), unit="probe examples (paired)")))
+        claims.append(
+            Claim(
+                "fig3_softsign_saturates_less",
+                "Softsign saturates less than tanh (standard init)" + note,
+                "Figs. 3, 4, §3.3",
+                "softsign 98th percentiles ≈0.8–0.9, never 1; tanh's reach ±1",
+                f"98th percentile of |activation| per layer: softsign {_per_layer(ps)}, tanh {_per_layer(pt)}",
+                ev.sign_test(pt.mean(axis=1) - ps.mean(axis=1), unit="probe examples (paired)"),
+            )
+        )
+        claims.append(
+            Claim(
+                "fig3_softsign_layers_together",
+                "Softsign layers move together, tanh layers one after another" + note,
+                "Fig. 3 (bottom), §3.3",
+                'softsign: "all layers move together"; tanh: sequential saturation',
+                f"spread (max − min over layers) of the 98th percentile of |activation|: softsign "
+                f"{np.mean(np.ptp(ps, axis=1)):.3f}, tanh {np.mean(np.ptp(pt, axis=1)):.3f}",
+                ev.sign_test(np.ptp(pt, axis=1) - np.ptp(ps, axis=1), unit="probe examples (paired)"),
+            )
+        )
     claims += comparison_claims(rows, dataset)
     return claims
 
 
-def _compare(rows: Dict[str, RowOutcome], better: str, worse: str, dataset: str, cid: str, statement: str,
-             source: str) -> Claim:
+def _compare(
+    rows: Dict[str, RowOutcome], better: str, worse: str, dataset: str, cid: str, statement: str, source: str
+) -> Claim:
     a, b = rows[better], rows[worse]
     col = {k: v.get(dataset) for k, v in paper.TABLE1.items()}
     pa, pb = col.get(better), col.get(worse)
-    return Claim(cid, statement, source,
-                 f"{better} {pa}% vs {worse} {pb}%" if pa is not None else "n/a",
-                 f"{better} {100 * a.error:.2f}% vs {worse} {100 * b.error:.2f}%",
-                 ev.mcnemar(a.correct, b.correct))
+    return Claim(
+        cid,
+        statement,
+        source,
+        f"{better} {pa}% vs {worse} {pb}%" if pa is not None else "n/a",
+        f"{better} {100 * a.error:.2f}% vs {worse} {100 * b.error:.2f}%",
+        ev.mcnemar(a.correct, b.correct),
+    )
 
 
 def comparison_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
     """Pairwise error claims of §5 and the order of Table 1's column, by McNemar's exact test."""
     claims = []
-    pairs = [("Tanh N", "Tanh", "normalized_beats_standard_tanh", "Normalized init beats the standard one (tanh)",
-              "§5, Table 1, Figs. 11–12"),
-             ("Softsign N", "Softsign", "normalized_beats_standard_softsign",
-              "Normalized init beats the standard one (softsign)", "§5, Table 1"),
-             ("Softsign", "Tanh", "softsign_beats_tanh_standard",
-              "Softsign beats tanh with the standard init (more robust to the initialization)", "§5, Table 1")]
+    pairs = [
+        (
+            "Tanh N",
+            "Tanh",
+            "normalized_beats_standard_tanh",
+            "Normalized init beats the standard one (tanh)",
+            "§5, Table 1, Figs. 11–12",
+        ),
+        (
+            "Softsign N",
+            "Softsign",
+            "normalized_beats_standard_softsign",
+            "Normalized init beats the standard one (softsign)",
+            "§5, Table 1",
+        ),
+        (
+            "Softsign",
+            "Tanh",
+            "softsign_beats_tanh_standard",
+            "Softsign beats tanh with the standard init (more robust to the initialization)",
+            "§5, Table 1",
+        ),
+    ]
     for better, worse, cid, statement, source in pairs:
         if better in rows and worse in rows:
             claims.append(_compare(rows, better, worse, dataset, cid, statement, source))
@@ -308,8 +414,9 @@ def comparison_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
 
 def paper_groups(dataset: str, labels: Sequence[str]) -> List[List[str]]:
     """The rows of Table 1's column for ``dataset``, worst first, in tie groups (see TIE_FRACTION)."""
-    col = sorted(((paper.TABLE1[k][dataset], k) for k in labels if paper.TABLE1[k].get(dataset) is not None),
-                 reverse=True)
+    col = sorted(
+        ((paper.TABLE1[k][dataset], k) for k in labels if paper.TABLE1[k].get(dataset) is not None), reverse=True
+    )
     groups: List[List[str]] = []
     prev = None
     for value, label in col:
@@ -328,7 +435,7 @@ def ordering_claim(rows: Dict[str, RowOutcome], dataset: str) -> Optional[Claim]
         return None
     parts, lines = [], []
     for i, worse_group in enumerate(groups):
-        for better_group in groups[i + 1:]:
+        for better_group in groups[i + 1 :]:
             for worse in worse_group:
                 for better in better_group:
                     e = ev.mcnemar(rows[better].correct, rows[worse].correct)
@@ -336,7 +443,12 @@ def ordering_claim(rows: Dict[str, RowOutcome], dataset: str) -> Optional[Claim]
                     lines.append(f"{better} < {worse}: {e.verdict} (p {ev.fmt_p(e.p_value)})")
     text = " > ".join("{" + ", ".join(g) + "}" if len(g) > 1 else g[0] for g in groups)
     ours = ", ".join(f"{k} {100 * rows[k].error:.2f}%" for g in groups for k in g)
-    return Claim("table1_order", f"Table 1's column order on {dataset}: {text} (error, worst first)",
-                 "Table 1", ", ".join(f"{k} {paper.TABLE1[k][dataset]}" for g in groups for k in g),
-                 ours, ev.combine_all(parts, "McNemar exact per pair, all must hold (intersection-union)"),
-                 {"pairs": lines, "groups": groups})
+    return Claim(
+        "table1_order",
+        f"Table 1's column order on {dataset}: {text} (error, worst first)",
+        "Table 1",
+        ", ".join(f"{k} {paper.TABLE1[k][dataset]}" for g in groups for k in g),
+        ours,
+        ev.combine_all(parts, "McNemar exact per pair, all must hold (intersection-union)"),
+        {"pairs": lines, "groups": groups},
+    )

@@ -62,8 +62,9 @@ def binomial_two_sided_p(k: int, n: int) -> float:
     if n <= 0:
         return 1.0
     m = min(k, n - k)
-    log_terms = [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2.0)
-                 for i in range(m + 1)]
+    log_terms = [
+        math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) - n * math.log(2.0) for i in range(m + 1)
+    ]
     top = max(log_terms)
     tail = math.exp(top) * sum(math.exp(t - top) for t in log_terms)
     return min(1.0, 2.0 * tail)
@@ -77,7 +78,10 @@ def _betacf(a: float, b: float, x: float) -> float:
     h = d
     for m in range(1, 300):
         m2 = 2 * m
-        for num in (m * (b - m) * x / ((a + m2 - 1) * (a + m2)), -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1))):
+        for num in (
+            m * (b - m) * x / ((a + m2 - 1) * (a + m2)),
+            -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1)),
+        ):
             d = 1.0 + num * d
             d = 1.0 / (d if abs(d) > tiny else tiny)
             c = 1.0 + num / c
@@ -174,11 +178,18 @@ def sign_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "probe e
     pos = int(np.count_nonzero(d > 0))
     n = d.size
     p = binomial_two_sided_p(pos, n)
-    return Evidence(f"exact sign test over {unit}", f"{pos} of {n} {unit} in the claimed direction",
-                    p, verdict(pos - (n - pos), p, alpha), n)
+    return Evidence(
+        f"exact sign test over {unit}",
+        f"{pos} of {n} {unit} in the claimed direction",
+        p,
+        verdict(pos - (n - pos), p, alpha),
+        n,
+    )
 
 
-def equivalence(values: ArrayLike, low: float, high: float, alpha: float = ALPHA, unit: str = "probe examples") -> Evidence:
+def equivalence(
+    values: ArrayLike, low: float, high: float, alpha: float = ALPHA, unit: str = "probe examples"
+) -> Evidence:
     """Is the mean of ``values`` inside [low, high]? Two one-sided t-tests (TOST) at ``alpha``.
 
     PASS: both one-sided tests reject (the 1 - 2α interval lies inside the band). FAIL: the
@@ -205,9 +216,14 @@ def equivalence(values: ArrayLike, low: float, high: float, alpha: float = ALPHA
         v = FAIL
     else:
         v = NOT_RESOLVED
-    return Evidence("TOST (two one-sided t-tests)",
-                    f"mean {mean:.4g} over {n} {unit}, {100 * (1 - 2 * alpha):g}% interval "
-                    f"[{lo_ci:.4g}, {hi_ci:.4g}] against the band [{low:g}, {high:g}]", p, v, n)
+    return Evidence(
+        "TOST (two one-sided t-tests)",
+        f"mean {mean:.4g} over {n} {unit}, {100 * (1 - 2 * alpha):g}% interval "
+        f"[{lo_ci:.4g}, {hi_ci:.4g}] against the band [{low:g}, {high:g}]",
+        p,
+        v,
+        n,
+    )
 
 
 def binomial_equivalence(errors: int, n: int, low: float, high: float, alpha: float = ALPHA) -> Evidence:
@@ -221,10 +237,14 @@ def binomial_equivalence(errors: int, n: int, low: float, high: float, alpha: fl
     half = _normal_ppf(1 - alpha) * se
     lo_ci, hi_ci = rate - half, rate + half
     v: Verdict = PASS if p < alpha else (FAIL if hi_ci < low or lo_ci > high else NOT_RESOLVED)
-    return Evidence("TOST on an error rate (normal approximation)",
-                    f"{errors} errors of {n} = {100 * rate:.2f}%, {100 * (1 - 2 * alpha):g}% interval "
-                    f"[{100 * lo_ci:.2f}, {100 * hi_ci:.2f}]% against the band [{100 * low:.2f}, {100 * high:.2f}]%",
-                    p, v, n)
+    return Evidence(
+        "TOST on an error rate (normal approximation)",
+        f"{errors} errors of {n} = {100 * rate:.2f}%, {100 * (1 - 2 * alpha):g}% interval "
+        f"[{100 * lo_ci:.2f}, {100 * hi_ci:.2f}]% against the band [{100 * low:.2f}, {100 * high:.2f}]%",
+        p,
+        v,
+        n,
+    )
 
 
 def combine_all(parts: Sequence[Evidence], what: str) -> Evidence:

@@ -110,8 +110,11 @@ def execute_spec(spec: RunSpec, echo: Optional[Log] = None, callbacks: Iterable[
             echo(line)
 
     threads = spec.threads or 1
-    _append_line(out / RUN_LOG, f"attempt on {socket.gethostname()} pid {os.getpid()} with {threads} thread(s): "
-                                f"starting at update {start} of {cfg.n_updates}")
+    _append_line(
+        out / RUN_LOG,
+        f"attempt on {socket.gethostname()} pid {os.getpid()} with {threads} thread(s): "
+        f"starting at update {start} of {cfg.n_updates}",
+    )
     try:
         with glorot_ext.num_threads(threads):
             res, _ = run(cfg, out, resume=True, callbacks=callbacks, log=log)
@@ -219,8 +222,13 @@ class LocalExecutor:
 
     name = "local"
 
-    def __init__(self, jobs: int = 1, threads: Optional[int] = None, echo: Optional[Log] = None,
-                 callbacks: Optional[Callable[[RunSpec], Iterable[Callback]]] = None) -> None:
+    def __init__(
+        self,
+        jobs: int = 1,
+        threads: Optional[int] = None,
+        echo: Optional[Log] = None,
+        callbacks: Optional[Callable[[RunSpec], Iterable[Callback]]] = None,
+    ) -> None:
         if not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1:
             raise ValueError(f"jobs must be a positive integer, got {jobs!r}")
         self.jobs = jobs
@@ -234,8 +242,9 @@ class LocalExecutor:
         if jobs > 1:
             import multiprocessing as mp
 
-            self.pool = ProcessPoolExecutor(jobs, mp_context=mp.get_context("spawn"), initializer=_pool_init,
-                                            initargs=(self.threads,))
+            self.pool = ProcessPoolExecutor(
+                jobs, mp_context=mp.get_context("spawn"), initializer=_pool_init, initargs=(self.threads,)
+            )
 
     def submit(self, spec: RunSpec) -> Any:  # a Future (of the pool) or a _Done
         done = finished_result(spec)
@@ -262,8 +271,11 @@ class LocalExecutor:
             self.pool.shutdown()
 
     def describe(self) -> str:
-        return f"{self.jobs} process(es) x {self.threads} thread(s)" if self.pool else \
-            f"this process, {self.threads} thread(s)"
+        return (
+            f"{self.jobs} process(es) x {self.threads} thread(s)"
+            if self.pool
+            else f"this process, {self.threads} thread(s)"
+        )
 
 
 class DaskExecutor:
@@ -284,8 +296,9 @@ class DaskExecutor:
 
     name = "dask"
 
-    def __init__(self, scheduler: object, threads: Optional[int] = None, retries: int = 2,
-                 log: Optional[Log] = print) -> None:
+    def __init__(
+        self, scheduler: object, threads: Optional[int] = None, retries: int = 2, log: Optional[Log] = print
+    ) -> None:
         try:
             import distributed
         except ImportError:
@@ -300,12 +313,14 @@ class DaskExecutor:
         else:
             target = scheduler
             if isinstance(scheduler, str) and scheduler.startswith("local:"):
-                n = scheduler[len("local:"):]
+                n = scheduler[len("local:") :]
                 if not n.isdigit() or int(n) < 1:
                     raise ValueError(f"--scheduler local:N needs a positive number of workers N, got {scheduler!r}")
                 workers = int(n)
                 self.threads = threads or max(1, (os.cpu_count() or 1) // workers)
-                self.cluster = target = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True)
+                self.cluster = target = distributed.LocalCluster(
+                    n_workers=workers, threads_per_worker=1, processes=True
+                )
             elif isinstance(scheduler, str) and not scheduler:
                 raise ValueError("--scheduler needs an address such as tcp://host:8786, or local:N")
             self.client, self._own_client = distributed.Client(target), True
@@ -315,10 +330,15 @@ class DaskExecutor:
         if log:
             import importlib.util
 
-            served = "" if importlib.util.find_spec("bokeh") else \
-                " (served once bokeh is installed where the scheduler runs: pip install bokeh)"
-            log(f"Dask scheduler {self.client.scheduler.address}, "
-                f"{len(self.client.scheduler_info().get('workers', {}))} worker(s); dashboard {self.dashboard}{served}")
+            served = (
+                ""
+                if importlib.util.find_spec("bokeh")
+                else " (served once bokeh is installed where the scheduler runs: pip install bokeh)"
+            )
+            log(
+                f"Dask scheduler {self.client.scheduler.address}, "
+                f"{len(self.client.scheduler_info().get('workers', {}))} worker(s); dashboard {self.dashboard}{served}"
+            )
 
     def submit(self, spec: RunSpec) -> Any:  # a distributed.Future or a _Done
         done = finished_result(spec)
@@ -346,8 +366,9 @@ class DaskExecutor:
             self.cluster.close()
 
     def describe(self) -> str:
-        return f"Dask at {self.client.scheduler.address}" + (f", {self.threads} thread(s) per run"
-                                                              if self.threads else "")
+        return f"Dask at {self.client.scheduler.address}" + (
+            f", {self.threads} thread(s) per run" if self.threads else ""
+        )
 
 
 class Executor(Protocol):
@@ -365,10 +386,16 @@ class Executor(Protocol):
     def describe(self) -> str: ...
 
 
-def make_executor(executor: Union[str, Executor] = "local", *, jobs: int = 1, threads: Optional[int] = None,
-                  scheduler: object = None, echo: Optional[Log] = None,
-                  callbacks: Optional[Callable[[RunSpec], Iterable[Callback]]] = None,
-                  log: Optional[Log] = print) -> Executor:
+def make_executor(
+    executor: Union[str, Executor] = "local",
+    *,
+    jobs: int = 1,
+    threads: Optional[int] = None,
+    scheduler: object = None,
+    echo: Optional[Log] = None,
+    callbacks: Optional[Callable[[RunSpec], Iterable[Callback]]] = None,
+    log: Optional[Log] = print,
+) -> Executor:
     """``LocalExecutor`` or ``DaskExecutor`` by name ("local" or "dask"); an executor object is
     returned as it is."""
     if not isinstance(executor, str) and hasattr(executor, "submit") and hasattr(executor, "wait"):
@@ -381,15 +408,21 @@ def make_executor(executor: Union[str, Executor] = "local", *, jobs: int = 1, th
         if scheduler is None:
             raise ValueError("--executor dask needs --scheduler ADDRESS (tcp://host:8786) or local:N")
         if jobs != 1:
-            raise ValueError("--jobs belongs to --executor local; a Dask cluster runs as many runs as it has "
-                             "worker task slots")
+            raise ValueError(
+                "--jobs belongs to --executor local; a Dask cluster runs as many runs as it has worker task slots"
+            )
         return DaskExecutor(scheduler, threads=threads, log=log)
     raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
 
 
 def _duration(seconds: float) -> str:
-    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min" if seconds < 5400 else \
-        f"{seconds / 3600:.1f} h"
+    return (
+        f"{seconds:.0f} s"
+        if seconds < 90
+        else f"{seconds / 60:.0f} min"
+        if seconds < 5400
+        else f"{seconds / 3600:.1f} h"
+    )
 
 
 class GridProgress:
@@ -403,8 +436,14 @@ class GridProgress:
         log: a function taking a line of text, or None.
     """
 
-    def __init__(self, total_runs: int, total_updates: int, n_rows: int = 0, bar: bool = False,
-                 log: Optional[Callable[[str], object]] = print) -> None:
+    def __init__(
+        self,
+        total_runs: int,
+        total_updates: int,
+        n_rows: int = 0,
+        bar: bool = False,
+        log: Optional[Callable[[str], object]] = print,
+    ) -> None:
         self.total_runs, self.total_updates, self.n_rows = total_runs, max(int(total_updates), 1), n_rows
         self.runs_done = self.rows_done = 0
         self.done_updates = self.trained_updates = 0
@@ -418,8 +457,13 @@ class GridProgress:
             except ImportError:
                 tqdm = None
             if tqdm is not None:
-                self._bar = tqdm(total=self.total_updates, unit="upd", mininterval=0.5, file=sys.stderr,
-                                 bar_format="{desc} |{bar}| {percentage:3.0f}% of the updates")
+                self._bar = tqdm(
+                    total=self.total_updates,
+                    unit="upd",
+                    mininterval=0.5,
+                    file=sys.stderr,
+                    bar_format="{desc} |{bar}| {percentage:3.0f}% of the updates",
+                )
                 self._refresh()
 
     @property
@@ -435,8 +479,9 @@ class GridProgress:
     def status(self) -> str:
         eta = self.eta_seconds()
         rows = f", rows {self.rows_done}/{self.n_rows} done" if self.n_rows else ""
-        return (f"run {self.runs_done}/{self.total_runs}{rows}, {_duration(time.perf_counter() - self.t0)}, "
-                + ("ETA unknown" if eta is None else f"about {_duration(eta)} left"))
+        return f"run {self.runs_done}/{self.total_runs}{rows}, {_duration(time.perf_counter() - self.t0)}, " + (
+            "ETA unknown" if eta is None else f"about {_duration(eta)} left"
+        )
 
     def _refresh(self) -> None:
         if self._bar is not None:
@@ -451,8 +496,9 @@ class GridProgress:
         self.live[task] = (counted, trained)
         self._refresh()
 
-    def finish(self, task: Hashable, counted: int, trained: int, line: Optional[str] = None,
-               row_done: bool = False) -> None:
+    def finish(
+        self, task: Hashable, counted: int, trained: int, line: Optional[str] = None, row_done: bool = False
+    ) -> None:
         """A task ended: its stage counts ``counted`` updates, ``trained`` of them trained now."""
         old_c, old_t = self.live.pop(task, (0, 0))
         self.done_updates += counted - old_c
@@ -495,5 +541,4 @@ class StepCounter(Callback):
         self.flush()
 
 
-__all__ = ["DaskExecutor", "GridProgress", "LocalExecutor", "RunSpec", "execute_spec", "make_executor",
-           "resumed_from"]
+__all__ = ["DaskExecutor", "GridProgress", "LocalExecutor", "RunSpec", "execute_spec", "make_executor", "resumed_from"]

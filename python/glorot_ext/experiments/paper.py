@@ -40,26 +40,42 @@ UPDATES_PER_PLOT_EPOCH = 20_000
 
 #: What the paper leaves unknown (§10 of the spec) and what this reproduction chose for each.
 UNKNOWNS_CHOSEN = [
-    ("Learning-rate grid and the rate chosen per model",
-     "quick: fixed rates per row (DEFAULT_LR, from a {0.01, 0.03, 0.1} grid on Shapeset at 20k updates); "
-     "standard: {0.01, 0.03, 0.1} per row, searched on validation error by successive halving (20k updates, the "
-     "best two to 60k, the best to 200k)"),
-    ("Table 1: final test error or test error at the best validation point; after how many updates",
-     "both are reported; the verdicts use the final networks (the test set is never used to choose)"),
-    ("Shapeset validation/test set sizes and seeds",
-     "fixed sets from seeds 2 (validation) and 0 (test), n_eval images each (10,000 as the author's later code)"),
-    ("Input scaling (Shapeset [0, 1] or [-1, 1]; MNIST, CIFAR-10)",
-     "[0, 1] for every dataset (pixels / 255), as the author's DeepANN configuration; Figs. 6-8 at init do not "
-     "separate [0, 1] from [-1, 1] (docs/input_scaling.md)"),
-    ("Output-layer initialization under the standard scheme",
-     "the normalized bound (Eq. 16) for the softmax layer whatever the hidden layers' scheme, as the author's "
-     "code; with it our Fig. 7 peaks at init are 94/50/29/17/8 against the paper's 85/45/23/13/8 (the same "
-     "scheme as the hidden layers gives 173/116/69/41/19; docs/input_scaling.md); --softmax-init same restores it"),
-    ("Number of runs per configuration and the details of the p = 0.005 test",
-     "seeds as given (--seeds); McNemar's exact test on paired test examples for error comparisons, exact sign "
-     "tests and TOST equivalence tests on per-example statistics, all at p < 0.005"),
-    ("Which Table 1 cells are bold (significant)",
-     "differences under 10% of the smaller error are treated as ties in the column-order claim"),
-    ("The Jacobian procedure (layers, examples)",
-     "every hidden layer, 20 probe examples per layer, exact singular values, at initialization"),
+    (
+        "Learning-rate grid and the rate chosen per model",
+        "quick: fixed rates per row (DEFAULT_LR, from a {0.01, 0.03, 0.1} grid on Shapeset at 20k updates); "
+        "standard: {0.01, 0.03, 0.1} per row, searched on validation error by successive halving (20k updates, the "
+        "best two to 60k, the best to 200k)",
+    ),
+    (
+        "Table 1: final test error or test error at the best validation point; after how many updates",
+        "both are reported; the verdicts use the final networks (the test set is never used to choose)",
+    ),
+    (
+        "Shapeset validation/test set sizes and seeds",
+        "fixed sets from seeds 2 (validation) and 0 (test), n_eval images each (10,000 as the author's later code)",
+    ),
+    (
+        "Input scaling (Shapeset [0, 1] or [-1, 1]; MNIST, CIFAR-10)",
+        "[0, 1] for every dataset (pixels / 255), as the author's DeepANN configuration; Figs. 6-8 at init do not "
+        "separate [0, 1] from [-1, 1] (docs/input_scaling.md)",
+    ),
+    (
+        "Output-layer initialization under the standard scheme",
+        "the normalized bound (Eq. 16) for the softmax layer whatever the hidden layers' scheme, as the author's "
+        "code; with it our Fig. 7 peaks at init are 94/50/29/17/8 against the paper's 85/45/23/13/8 (the same "
+        "scheme as the hidden layers gives 173/116/69/41/19; docs/input_scaling.md); --softmax-init same restores it",
+    ),
+    (
+        "Number of runs per configuration and the details of the p = 0.005 test",
+        "seeds as given (--seeds); McNemar's exact test on paired test examples for error comparisons, exact sign "
+        "tests and TOST equivalence tests on per-example statistics, all at p < 0.005",
+    ),
+    (
+        "Which Table 1 cells are bold (significant)",
+        "differences under 10% of the smaller error are treated as ties in the column-order claim",
+    ),
+    (
+        "The Jacobian procedure (layers, examples)",
+        "every hidden layer, 20 probe examples per layer, exact singular values, at initialization",
+    ),
 ]

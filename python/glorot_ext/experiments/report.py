@@ -17,38 +17,86 @@ from glorot_ext.experiments import evidence as ev
 
 #: Figures of a run's record (plots.all_figures names, per row slug) beside the paper's read-offs.
 FIGURES = [
-    ("tanh_fig6_hist_act_init", "Fig. 6 (top): tanh, standard init, activations at init",
-     "layer 1 broad (peak ≈1.3), peaks ≈2.5, 4.3, 7.8, 13.7 for layers 2–5; layer 5 within ±0.2"),
-    ("tanh_n_fig6_hist_act_init", "Fig. 6 (bottom): tanh, normalized init, activations at init",
-     "all five layers overlap, each a bell over ±0.95 with a peak ≈1.3–1.5"),
-    ("tanh_fig7_hist_bp_init", "Fig. 7 (top): back-propagated gradients at init, standard",
-     "layer 1 very narrow (peak ≈85, within ±0.03), peaks ≈45, 23, 13, 8; layer 5 spans ±0.2"),
-    ("tanh_n_fig7_hist_bp_init", "Fig. 7 (bottom): back-propagated gradients at init, normalized",
-     "all layers overlap, peak ≈8–10, span ±0.25"),
-    ("tanh_fig8_hist_wg_init", "Fig. 8 (top): weight gradients at init, standard",
-     "all layers nearly identical, peak ≈270 within ±0.005 (layer 1 ≈225)"),
-    ("tanh_n_fig8_hist_wg_init", "Fig. 8 (bottom): weight gradients at init, normalized",
-     "all layers nearly identical, peak ≈40 within ±0.05"),
-    ("sigmoid_fig2_activation_mean_std", "Fig. 2: sigmoid, mean and std of activations during training",
-     "top layer's mean falls from ≈0.5 to ≈0.02 within 1–2 epochs of 20k updates; layers 1–3 above 0.5"),
-    ("tanh_fig3_activation_percentiles", "Fig. 3 (top): tanh, 98th percentiles and std during training",
-     "layer 1 reaches ±1 by epoch ≈0–5, layer 2 ≈15–20, 3 ≈30, 4 ≈55–60, 5 ≈75–90"),
-    ("softsign_fig3_activation_percentiles", "Fig. 3 (bottom): softsign during training",
-     "98th percentiles rise to ≈0.8–0.9 for all layers together, never 1"),
-    ("tanh_fig4_hist_act_end", "Fig. 4 (top): tanh activations at the end",
-     "spikes at ±1 for the lower layers, layer 5 peaked at 0"),
-    ("softsign_fig4_hist_act_end", "Fig. 4 (bottom): softsign activations at the end",
-     "humps around ±0.6 for layers 1–3 (the knees), layer 5 peaked at 0"),
-    ("tanh_fig9_weight_gradient_bands", "Fig. 9 (top): tanh, weight-gradient std during training, standard",
-     "bands start near ±0.005 and diverge, larger in the lower layers"),
-    ("tanh_n_fig9_weight_gradient_bands", "Fig. 9 (bottom): the same, normalized",
-     "bands about ±0.03–0.05 for all layers from epoch ≈3"),
-    ("tanh_n_fig3_activation_percentiles", "Fig. 10: tanh, normalized init, during training",
-     "std ≈0.3 and 98th percentile ≈0.7 at epoch 0 for all layers; all at ±1 by epoch ≈4, together"),
-    ("tanh_n_eq17_jacobian_mean", "§4.2.2: mean Jacobian singular value per layer, normalized",
-     "around 0.8 (standard: 0.5)"),
-    ("fig5_cost_surface", "Fig. 5: cross-entropy vs quadratic cost surface",
-     "the quadratic surface has far more severe plateaus"),
+    (
+        "tanh_fig6_hist_act_init",
+        "Fig. 6 (top): tanh, standard init, activations at init",
+        "layer 1 broad (peak ≈1.3), peaks ≈2.5, 4.3, 7.8, 13.7 for layers 2–5; layer 5 within ±0.2",
+    ),
+    (
+        "tanh_n_fig6_hist_act_init",
+        "Fig. 6 (bottom): tanh, normalized init, activations at init",
+        "all five layers overlap, each a bell over ±0.95 with a peak ≈1.3–1.5",
+    ),
+    (
+        "tanh_fig7_hist_bp_init",
+        "Fig. 7 (top): back-propagated gradients at init, standard",
+        "layer 1 very narrow (peak ≈85, within ±0.03), peaks ≈45, 23, 13, 8; layer 5 spans ±0.2",
+    ),
+    (
+        "tanh_n_fig7_hist_bp_init",
+        "Fig. 7 (bottom): back-propagated gradients at init, normalized",
+        "all layers overlap, peak ≈8–10, span ±0.25",
+    ),
+    (
+        "tanh_fig8_hist_wg_init",
+        "Fig. 8 (top): weight gradients at init, standard",
+        "all layers nearly identical, peak ≈270 within ±0.005 (layer 1 ≈225)",
+    ),
+    (
+        "tanh_n_fig8_hist_wg_init",
+        "Fig. 8 (bottom): weight gradients at init, normalized",
+        "all layers nearly identical, peak ≈40 within ±0.05",
+    ),
+    (
+        "sigmoid_fig2_activation_mean_std",
+        "Fig. 2: sigmoid, mean and std of activations during training",
+        "top layer's mean falls from ≈0.5 to ≈0.02 within 1–2 epochs of 20k updates; layers 1–3 above 0.5",
+    ),
+    (
+        "tanh_fig3_activation_percentiles",
+        "Fig. 3 (top): tanh, 98th percentiles and std during training",
+        "layer 1 reaches ±1 by epoch ≈0–5, layer 2 ≈15–20, 3 ≈30, 4 ≈55–60, 5 ≈75–90",
+    ),
+    (
+        "softsign_fig3_activation_percentiles",
+        "Fig. 3 (bottom): softsign during training",
+        "98th percentiles rise to ≈0.8–0.9 for all layers together, never 1",
+    ),
+    (
+        "tanh_fig4_hist_act_end",
+        "Fig. 4 (top): tanh activations at the end",
+        "spikes at ±1 for the lower layers, layer 5 peaked at 0",
+    ),
+    (
+        "softsign_fig4_hist_act_end",
+        "Fig. 4 (bottom): softsign activations at the end",
+        "humps around ±0.6 for layers 1–3 (the knees), layer 5 peaked at 0",
+    ),
+    (
+        "tanh_fig9_weight_gradient_bands",
+        "Fig. 9 (top): tanh, weight-gradient std during training, standard",
+        "bands start near ±0.005 and diverge, larger in the lower layers",
+    ),
+    (
+        "tanh_n_fig9_weight_gradient_bands",
+        "Fig. 9 (bottom): the same, normalized",
+        "bands about ±0.03–0.05 for all layers from epoch ≈3",
+    ),
+    (
+        "tanh_n_fig3_activation_percentiles",
+        "Fig. 10: tanh, normalized init, during training",
+        "std ≈0.3 and 98th percentile ≈0.7 at epoch 0 for all layers; all at ±1 by epoch ≈4, together",
+    ),
+    (
+        "tanh_n_eq17_jacobian_mean",
+        "§4.2.2: mean Jacobian singular value per layer, normalized",
+        "around 0.8 (standard: 0.5)",
+    ),
+    (
+        "fig5_cost_surface",
+        "Fig. 5: cross-entropy vs quadratic cost surface",
+        "the quadratic surface has far more severe plateaus",
+    ),
 ]
 
 
@@ -58,11 +106,19 @@ def _pct(values: ArrayLike) -> str:
 
 
 def table1(content: Mapping[str, Any]) -> str:
-    lines = ["| TYPE | ours, final (%) | ours, at best validation (%) | paper (%) | lr chosen | updates | "
-             "rate search: validation error (%) per rate at each rung |", "|---|---:|---:|---:|---:|---:|---|"]
+    lines = [
+        "| TYPE | ours, final (%) | ours, at best validation (%) | paper (%) | lr chosen | updates | "
+        "rate search: validation error (%) per rate at each rung |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
     for label, r in content["rows"].items():
-        grid = "; ".join(f"{int(step):,}: " + ", ".join(f"{k} {100 * v:.2f}" for k, v in vals.items())
-                         for step, vals in r.get("grid", {}).items()) or "fixed rate"
+        grid = (
+            "; ".join(
+                f"{int(step):,}: " + ", ".join(f"{k} {100 * v:.2f}" for k, v in vals.items())
+                for step, vals in r.get("grid", {}).items()
+            )
+            or "fixed rate"
+        )
         paper = "n/a" if r["paper"] is None else f"{r['paper']:.2f}"
         if r.get("status") == "diverged":
             lines.append(f"| {label} | **diverged** | | {paper} | {r['lr']:g} | {r['n_updates']:,} | {grid} |")
@@ -70,33 +126,44 @@ def table1(content: Mapping[str, Any]) -> str:
         if r.get("status") == "missing":
             lines.append(f"| {label} | **missing** | | {paper} | | | {grid} |")
             continue
-        lines.append(f"| {label} | {_pct(r['ours'])} | {_pct(r['ours_at_best_val'])} | {paper} | {r['lr']:g} | "
-                     f"{r['n_updates']:,} | {grid} |")
+        lines.append(
+            f"| {label} | {_pct(r['ours'])} | {_pct(r['ours_at_best_val'])} | {paper} | {r['lr']:g} | "
+            f"{r['n_updates']:,} | {grid} |"
+        )
     return "\n".join(lines)
 
 
 def claims_table(claims: Sequence[Mapping[str, Any]]) -> str:
     lines = ["| claim | paper | measured | test | p | verdict |", "|---|---|---|---|---:|---|"]
     for c in claims:
-        lines.append(f"| **{c['statement']}** ({c['source']}) | {c['paper']} | {c['measured']} | "
-                     f"{c['test']}: {c['statistic']} | {ev.fmt_p(c['p_value'])} | **{c['verdict']}** |")
+        lines.append(
+            f"| **{c['statement']}** ({c['source']}) | {c['paper']} | {c['measured']} | "
+            f"{c['test']}: {c['statistic']} | {ev.fmt_p(c['p_value'])} | **{c['verdict']}** |"
+        )
     verdicts = [c["verdict"] for c in claims]
     lines.append("")
-    lines.append(f"{verdicts.count(ev.PASS)} PASS, {verdicts.count(ev.FAIL)} FAIL, "
-                 f"{verdicts.count(ev.NOT_RESOLVED)} NOT RESOLVED of {len(claims)} claims.")
+    lines.append(
+        f"{verdicts.count(ev.PASS)} PASS, {verdicts.count(ev.FAIL)} FAIL, "
+        f"{verdicts.count(ev.NOT_RESOLVED)} NOT RESOLVED of {len(claims)} claims."
+    )
     return "\n".join(lines)
 
 
-def render(content: Mapping[str, Any], figure_paths: Mapping[str, Union[str, os.PathLike[str]]],
-           out_dir: Union[str, os.PathLike[str]]) -> str:
+def render(
+    content: Mapping[str, Any],
+    figure_paths: Mapping[str, Union[str, os.PathLike[str]]],
+    out_dir: Union[str, os.PathLike[str]],
+) -> str:
     s = content["settings"]
     b = s["budget"]
     out = Path(out_dir)
     rungs = b.get("rungs") or []
     if b.get("lr_grid") and rungs:
-        protocol = (f"learning rates {b['lr_grid']} searched per row on validation error by successive halving ("
-                    + ", ".join(f"the best {k} at {u:,} updates go on" for u, k in rungs)
-                    + f"), the chosen rate's run continued to {b['n_updates']:,} updates")
+        protocol = (
+            f"learning rates {b['lr_grid']} searched per row on validation error by successive halving ("
+            + ", ".join(f"the best {k} at {u:,} updates go on" for u, k in rungs)
+            + f"), the chosen rate's run continued to {b['n_updates']:,} updates"
+        )
     elif b.get("lr_grid"):
         protocol = f"every rate of {b['lr_grid']} ran {b['n_updates']:,} updates; the lowest final validation error won"
     else:
@@ -135,10 +202,14 @@ def render(content: Mapping[str, Any], figure_paths: Mapping[str, Union[str, os.
         lines.append("")
     lines += ["## Figures beside the paper's", ""]
     if figure_paths.get("error_curves"):
-        lines += [f"![test error]({_rel(figure_paths['error_curves'], out)})", "",
-                  "Paper (Figs. 11–12): on Shapeset at 2.5×10⁷ examples Sigmoid ≈83.5% (flat), Tanh ≈27–28%, "
-                  "Softsign ≈17%, Softsign N ≈16.5–17%, Tanh N ≈16%; on MNIST the curves flatten after "
-                  "0.3–0.5×10⁷ examples between 1.6% and 2.1%.", ""]
+        lines += [
+            f"![test error]({_rel(figure_paths['error_curves'], out)})",
+            "",
+            "Paper (Figs. 11–12): on Shapeset at 2.5×10⁷ examples Sigmoid ≈83.5% (flat), Tanh ≈27–28%, "
+            "Softsign ≈17%, Softsign N ≈16.5–17%, Tanh N ≈16%; on MNIST the curves flatten after "
+            "0.3–0.5×10⁷ examples between 1.6% and 2.1%.",
+            "",
+        ]
     shown = 0
     for stem, title, readoff in FIGURES:
         path = figure_paths.get(stem)
@@ -149,8 +220,11 @@ def render(content: Mapping[str, Any], figure_paths: Mapping[str, Union[str, os.
         lines += ["(figures not written: run without --no-figures, with matplotlib installed)", ""]
     lines += ["## What the paper leaves unknown, and what we chose", "", "| unknown | our choice |", "|---|---|"]
     lines += [f"| {u} | {c} |" for u, c in content["unknowns"]]
-    lines += ["", f"Everything above is in `results-{s['dataset']}.json` beside this file; each run's folder under "
-              "`runs/` holds its checkpoint, curve and record."]
+    lines += [
+        "",
+        f"Everything above is in `results-{s['dataset']}.json` beside this file; each run's folder under "
+        "`runs/` holds its checkpoint, curve and record.",
+    ]
     return "\n".join(lines) + "\n"
 
 
@@ -159,10 +233,16 @@ def _missing(content: Mapping[str, Any]) -> list[str]:
     failed = [(label, m) for label, r in content["rows"].items() if r.get("status") == "missing" for m in r["missing"]]
     if not failed:
         return []
-    return ([f"**Missing: {len(failed)} run(s) did not finish**, so their rows are missing above and the claims "
-             "that need them are not tested. Run the same command again: finished runs are skipped and the "
-             "others resume from their checkpoints.", ""]
-            + [f"- {label}: {m}" for label, m in failed] + [""])
+    return (
+        [
+            f"**Missing: {len(failed)} run(s) did not finish**, so their rows are missing above and the claims "
+            "that need them are not tested. Run the same command again: finished runs are skipped and the "
+            "others resume from their checkpoints.",
+            "",
+        ]
+        + [f"- {label}: {m}" for label, m in failed]
+        + [""]
+    )
 
 
 def _profile(content: Mapping[str, Any]) -> str:

@@ -90,6 +90,7 @@ class _RowState(TypedDict):
     pending: int
     failed: List[str]
 
+
 #: Learning rates per Table 1 row at the quick budget: the best final validation errors of the grid
 #: {0.01, 0.03, 0.1} on Shapeset at 20k updates, seed 0. Sigmoid sits at the class prior's error for
 #: all three (a tie), and the first is kept.
@@ -125,8 +126,10 @@ BUDGETS = {
     "quick": {"*": Budget("quick", 20_000, 2_000, 5_000, 2_000)},
     # MNIST's curves flatten after 3-5M examples (Fig. 12); 200k updates of 10 are 2M. The search:
     # three rates at 20k updates, the best two go on to 60k, the best of those to the end.
-    "standard": {"*": Budget("standard", 200_000, 10_000, 10_000, 50_000, LR_GRID, ((20_000, 2), (60_000, 1))),
-                 "shapeset": Budget("standard", 200_000, 10_000, 10_000, 20_000, LR_GRID, ((20_000, 2), (60_000, 1)))},
+    "standard": {
+        "*": Budget("standard", 200_000, 10_000, 10_000, 50_000, LR_GRID, ((20_000, 2), (60_000, 1))),
+        "shapeset": Budget("standard", 200_000, 10_000, 10_000, 20_000, LR_GRID, ((20_000, 2), (60_000, 1))),
+    },
     # The paper's instruments are measured every 20k updates ("Epochs of 20k mini-batch updates").
     "full": {"*": Budget("full", 2_500_000, 20_000, 10_000, 20_000)},
 }
@@ -174,10 +177,18 @@ def _planned_runs(stages: Stages, n_rates: int) -> int:
     return total
 
 
-def _execute(rows: Sequence[Tuple[str, str, str]], seeds: List[int], budget: Budget, lrs: Mapping[str, List[float]],
-             make_config: MakeConfig, out: Path, resume: bool,
-             executor: Union[Executor, Callable[[Callable[[RunSpec], List[Callback]]], Executor]], progress: bool,
-             log: Optional[Callable[[str], object]]) -> Dict[str, Dict[str, Any]]:
+def _execute(
+    rows: Sequence[Tuple[str, str, str]],
+    seeds: List[int],
+    budget: Budget,
+    lrs: Mapping[str, List[float]],
+    make_config: MakeConfig,
+    out: Path,
+    resume: bool,
+    executor: Union[Executor, Callable[[Callable[[RunSpec], List[Callback]]], Executor]],
+    progress: bool,
+    log: Optional[Callable[[str], object]],
+) -> Dict[str, Dict[str, Any]]:
     """Runs every row's rate search (successive halving over ``budget.rungs``) and continues the
     chosen rate to ``budget.n_updates``, on ``executor`` (``experiments.executors``).
 
@@ -201,8 +212,15 @@ def _execute(rows: Sequence[Tuple[str, str, str]], seeds: List[int], budget: Bud
         # several rates and no rung: they all run the full budget and the best final one wins
         rungs = (list(budget.rungs) or [(budget.n_updates, 1)]) if len(lrs[label]) > 1 else []
         stages: Stages = [*rungs, (budget.n_updates, None)]
-        state[label] = {"alive": list(lrs[label]), "stage": 0, "stages": stages, "grid": {},
-                        "results": {r: [None] * len(seeds) for r in lrs[label]}, "pending": 0, "failed": []}
+        state[label] = {
+            "alive": list(lrs[label]),
+            "stage": 0,
+            "stages": stages,
+            "grid": {},
+            "results": {r: [None] * len(seeds) for r in lrs[label]},
+            "pending": 0,
+            "failed": [],
+        }
     final: Dict[str, Dict[str, Any]] = {}
 
     def launch(label: str) -> None:
@@ -215,7 +233,9 @@ def _execute(rows: Sequence[Tuple[str, str, str]], seeds: List[int], budget: Bud
     # The whole job in updates, as planned (a search keeps `keep` rates at each rung): the ETA.
     planned = sum(_planned_updates(st["stages"], len(st["alive"])) * len(seeds) for st in state.values())
     total_runs = sum(_planned_runs(st["stages"], len(st["alive"])) * len(seeds) for st in state.values())
-    spans: Dict[Tuple[str, int], Tuple[int, int, RunSpec, int]] = {}  # task -> (stage start, stage end, spec, updates counted when submitted)
+    spans: Dict[
+        Tuple[str, int], Tuple[int, int, RunSpec, int]
+    ] = {}  # task -> (stage start, stage end, spec, updates counted when submitted)
 
     def span_of(spec: RunSpec, start: int, end: int) -> int:
         got = checkpoint_progress(spec.config, spec.run_dir) if spec.resume else None
@@ -242,8 +262,9 @@ def _execute(rows: Sequence[Tuple[str, str, str]], seeds: List[int], budget: Bud
                 stages = state[label]["stages"]
                 cfg = make_config(label, rate, seed, stages[stage][0])
                 # a later stage continues the run the first one (re)started
-                spec = RunSpec(cfg, str(out / "runs" / cfg.key()), resume=resume or stage > 0,
-                               past_ok=stages[stage][1] is not None)
+                spec = RunSpec(
+                    cfg, str(out / "runs" / cfg.key()), resume=resume or stage > 0, past_ok=stages[stage][1] is not None
+                )
                 start = stages[stage - 1][0] if stage else 0
                 spans[(spec.key, cfg.n_updates)] = (start, cfg.n_updates, spec, span_of(spec, start, cfg.n_updates))
                 in_flight[ex.submit(spec)] = (task, (spec.key, cfg.n_updates))
@@ -268,8 +289,7 @@ def _execute(rows: Sequence[Tuple[str, str, str]], seeds: List[int], budget: Bud
                     res = fut.result()
                 except Exception as e:  # noqa: BLE001 - any failure of a task leaves its run missing
                     st["failed"].append(f"{what} ({spec.run_dir}): {type(e).__name__}: {e}")
-                    grid.finish(tkey, step - start, 0, f"row {row}: {what}: FAILED ({e})",
-                                row_done=not st["pending"])
+                    grid.finish(tkey, step - start, 0, f"row {row}: {what}: FAILED ({e})", row_done=not st["pending"])
                     if not st["pending"]:
                         final[label] = {"status": "missing", "grid": st["grid"], "missing": st["failed"]}
                     continue
@@ -278,11 +298,20 @@ def _execute(rows: Sequence[Tuple[str, str, str]], seeds: List[int], budget: Bud
                 last = res["curve"]["n_updates"][-1] if res.get("curve") else step
                 trained = max(min(last, step) - start - first, 0)
                 row_done = not st["pending"] and (keep is None or bool(st["failed"]))
-                grid.finish(tkey, step - start, trained,
-                            f"row {row}/{len(rows)}: {what}: " + (
-                                f"diverged ({res.get('message')})" if res.get("status") == "diverged"
-                                else f"val error {100 * _val_at(res, step):.2f}%") if log or grid.bar else None,
-                            row_done=row_done)
+                grid.finish(
+                    tkey,
+                    step - start,
+                    trained,
+                    f"row {row}/{len(rows)}: {what}: "
+                    + (
+                        f"diverged ({res.get('message')})"
+                        if res.get("status") == "diverged"
+                        else f"val error {100 * _val_at(res, step):.2f}%"
+                    )
+                    if log or grid.bar
+                    else None,
+                    row_done=row_done,
+                )
                 if st["pending"]:
                     continue
                 if st["failed"]:
@@ -290,15 +319,24 @@ def _execute(rows: Sequence[Tuple[str, str, str]], seeds: List[int], budget: Bud
                     continue
                 if keep is None:  # the full budget: done
                     rate = st["alive"][0]
-                    final[label] = {"lr": rate, "grid": st["grid"], "results": st["results"][rate],
-                                    "configs": [make_config(label, rate, s, step) for s in seeds]}
+                    final[label] = {
+                        "lr": rate,
+                        "grid": st["grid"],
+                        "results": st["results"][rate],
+                        "configs": [make_config(label, rate, s, step) for s in seeds],
+                    }
                     continue
-                vals = {r: float(np.mean([_val_at(cast(Result, x), step) for x in st["results"][r]]))  # all in
-                        for r in st["alive"]}
+                vals = {
+                    r: float(np.mean([_val_at(cast(Result, x), step) for x in st["results"][r]]))  # all in
+                    for r in st["alive"]
+                }
                 st["grid"][str(step)] = {str(r): v for r, v in vals.items()}
                 st["alive"] = sorted(st["alive"], key=lambda r: (vals[r], r))[:keep]
-                grid.write(f"{label}: at {step:,} updates " + ", ".join(f"lr {r:g} {100 * v:.2f}%" for r, v in vals.items())
-                           + f" (validation); going on with {', '.join(f'{r:g}' for r in st['alive'])}")
+                grid.write(
+                    f"{label}: at {step:,} updates "
+                    + ", ".join(f"lr {r:g} {100 * v:.2f}%" for r, v in vals.items())
+                    + f" (validation); going on with {', '.join(f'{r:g}' for r in st['alive'])}"
+                )
                 st["stage"] += 1
                 launch(label)
     finally:
@@ -310,15 +348,33 @@ def _execute(rows: Sequence[Tuple[str, str, str]], seeds: List[int], budget: Bud
 # -- the job ---------------------------------------------------------------------------------------
 
 
-def reproduce(out_dir: PathLike = "runs/reproduce", *, dataset: str = "shapeset", budget: Union[str, Budget] = "quick",
-              quick: Optional[bool] = None, seeds: Sequence[int] = (0,), rows: Optional[Sequence[str]] = None,
-              lr: Optional[float] = None, lr_grid: Optional[Sequence[float]] = None,
-              n_updates: Optional[int] = None, grid_updates: Optional[int] = None,
-              softmax_init: str = "normalized", width: int = 1000, depth: int = 5, data_dir: Optional[PathLike] = None,
-              resume: bool = True, jobs: int = 1, threads: Optional[int] = None, progress: bool = False,
-              log: Optional[Callable[[str], object]] = print, figures: bool = True,
-              overrides: Optional[Mapping[str, Any]] = None, command: Optional[str] = None, executor: Union[str, Executor] = "local",
-              scheduler: object = None) -> Dict[str, Any]:
+def reproduce(
+    out_dir: PathLike = "runs/reproduce",
+    *,
+    dataset: str = "shapeset",
+    budget: Union[str, Budget] = "quick",
+    quick: Optional[bool] = None,
+    seeds: Sequence[int] = (0,),
+    rows: Optional[Sequence[str]] = None,
+    lr: Optional[float] = None,
+    lr_grid: Optional[Sequence[float]] = None,
+    n_updates: Optional[int] = None,
+    grid_updates: Optional[int] = None,
+    softmax_init: str = "normalized",
+    width: int = 1000,
+    depth: int = 5,
+    data_dir: Optional[PathLike] = None,
+    resume: bool = True,
+    jobs: int = 1,
+    threads: Optional[int] = None,
+    progress: bool = False,
+    log: Optional[Callable[[str], object]] = print,
+    figures: bool = True,
+    overrides: Optional[Mapping[str, Any]] = None,
+    command: Optional[str] = None,
+    executor: Union[str, Executor] = "local",
+    scheduler: object = None,
+) -> Dict[str, Any]:
     """Runs the Table 1 rows on ``dataset``, tests the paper's claims and writes the report.
 
     Args:
@@ -360,9 +416,13 @@ def reproduce(out_dir: PathLike = "runs/reproduce", *, dataset: str = "shapeset"
     b = budget if isinstance(budget, Budget) else budget_for(budget, dataset)
     if n_updates is not None:
         n = int(n_updates)
-        b = dataclasses.replace(b, n_updates=n, eval_every=max(1, min(b.eval_every, n)),
-                                monitor_every=min(b.monitor_every, n),
-                                rungs=tuple((min(u, n), k) for u, k in b.rungs if u < n))
+        b = dataclasses.replace(
+            b,
+            n_updates=n,
+            eval_every=max(1, min(b.eval_every, n)),
+            monitor_every=min(b.monitor_every, n),
+            rungs=tuple((min(u, n), k) for u, k in b.rungs if u < n),
+        )
     if lr_grid:
         b = dataclasses.replace(b, lr_grid=tuple(float(r) for r in lr_grid))
     if grid_updates is not None:
@@ -391,16 +451,25 @@ def reproduce(out_dir: PathLike = "runs/reproduce", *, dataset: str = "shapeset"
 
     def make_config(label: str, rate: float, seed: int, n: int) -> RunConfig:
         a, i = acts[label]
-        return RunConfig(dataset=dataset, activation=a, init=i, lr=float(rate), seed=int(seed), n_updates=int(n),
-                         data_dir=None if data_dir is None else str(data_dir), **fields)
+        return RunConfig(
+            dataset=dataset,
+            activation=a,
+            init=i,
+            lr=float(rate),
+            seed=int(seed),
+            n_updates=int(n),
+            data_dir=None if data_dir is None else str(data_dir),
+            **fields,
+        )
 
     if not seeds or not wanted:
         raise ValueError(f"reproduce needs at least one seed and one row, got seeds {seeds} and rows {rows}")
     make_config(wanted[0][0], lr or 0.01, seeds[0], b.n_updates)  # bad settings fail before any folder exists
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    lrs = {label: list(b.lr_grid) if b.lr_grid else [lr if lr is not None else DEFAULT_LR[label]]
-           for label, _, _ in wanted}
+    lrs = {
+        label: list(b.lr_grid) if b.lr_grid else [lr if lr is not None else DEFAULT_LR[label]] for label, _, _ in wanted
+    }
     t_start = time.perf_counter()
     import glorot_ext
     from glorot_ext.experiments.executors import make_executor
@@ -408,25 +477,49 @@ def reproduce(out_dir: PathLike = "runs/reproduce", *, dataset: str = "shapeset"
     echo = log if log and not progress else None  # a bar shows progress; run.log keeps every line
 
     def executor_for(callbacks: Callable[[RunSpec], List[Callback]]) -> Executor:
-        return make_executor(executor, jobs=jobs, threads=run_threads if executor == "dask" else threads,
-                             scheduler=scheduler, echo=echo, callbacks=callbacks, log=log)
+        return make_executor(
+            executor,
+            jobs=jobs,
+            threads=run_threads if executor == "dask" else threads,
+            scheduler=scheduler,
+            echo=echo,
+            callbacks=callbacks,
+            log=log,
+        )
 
     with glorot_ext.num_threads(threads):
         final = _execute(wanted, seeds, b, lrs, make_config, out, resume, executor_for, progress, log)
         missing = {k: f["missing"] for k, f in final.items() if f.get("status") == "missing"}
         if log:
-            log("runs done; measuring the claims" if not missing else
-                f"{sum(map(len, missing.values()))} run(s) failed, rows {', '.join(missing)} missing; measuring the "
-                "claims on the rows that finished (run the same command again to resume the others)")
+            log(
+                "runs done; measuring the claims"
+                if not missing
+                else f"{sum(map(len, missing.values()))} run(s) failed, rows {', '.join(missing)} missing; measuring the "
+                "claims on the rows that finished (run the same command again to resume the others)"
+            )
         results, outcomes, init_profiles = _assemble(final, wanted, seeds, dataset, make_config, out)
     claims = _claims.init_claims(init_profiles) + _claims.training_claims(outcomes, dataset)
-    settings = {"dataset": dataset, "budget": dataclasses.asdict(b), "seeds": seeds, "width": int(width),
-                "softmax_init": softmax_init,
-                "depth": int(depth), "alpha": ev.ALPHA, "jobs": jobs, "threads": threads,
-                "executor": executor if isinstance(executor, str) else getattr(executor, "name", "custom"),
-                "wall_seconds": time.perf_counter() - t_start, "overrides": dict(overrides or {}), "command": command}
-    content: Dict[str, Any] = {"settings": settings, "rows": results, "claims": [c.as_dict() for c in claims],
-               "unknowns": paper.UNKNOWNS_CHOSEN}
+    settings = {
+        "dataset": dataset,
+        "budget": dataclasses.asdict(b),
+        "seeds": seeds,
+        "width": int(width),
+        "softmax_init": softmax_init,
+        "depth": int(depth),
+        "alpha": ev.ALPHA,
+        "jobs": jobs,
+        "threads": threads,
+        "executor": executor if isinstance(executor, str) else getattr(executor, "name", "custom"),
+        "wall_seconds": time.perf_counter() - t_start,
+        "overrides": dict(overrides or {}),
+        "command": command,
+    }
+    content: Dict[str, Any] = {
+        "settings": settings,
+        "rows": results,
+        "claims": [c.as_dict() for c in claims],
+        "unknowns": paper.UNKNOWNS_CHOSEN,
+    }
     fig_paths = _figures(results, dataset, out, log) if figures else {}
     from glorot_ext.experiments import report as _report
 
@@ -451,9 +544,14 @@ def _ok(results: Mapping[str, Result]) -> Dict[str, Result]:
     return {k: r for k, r in results.items() if r.get("status") not in ("diverged", "missing")}
 
 
-def _assemble(final: Mapping[str, Dict[str, Any]], wanted: Sequence[Tuple[str, str, str]], seeds: List[int], dataset: str,
-              make_config: MakeConfig,
-              out: Path) -> Tuple[Dict[str, Result], Dict[str, _claims.RowOutcome], Dict[str, List[Profile]]]:
+def _assemble(
+    final: Mapping[str, Dict[str, Any]],
+    wanted: Sequence[Tuple[str, str, str]],
+    seeds: List[int],
+    dataset: str,
+    make_config: MakeConfig,
+    out: Path,
+) -> Tuple[Dict[str, Result], Dict[str, _claims.RowOutcome], Dict[str, List[Profile]]]:
     """Table rows from the runs, and the per-example evidence from their final networks."""
     results: Dict[str, Result] = {}
     outcomes: Dict[str, _claims.RowOutcome] = {}
@@ -462,17 +560,29 @@ def _assemble(final: Mapping[str, Dict[str, Any]], wanted: Sequence[Tuple[str, s
     for label, activation, init in wanted:
         f = final[label]
         if f.get("status") == "missing":
-            results[label] = {"activation": activation, "init": init, "status": "missing", "grid": f["grid"],
-                              "paper": paper.TABLE1[label].get(dataset), "missing": f["missing"]}
+            results[label] = {
+                "activation": activation,
+                "init": init,
+                "status": "missing",
+                "grid": f["grid"],
+                "paper": paper.TABLE1[label].get(dataset),
+                "missing": f["missing"],
+            }
             continue
         res = f["results"]
         if any(x.get("status") == "diverged" for x in res):
-            results[label] = {"activation": activation, "init": init, "lr": f["lr"], "grid": f["grid"],
-                              "status": "diverged", "paper": paper.TABLE1[label].get(dataset),
-                              "n_updates": max(x["curve"]["n_updates"][-1] for x in res),
-                              "message": next(x.get("message") for x in res if x.get("status") == "diverged"),
-                              "curves": [x["curve"] for x in res], "run_dirs": [str(out / "runs" / c.key())
-                                                                               for c in f["configs"]]}
+            results[label] = {
+                "activation": activation,
+                "init": init,
+                "lr": f["lr"],
+                "grid": f["grid"],
+                "status": "diverged",
+                "paper": paper.TABLE1[label].get(dataset),
+                "n_updates": max(x["curve"]["n_updates"][-1] for x in res),
+                "message": next(x.get("message") for x in res if x.get("status") == "diverged"),
+                "curves": [x["curve"] for x in res],
+                "run_dirs": [str(out / "runs" / c.key()) for c in f["configs"]],
+            }
             continue
         correct: List[NDArray[np.bool_]] = []
         profiles: List[Profile] = []
@@ -487,7 +597,11 @@ def _assemble(final: Mapping[str, Dict[str, Any]], wanted: Sequence[Tuple[str, s
         record = Record.from_json(res[0]["record"]) if res[0].get("record") else None
         outcomes[label] = _claims.RowOutcome(label, correct, profiles, record)
         results[label] = {
-            "status": "ok", "activation": activation, "init": init, "lr": f["lr"], "grid": f["grid"],
+            "status": "ok",
+            "activation": activation,
+            "init": init,
+            "lr": f["lr"],
+            "grid": f["grid"],
             "n_updates": res[0]["config"]["n_updates"],
             "ours": [x["final_test_error"] for x in res],
             "ours_at_best_val": [x["test_error_at_best_val"] for x in res],
@@ -523,11 +637,15 @@ def _jacobian_at_init(record: Optional[Record]) -> Optional[List[float]]:
     return [float(v) for v in record.scalar("jac_mean")[0]]
 
 
-def format_table(results: Mapping[str, Result], dataset: str, budget: Budget, seeds: Sequence[int], width: int = 1000,
-                 depth: int = 5) -> str:
+def format_table(
+    results: Mapping[str, Result], dataset: str, budget: Budget, seeds: Sequence[int], width: int = 1000, depth: int = 5
+) -> str:
     """Markdown: our test error next to the paper's, one row per model."""
-    grid = (f"learning rate per row chosen on validation error from {list(budget.lr_grid)}" if budget.lr_grid
-            else "fixed learning rates")
+    grid = (
+        f"learning rate per row chosen on validation error from {list(budget.lr_grid)}"
+        if budget.lr_grid
+        else "fixed learning rates"
+    )
     lines = [
         f"Table 1 on {dataset}: test error (%) of {depth}x{width} networks after {budget.n_updates:,} updates of 10 "
         f"examples (the paper: about 2.5M); {grid}; seeds {list(seeds)}",
@@ -547,9 +665,11 @@ def format_table(results: Mapping[str, Result], dataset: str, budget: Budget, se
         spread = f" ± {s:.2f}" if len(r["ours"]) > 1 else ""
         spread_b = f" ± {sb:.2f}" if len(r["ours"]) > 1 else ""
         p = r["paper"]
-        lines.append(f"| {label} | {m:.2f}{spread} | {mb:.2f}{spread_b} | {'n/a' if p is None else f'{p:.2f}'} | "
-                     f"{'' if p is None else f'{m - p:+.2f}'} | {r['lr']:g} | {r['n_updates']:,} | "
-                     f"{r['ms_per_update']:.2f} |")
+        lines.append(
+            f"| {label} | {m:.2f}{spread} | {mb:.2f}{spread_b} | {'n/a' if p is None else f'{p:.2f}'} | "
+            f"{'' if p is None else f'{m - p:+.2f}'} | {r['lr']:g} | {r['n_updates']:,} | "
+            f"{r['ms_per_update']:.2f} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -557,8 +677,9 @@ def _slug(label: str) -> str:
     return label.lower().replace(" ", "_")
 
 
-def _figures(results: Mapping[str, Result], dataset: str, out: Path,
-             log: Optional[Callable[[str], object]]) -> Dict[str, Path]:
+def _figures(
+    results: Mapping[str, Result], dataset: str, out: Path, log: Optional[Callable[[str], object]]
+) -> Dict[str, Path]:
     """Figures per row and the error curves; returns {name: path} for the report."""
     try:
         from glorot_ext import plots
@@ -569,10 +690,14 @@ def _figures(results: Mapping[str, Result], dataset: str, out: Path,
     results = _ok(results)
     order = sorted(results, key=lambda k: -float(np.mean(results[k]["ours"])))  # as the paper: worst first
     number = 11 if dataset == "shapeset" else 12
-    paths = {"error_curves": plots.error_curves(
-        [results[k]["curves"][0] for k in order], out / f"fig{number}_test_error_{dataset}.png",
-        labels=[f"{k} (paper: {results[k]['paper']}%)" for k in order],
-        title=f"Test error during training, {dataset} (cf. Fig. {number})")}
+    paths = {
+        "error_curves": plots.error_curves(
+            [results[k]["curves"][0] for k in order],
+            out / f"fig{number}_test_error_{dataset}.png",
+            labels=[f"{k} (paper: {results[k]['paper']}%)" for k in order],
+            title=f"Test error during training, {dataset} (cf. Fig. {number})",
+        )
+    }
     for label in order:
         record = results[label].get("records", [None])[0]
         if record:

@@ -67,14 +67,17 @@ class DivergedError(RuntimeError):
         run_dir: the run's folder; its checkpoint (if any) is the last good state.
     """
 
-    def __init__(self, update: int, layer: Optional[int], what: Optional[str], run_dir: PathLike,
-                 damaged: Sequence[int] = ()) -> None:
+    def __init__(
+        self, update: int, layer: Optional[int], what: Optional[str], run_dir: PathLike, damaged: Sequence[int] = ()
+    ) -> None:
         self.update, self.layer, self.what, self.run_dir = int(update), layer, what, str(run_dir)
         self.damaged = list(damaged)
         where = f"the {what}" if layer is None else f"the {what} of layer {layer}"
         also = f", and the parameters of layers {', '.join(map(str, damaged))}" if len(damaged) > 1 else ""
-        super().__init__(f"training diverged at update {self.update}: {where} became non-finite (NaN or inf{also}); "
-                         f"the last good checkpoint in {self.run_dir} is kept (try a smaller learning rate)")
+        super().__init__(
+            f"training diverged at update {self.update}: {where} became non-finite (NaN or inf{also}); "
+            f"the last good checkpoint in {self.run_dir} is kept (try a smaller learning rate)"
+        )
 
     def __reduce__(self) -> Tuple[Any, ...]:  # crosses process boundaries intact (reproduce --jobs)
         return DivergedError, (self.update, self.layer, self.what, self.run_dir, self.damaged)
@@ -149,12 +152,26 @@ class RunConfig:
     def __post_init__(self) -> None:
         if self.dataset not in ("shapeset", "mnist", "cifar10"):
             raise ValueError(f"dataset must be shapeset, mnist or cifar10, got {self.dataset!r}")
-        for name in ("depth", "width", "n_updates", "batch_size", "eval_every", "n_eval", "monitor_every",
-                     "probe_size"):
+        for name in (
+            "depth",
+            "width",
+            "n_updates",
+            "batch_size",
+            "eval_every",
+            "n_eval",
+            "monitor_every",
+            "probe_size",
+        ):
             v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < (0 if name in ("n_updates", "monitor_every") else 1):
+            if (
+                not isinstance(v, int)
+                or isinstance(v, bool)
+                or v < (0 if name in ("n_updates", "monitor_every") else 1)
+            ):
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
-        if isinstance(self.lr, bool) or not (isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0):
+        if isinstance(self.lr, bool) or not (
+            isinstance(self.lr, (int, float)) and np.isfinite(self.lr) and self.lr > 0
+        ):
             raise ValueError(f"lr must be a finite number > 0, got {self.lr!r}")
         if not isinstance(self.seed, int) or isinstance(self.seed, bool) or self.seed < 0:
             raise ValueError(f"seed must be a non-negative integer, got {self.seed!r}")
@@ -209,23 +226,44 @@ def _restore_source(config: RunConfig, source: Source, state: Mapping[str, Any])
 def _build(config: RunConfig) -> MLP:
     n_in, n_out = DATASET_SHAPES[config.dataset]
     sizes = [n_in] + [config.width] * config.depth + [n_out]
-    net = MLP(sizes, activation=config.activation, init=config.init, dtype=np.dtype(config.dtype),
-              rng=np.random.default_rng(config.seed))
+    net = MLP(
+        sizes,
+        activation=config.activation,
+        init=config.init,
+        dtype=np.dtype(config.dtype),
+        rng=np.random.default_rng(config.seed),
+    )
     if config.softmax_init not in ("same", config.init):
         W = net.weights[-1]
         W[...] = _init.get(config.softmax_init)(*W.shape, rng=np.random.default_rng([config.seed, 1]), dtype=W.dtype)
     return net
 
 
-def _save(path: Path, net: MLP, source: Source, curve: Curve, config: RunConfig, extra: Mapping[str, Any],
-          monitor: Optional[Monitor] = None) -> None:
+def _save(
+    path: Path,
+    net: MLP,
+    source: Source,
+    curve: Curve,
+    config: RunConfig,
+    extra: Mapping[str, Any],
+    monitor: Optional[Monitor] = None,
+) -> None:
     """Writes the whole run state to one .npz atomically: weights, biases, and a JSON ``state``
     (config, n_updates, source position, curve, extra, and the monitor's record and counters)."""
-    state: Dict[str, Any] = {"config": config.identity(), "n_updates": net.n_updates, "source": source.state(), "curve": curve,
-             "extra": extra}
+    state: Dict[str, Any] = {
+        "config": config.identity(),
+        "n_updates": net.n_updates,
+        "source": source.state(),
+        "curve": curve,
+        "extra": extra,
+    }
     if monitor is not None:
-        state["monitor"] = {"record": monitor.record.to_dict(), "n_measured": monitor._n_measured,
-                            "loss_sum": monitor._loss_sum, "loss_count": monitor._loss_count}
+        state["monitor"] = {
+            "record": monitor.record.to_dict(),
+            "n_measured": monitor._n_measured,
+            "loss_sum": monitor._loss_sum,
+            "loss_count": monitor._loss_count,
+        }
     arrays: Dict[str, NDArray[Any]] = {f"W{l}": W for l, W in enumerate(net.weights)}
     arrays.update({f"b{l}": b for l, b in enumerate(net.biases)})
     arrays["state"] = np.frombuffer(_dumps(state).encode(), dtype=np.uint8)
@@ -236,10 +274,12 @@ def _is_int(v: object, low: int = 0) -> bool:
     return isinstance(v, int) and not isinstance(v, bool) and v >= low
 
 
-def _check_state(path: Path, state: Dict[str, Any], net: MLP, config: RunConfig,
-                 fresh_source: Optional[Source]) -> None:
+def _check_state(
+    path: Path, state: Dict[str, Any], net: MLP, config: RunConfig, fresh_source: Optional[Source]
+) -> None:
     """Checks every field of a checkpoint's JSON state against the run; ValueError naming the
     file and the field."""
+
     def bad(field: str, why: str) -> ValueError:
         return ValueError(f"{path}: checkpoint field {field!r} {why}; delete the file or pass restart to start over")
 
@@ -288,8 +328,12 @@ def _check_state(path: Path, state: Dict[str, Any], net: MLP, config: RunConfig,
         mon = state["monitor"]
         if not isinstance(mon, dict) or set(mon) != {"record", "n_measured", "loss_sum", "loss_count"}:
             raise bad("monitor", "must hold record, n_measured, loss_sum and loss_count")
-        if not (_is_int(mon["n_measured"]) and _is_int(mon["loss_count"])
-                and isinstance(mon["loss_sum"], (int, float)) and not isinstance(mon["loss_sum"], bool)):
+        if not (
+            _is_int(mon["n_measured"])
+            and _is_int(mon["loss_count"])
+            and isinstance(mon["loss_sum"], (int, float))
+            and not isinstance(mon["loss_sum"], bool)
+        ):
             raise bad("monitor", "counters must be integers >= 0 and loss_sum a number")
 
 
@@ -303,8 +347,10 @@ def _check_arrays(path: Path, arrays: Mapping[str, NDArray[Any]], net: MLP) -> N
             raise ValueError(f"{path}: checkpoint array {key!r} is missing")
         a = arrays[key]
         if a.shape != ref.shape or a.dtype != ref.dtype:
-            raise ValueError(f"{path}: checkpoint array {key!r} is {a.dtype} {a.shape}, the run's network "
-                             f"needs {ref.dtype} {ref.shape}")
+            raise ValueError(
+                f"{path}: checkpoint array {key!r} is {a.dtype} {a.shape}, the run's network "
+                f"needs {ref.dtype} {ref.shape}"
+            )
     extra = sorted(set(arrays) - set(want))
     if extra:
         raise ValueError(f"{path}: checkpoint has arrays {extra} that the run's network does not")
@@ -355,8 +401,10 @@ def _restore_monitor(path: Path, monitor: Monitor, state: Mapping[str, Any], out
     mon = state.get("monitor")
     if mon is None:  # a checkpoint written before the record moved into it
         if not (out / _RECORD).exists():
-            raise ValueError(f"{path}: checkpoint field 'monitor' is missing but this run has a monitor; "
-                             "delete the file or pass restart to start over")
+            raise ValueError(
+                f"{path}: checkpoint field 'monitor' is missing but this run has a monitor; "
+                "delete the file or pass restart to start over"
+            )
         mon = _legacy_monitor_state(out / _RECORD, state["n_updates"])
     try:
         record = Record.from_dict(mon["record"])
@@ -398,8 +446,15 @@ def load_network(config: RunConfig, out_dir: PathLike) -> MLP:
     return net
 
 
-def run(config: RunConfig, out_dir: PathLike, *, resume: bool = True, callbacks: Iterable[Callback] = (),
-        progress: bool = False, log: Optional[Log] = None) -> Tuple[Dict[str, Any], MLP]:
+def run(
+    config: RunConfig,
+    out_dir: PathLike,
+    *,
+    resume: bool = True,
+    callbacks: Iterable[Callback] = (),
+    progress: bool = False,
+    log: Optional[Log] = None,
+) -> Tuple[Dict[str, Any], MLP]:
     """Trains one configuration, evaluating and checkpointing every ``eval_every`` updates.
 
     Args:
@@ -422,7 +477,14 @@ def run(config: RunConfig, out_dir: PathLike, *, resume: bool = True, callbacks:
     net = _build(config)
     with profile.part("data"):
         source, val, test = _data(config)
-    curve: Curve = {"n_updates": [], "train_loss": [], "val_error": [], "val_loss": [], "test_error": [], "test_loss": []}
+    curve: Curve = {
+        "n_updates": [],
+        "train_loss": [],
+        "val_error": [],
+        "val_loss": [],
+        "test_error": [],
+        "test_loss": [],
+    }
     elapsed = 0.0
     monitor = _monitor(config, test) if config.monitor_every else None
     if resume and ckpt.exists():
@@ -458,8 +520,12 @@ def run(config: RunConfig, out_dir: PathLike, *, resume: bool = True, callbacks:
         measured = _monitor_seconds(monitor)
         timed = _TimedSource(source)
         try:
-            history = net.fit_stream(timed, k, config.lr, callbacks=[_DivergenceGuard()] + list(callbacks)
-                                     + [c for c in (monitor, bar) if c is not None])
+            history = net.fit_stream(
+                timed,
+                k,
+                config.lr,
+                callbacks=[_DivergenceGuard()] + list(callbacks) + [c for c in (monitor, bar) if c is not None],
+            )
         except _Diverged as d:
             raise _stop(_diverged(net, d.what, out), config, curve, out, bar) from None
         t1 = time.perf_counter()
@@ -480,8 +546,10 @@ def run(config: RunConfig, out_dir: PathLike, *, resume: bool = True, callbacks:
         if bar is not None:
             bar.show(curve)
         elif log:  # the bar shows the errors when there is one
-            log(f"{config.key()}: {net.n_updates} updates, val error {100 * curve['val_error'][-1]:.2f}%, "
-                f"test error {100 * curve['test_error'][-1]:.2f}%")
+            log(
+                f"{config.key()}: {net.n_updates} updates, val error {100 * curve['val_error'][-1]:.2f}%, "
+                f"test error {100 * curve['test_error'][-1]:.2f}%"
+            )
     if bar is not None:
         bar.close()
     result = _result(config, curve, elapsed, net.n_updates, out, monitor, profile.settle())
@@ -491,8 +559,15 @@ def run(config: RunConfig, out_dir: PathLike, *, resume: bool = True, callbacks:
     return result, net
 
 
-def _result(config: RunConfig, curve: Curve, elapsed: float, n_updates: int, out: Path, monitor: Optional[Monitor],
-            profile: Dict[str, float]) -> Dict[str, Any]:
+def _result(
+    config: RunConfig,
+    curve: Curve,
+    elapsed: float,
+    n_updates: int,
+    out: Path,
+    monitor: Optional[Monitor],
+    profile: Dict[str, float],
+) -> Dict[str, Any]:
     best = int(np.argmin(curve["val_error"]))
     return {
         "status": "ok",
@@ -509,19 +584,32 @@ def _result(config: RunConfig, curve: Curve, elapsed: float, n_updates: int, out
     }
 
 
-def _earlier_result(ckpt: Path, config: RunConfig, curve: Curve, elapsed: float, net: MLP, out: Path,
-                    monitor: Optional[Monitor], log: Optional[Log], profile: Dict[str, float]) -> Dict[str, Any]:
+def _earlier_result(
+    ckpt: Path,
+    config: RunConfig,
+    curve: Curve,
+    elapsed: float,
+    net: MLP,
+    out: Path,
+    monitor: Optional[Monitor],
+    log: Optional[Log],
+    profile: Dict[str, float],
+) -> Dict[str, Any]:
     """The result at update ``config.n_updates`` of a run whose checkpoint is further on, read
     from its curve; it says so in ``result["note"]`` (and ``log``), with ``checkpoint_updates``.
     Nothing is trained or written. ValueError when the curve has no evaluation at that update."""
     n, m = net.n_updates, config.n_updates
     if m not in curve["n_updates"]:
-        raise ValueError(f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for, and its curve "
-                         f"has no evaluation at update {m}; ask for at least {n} to continue it, or pass restart "
-                         f"(--restart) to train {m} updates from scratch")
-    note = (f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for: the result is read from "
-            f"its curve up to update {m} and the network returned is the one at update {n}; nothing was trained "
-            f"(ask for at least {n} to continue the run, or restart to train {m} from scratch)")
+        raise ValueError(
+            f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for, and its curve "
+            f"has no evaluation at update {m}; ask for at least {n} to continue it, or pass restart "
+            f"(--restart) to train {m} updates from scratch"
+        )
+    note = (
+        f"{ckpt}: the checkpoint is at update {n}, past the {m} updates asked for: the result is read from "
+        f"its curve up to update {m} and the network returned is the one at update {n}; nothing was trained "
+        f"(ask for at least {n} to continue the run, or restart to train {m} from scratch)"
+    )
     if log:
         log(note)
     i = curve["n_updates"].index(m) + 1
@@ -621,9 +709,20 @@ def _stop(err: DivergedError, config: RunConfig, curve: Curve, out: Path, bar: O
     checkpoint is left as it was: the last state whose every number was finite."""
     if bar is not None:
         bar.close()
-    _write_json(out / _RESULT, {"status": "diverged", "update": err.update, "layer": err.layer, "what": err.what,
-                                "run_dir": err.run_dir, "message": str(err), "config": dataclasses.asdict(config),
-                                "curve": curve}, indent=1)
+    _write_json(
+        out / _RESULT,
+        {
+            "status": "diverged",
+            "update": err.update,
+            "layer": err.layer,
+            "what": err.what,
+            "run_dir": err.run_dir,
+            "message": str(err),
+            "config": dataclasses.asdict(config),
+            "curve": curve,
+        },
+        indent=1,
+    )
     return err
 
 
@@ -636,8 +735,14 @@ class _ProgressBar(Callback):
         except ImportError:
             self._bar: Any = None  # a tqdm bar (untyped)
             return
-        self._bar = tqdm(total=config.n_updates, initial=start, desc=f"{config.activation} {config.init}",
-                         unit="upd", mininterval=0.5, leave=True)
+        self._bar = tqdm(
+            total=config.n_updates,
+            initial=start,
+            desc=f"{config.activation} {config.init}",
+            unit="upd",
+            mininterval=0.5,
+            leave=True,
+        )
 
     def on_step_end(self, net: MLP, loss: float) -> None:
         if self._bar is not None:
@@ -659,8 +764,13 @@ def _monitor(config: RunConfig, test: Split) -> Monitor:
     jacobian_every = max(1, 10_000 // config.monitor_every)
     # measure_at_end off: a run trains in chunks of eval_every updates, and its record must hold the
     # same steps (multiples of monitor_every) however often it was stopped and resumed.
-    return Monitor((test[0][:n], test[1][:n]), every=config.monitor_every, jacobian_every=jacobian_every,
-                   measure_at_end=False, meta=meta)
+    return Monitor(
+        (test[0][:n], test[1][:n]),
+        every=config.monitor_every,
+        jacobian_every=jacobian_every,
+        measure_at_end=False,
+        meta=meta,
+    )
 
 
 def _evaluate(net: MLP, val: Split, test: Split, curve: Curve, train_loss: Optional[float]) -> None:

@@ -49,12 +49,28 @@ PathLike = Union[str, "os.PathLike[str]"]
 GRID_KEYS = ("dataset", "depth", "width", "activation", "init", "lr", "seed")
 BUDGET_KEYS = ("updates", "eval_every")
 RUN_KEYS = ("n_eval", "batch_size", "monitor_every", "probe_size", "softmax_init", "dtype", "data_dir")
-_INT_KEYS = {"depth", "width", "seed", "updates", "eval_every", "n_eval", "batch_size", "monitor_every",
-             "probe_size"}
+_INT_KEYS = {"depth", "width", "seed", "updates", "eval_every", "n_eval", "batch_size", "monitor_every", "probe_size"}
 _STR_KEYS = {"dataset", "activation", "init", "softmax_init", "dtype", "data_dir"}
-COLUMNS = ("key", "dataset", "activation", "init", "depth", "width", "lr", "seed", "n_updates", "status",
-           "final_test_error", "best_val_error", "test_error_at_best_val", "best_val_updates", "ms_per_update",
-           "resumed_from", "run_dir", "message")
+COLUMNS = (
+    "key",
+    "dataset",
+    "activation",
+    "init",
+    "depth",
+    "width",
+    "lr",
+    "seed",
+    "n_updates",
+    "status",
+    "final_test_error",
+    "best_val_error",
+    "test_error_at_best_val",
+    "best_val_updates",
+    "ms_per_update",
+    "resumed_from",
+    "run_dir",
+    "message",
+)
 
 
 def _load_toml(path: PathLike) -> Dict[str, Any]:
@@ -64,8 +80,9 @@ def _load_toml(path: PathLike) -> Dict[str, Any]:
         try:
             import tomli as tomllib  # type: ignore[no-redef, import-not-found]  # absent where tomllib exists
         except ImportError:
-            raise ImportError(f"reading {path} needs Python 3.11+ (tomllib) or the tomli package: "
-                              "pip install tomli") from None
+            raise ImportError(
+                f"reading {path} needs Python 3.11+ (tomllib) or the tomli package: pip install tomli"
+            ) from None
     try:
         with open(path, "rb") as f:
             return tomllib.load(f)
@@ -101,8 +118,9 @@ def _check_value(where: str, key: str, v: Any) -> None:  # v: a value parsed fro
         raise ValueError(f"{where} dtype must be float32 or float64, got {v!r}")
 
 
-def _table(spec: Mapping[str, Any], name: str, allowed: Sequence[str], path: str,
-           required: bool = False) -> Dict[str, Any]:
+def _table(
+    spec: Mapping[str, Any], name: str, allowed: Sequence[str], path: str, required: bool = False
+) -> Dict[str, Any]:
     t = spec.get(name)
     if t is None:
         if required:
@@ -157,9 +175,19 @@ def grid_configs(spec: object, path: str = "sweep config") -> List[RunConfig]:
     return configs
 
 
-def sweep(config: Union[PathLike, Dict[str, Any]], out_dir: PathLike = "runs/sweep", *, executor: str = "local",
-          scheduler: Optional[str] = None, jobs: int = 1, threads: Optional[int] = None, resume: bool = True,
-          progress: bool = False, log: Optional[Callable[[str], object]] = print, echo_runs: bool = True) -> Dict[str, Any]:
+def sweep(
+    config: Union[PathLike, Dict[str, Any]],
+    out_dir: PathLike = "runs/sweep",
+    *,
+    executor: str = "local",
+    scheduler: Optional[str] = None,
+    jobs: int = 1,
+    threads: Optional[int] = None,
+    resume: bool = True,
+    progress: bool = False,
+    log: Optional[Callable[[str], object]] = print,
+    echo_runs: bool = True,
+) -> Dict[str, Any]:
     """Runs every configuration of a sweep (a TOML path, or its parsed dict) and writes the results.
 
     Args:
@@ -185,8 +213,15 @@ def sweep(config: Union[PathLike, Dict[str, Any]], out_dir: PathLike = "runs/swe
     def callbacks(s: RunSpec) -> List[Callback]:
         return [StepCounter(grid, s.key, 0)] if grid.bar is not None else []
 
-    ex = make_executor(executor, jobs=jobs, threads=threads, scheduler=scheduler,
-                       echo=log if log and echo_runs and not progress else None, callbacks=callbacks, log=log)
+    ex = make_executor(
+        executor,
+        jobs=jobs,
+        threads=threads,
+        scheduler=scheduler,
+        echo=log if log and echo_runs and not progress else None,
+        callbacks=callbacks,
+        log=log,
+    )
     t0 = time.perf_counter()
     if log:
         log(f"sweep of {len(configs)} run(s) on {ex.describe()}; run folders under {out / 'runs'}")
@@ -211,16 +246,32 @@ def sweep(config: Union[PathLike, Dict[str, Any]], out_dir: PathLike = "runs/swe
                     continue
                 results[s.key] = res
                 trained = s.config.n_updates - min(int(res.get("resumed_from", 0)), s.config.n_updates)
-                grid.finish(s.key, s.config.n_updates, trained, f"{s.key}: " + (
-                    f"diverged at update {res['curve']['n_updates'][-1]}" if res.get("status") == "diverged"
-                    else f"val error {100 * res['best_val_error']:.2f}% (best), test {100 * res['final_test_error']:.2f}%"))
+                grid.finish(
+                    s.key,
+                    s.config.n_updates,
+                    trained,
+                    f"{s.key}: "
+                    + (
+                        f"diverged at update {res['curve']['n_updates'][-1]}"
+                        if res.get("status") == "diverged"
+                        else f"val error {100 * res['best_val_error']:.2f}% (best), test {100 * res['final_test_error']:.2f}%"
+                    ),
+                )
     finally:
         grid.close()
         ex.close()
     rows = [_row(c, results.get(c.key(), {"status": "missing", "message": "not run"}), out) for c in configs]
-    content = {"settings": {"config": spec, "source": path, "executor": getattr(ex, "name", str(executor)), "n_runs": len(configs),
-                            "wall_seconds": time.perf_counter() - t0},
-               "runs": rows, "missing": [r["key"] for r in rows if r["status"] == "missing"]}
+    content = {
+        "settings": {
+            "config": spec,
+            "source": path,
+            "executor": getattr(ex, "name", str(executor)),
+            "n_runs": len(configs),
+            "wall_seconds": time.perf_counter() - t0,
+        },
+        "runs": rows,
+        "missing": [r["key"] for r in rows if r["status"] == "missing"],
+    }
     atomic_write(out / "results.json", json.dumps(content, indent=1, default=str))
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
@@ -235,10 +286,16 @@ def sweep(config: Union[PathLike, Dict[str, Any]], out_dir: PathLike = "runs/swe
 
 
 def _row(cfg: RunConfig, res: Mapping[str, Any], out: Path) -> Dict[str, Any]:
-    row: Dict[str, Any] = {k: getattr(cfg, k) for k in ("dataset", "activation", "init", "depth", "width", "lr", "seed",
-                                         "n_updates")}
-    row.update(key=cfg.key(), run_dir=str(out / "runs" / cfg.key()), status=res.get("status", "ok"),
-               message=res.get("message", ""), resumed_from=res.get("resumed_from"))
+    row: Dict[str, Any] = {
+        k: getattr(cfg, k) for k in ("dataset", "activation", "init", "depth", "width", "lr", "seed", "n_updates")
+    }
+    row.update(
+        key=cfg.key(),
+        run_dir=str(out / "runs" / cfg.key()),
+        status=res.get("status", "ok"),
+        message=res.get("message", ""),
+        resumed_from=res.get("resumed_from"),
+    )
     for k in ("final_test_error", "best_val_error", "test_error_at_best_val", "best_val_updates", "ms_per_update"):
         row[k] = res.get(k)
     return row
@@ -256,10 +313,13 @@ def summary(content: Mapping[str, Any]) -> str:
         a = 100 * np.asarray(vals, dtype=np.float64)
         return f"{a.mean():.2f}" + (f" ± {a.std(ddof=1):.2f}" if a.size > 1 else "")
 
-    lines = [f"# Sweep: {len(runs)} run(s) from {content['settings']['source']}", "",
-             "| dataset | activation | init | depth | width | lr | seeds | best val error (%) | "
-             "final test error (%) | test error at best val (%) | ms/update |",
-             "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        f"# Sweep: {len(runs)} run(s) from {content['settings']['source']}",
+        "",
+        "| dataset | activation | init | depth | width | lr | seeds | best val error (%) | "
+        "final test error (%) | test error at best val (%) | ms/update |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     ranked = []
     for setting, rs in groups.items():
         ok = [r for r in rs if r["status"] == "ok"]
@@ -271,14 +331,20 @@ def summary(content: Mapping[str, Any]) -> str:
             status = ", ".join(sorted({r["status"] for r in rs if r["status"] != "ok"}))
             lines.append(f"| {d} | {a} | {i} | {depth} | {width} | {lr:g} | {len(rs)} | {status} | | | |")
             continue
-        lines.append(f"| {d} | {a} | {i} | {depth} | {width} | {lr:g} | {len(rs)} | "
-                     f"{pct([r['best_val_error'] for r in ok])} | {pct([r['final_test_error'] for r in ok])} | "
-                     f"{pct([r['test_error_at_best_val'] for r in ok])} | "
-                     f"{np.mean([r['ms_per_update'] for r in ok]):.2f} |")
+        lines.append(
+            f"| {d} | {a} | {i} | {depth} | {width} | {lr:g} | {len(rs)} | "
+            f"{pct([r['best_val_error'] for r in ok])} | {pct([r['final_test_error'] for r in ok])} | "
+            f"{pct([r['test_error_at_best_val'] for r in ok])} | "
+            f"{np.mean([r['ms_per_update'] for r in ok]):.2f} |"
+        )
     missing = [r for r in runs if r["status"] == "missing"]
     if missing:
-        lines += ["", f"**Missing: {len(missing)} run(s) did not finish**; run the same command again to resume "
-                      "them (finished runs are skipped):", ""]
+        lines += [
+            "",
+            f"**Missing: {len(missing)} run(s) did not finish**; run the same command again to resume "
+            "them (finished runs are skipped):",
+            "",
+        ]
         lines += [f"- {r['key']}: {r['message']}" for r in missing]
     return "\n".join(lines) + "\n"
 
