@@ -248,7 +248,12 @@ def test_ctrl_c_ends_with_one_clean_line_and_exit_130(tmp_path):
     while not list((tmp_path / "runs").glob("*/checkpoint.npz")) and time.monotonic() < deadline:
         time.sleep(0.2)
     os.kill(proc.pid, signal.SIGINT)
-    out, err = proc.communicate(timeout=120)
+    try:
+        out, err = proc.communicate(timeout=120)
+    except subprocess.TimeoutExpired as e:  # say where it stood (seen once in CI, not reproduced since)
+        proc.kill()
+        tail = (e.stderr or b"")[-1500:]
+        pytest.fail(f"train did not exit within 120 s of SIGINT; the end of its stderr: {tail!r}")
     assert proc.returncode == 130
     last = err.rstrip("\n").split("\n")[-1]
     assert last == "interrupted: completed work is checkpointed; run the same command again to resume"
