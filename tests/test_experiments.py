@@ -222,3 +222,9 @@ def test_bad_settings_are_refused_before_any_folder_is_made(tmp_path):
     with pytest.raises(ValueError, match="at least one seed"):
         reproduce(tmp_path / "b", seeds=(), n_updates=10, log=None)
     assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_a_malformed_scheduler_is_refused_before_any_folder_is_made(tmp_path):
+    with pytest.raises(ValueError, match="local:N needs a positive number"):
+        reproduce(tmp_path / "c", executor="dask", scheduler="local:x", n_updates=10, log=None)
+    assert not (tmp_path / "c").exists()

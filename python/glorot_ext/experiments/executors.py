@@ -312,17 +312,12 @@ class DaskExecutor:
             self.client, self._own_client = scheduler, False
         else:
             target = scheduler
-            if isinstance(scheduler, str) and scheduler.startswith("local:"):
-                n = scheduler[len("local:") :]
-                if not n.isdigit() or int(n) < 1:
-                    raise ValueError(f"--scheduler local:N needs a positive number of workers N, got {scheduler!r}")
-                workers = int(n)
+            workers = local_workers(scheduler)
+            if workers is not None:
                 self.threads = threads or max(1, (os.cpu_count() or 1) // workers)
                 self.cluster = target = distributed.LocalCluster(
                     n_workers=workers, threads_per_worker=1, processes=True
                 )
-            elif isinstance(scheduler, str) and not scheduler:
-                raise ValueError("--scheduler needs an address such as tcp://host:8786, or local:N")
             self.client, self._own_client = distributed.Client(target), True
         self.capacity: Optional[int] = None  # the scheduler queues the tasks
         self.in_process = False
@@ -384,6 +379,21 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
     def describe(self) -> str: ...
+
+
+def local_workers(scheduler: object) -> Optional[int]:
+    """N of a ``local:N`` scheduler, None for an address or a client object; ValueError for a
+    malformed one (checked before a reproduction makes its output folder)."""
+    if not isinstance(scheduler, str):
+        return None
+    if not scheduler:
+        raise ValueError("--scheduler needs an address such as tcp://host:8786, or local:N")
+    if not scheduler.startswith("local:"):
+        return None
+    n = scheduler[len("local:") :]
+    if not n.isdigit() or int(n) < 1:
+        raise ValueError(f"--scheduler local:N needs a positive number of workers N, got {scheduler!r}")
+    return int(n)
 
 
 def make_executor(

@@ -438,6 +438,9 @@ def reproduce(
             raise ValueError(f"executor must be 'local' or 'dask', got {executor!r}")
         if (executor == "dask") != (scheduler is not None):
             raise ValueError("the dask executor needs a scheduler (an address or local:N), and only it takes one")
+        from glorot_ext.experiments.executors import local_workers
+
+        local_workers(scheduler)  # a malformed scheduler fails before any folder exists
     cores = os.cpu_count() or 1
     run_threads = threads  # None: each executor's default
     threads = threads or max(1, cores // jobs)

@@ -202,11 +202,12 @@ def sweep(
     Returns:
         dict: the content of ``results.json`` ("settings", "runs": one row per run, "missing").
     """
-    from glorot_ext.experiments.executors import GridProgress, RunSpec, StepCounter, make_executor
+    from glorot_ext.experiments.executors import GridProgress, RunSpec, StepCounter, local_workers, make_executor
 
     path = str(config) if not isinstance(config, dict) else "sweep config"
     spec = _load_toml(config) if not isinstance(config, dict) else config
     configs = grid_configs(spec, path)
+    local_workers(scheduler)  # a malformed scheduler fails before any folder exists
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
