@@ -228,3 +228,31 @@ def test_a_malformed_scheduler_is_refused_before_any_folder_is_made(tmp_path):
     with pytest.raises(ValueError, match="local:N needs a positive number"):
         reproduce(tmp_path / "c", executor="dask", scheduler="local:x", n_updates=10, log=None)
     assert not (tmp_path / "c").exists()
+
+
+def test_both_table1_renderings_share_one_row_logic():
+    from glorot_ext.experiments import report
+
+    rows = {
+        "Tanh": {
+            "paper": 27.15,
+            "ours": [0.30, 0.32],
+            "ours_at_best_val": [0.29, 0.31],
+            "lr": 0.1,
+            "n_updates": 2000,
+            "ms_per_update": 1.5,
+            "grid": {"2000": {"0.1": 0.3}},
+        },
+        "Tanh N": {"paper": 15.6, "status": "diverged", "lr": 0.1, "n_updates": 61, "grid": {}},
+        "Sigmoid": {"paper": None, "status": "missing", "grid": {}, "missing": ["x"]},
+    }
+    full = report.table1({"rows": rows}, report.REPORT_COLUMNS).splitlines()
+    short = report.table1({"rows": rows}, report.SUMMARY_COLUMNS).splitlines()
+    assert len(full) == len(short) == 2 + len(rows)
+    # mean 31.00 ± std (ddof 1) 1.41; Δ from the mean; the rate search only in REPORT.md's rendering
+    assert full[2] == "| Tanh | 31.00 ± 1.41 | 30.00 ± 1.41 | 27.15 | 0.1 | 2,000 | 2,000: 0.1 30.00 |"
+    assert short[2] == "| Tanh | 31.00 ± 1.41 | 30.00 ± 1.41 | 27.15 | +3.85 | 0.1 | 2,000 | 1.50 |"
+    assert full[3].startswith("| Tanh N | **diverged** |") and short[3].startswith("| Tanh N | **diverged** |")
+    assert short[4] == "| Sigmoid | **missing** |  | n/a |  |  |  |  |"
+    with pytest.raises(ValueError, match="unknown Table 1 column"):
+        report.table1({"rows": rows}, ("type", "nope"))

@@ -63,7 +63,7 @@ from glorot_ext.experiments.run import (
 from glorot_ext.record import Record, dumps
 
 if TYPE_CHECKING:
-    from numpy.typing import ArrayLike, NDArray
+    from numpy.typing import NDArray
 
     from glorot_ext.datasets._common import Split
     from glorot_ext.experiments.claims import Profile
@@ -139,11 +139,6 @@ def budget_for(name: str, dataset: str) -> Budget:
     if name not in BUDGETS:
         raise ValueError(f"budget must be one of {sorted(BUDGETS)}, got {name!r}")
     return BUDGETS[name].get(dataset, BUDGETS[name]["*"])
-
-
-def _summary(values: ArrayLike) -> Tuple[float, float]:
-    a = 100 * np.asarray(values, dtype=np.float64)
-    return float(a.mean()), float(a.std(ddof=1)) if a.size > 1 else 0.0
 
 
 # -- executing the grid of runs -----------------------------------------------------------------------
@@ -649,31 +644,13 @@ def format_table(
         if budget.lr_grid
         else "fixed learning rates"
     )
-    lines = [
+    from glorot_ext.experiments import report as _report
+
+    title = (
         f"Table 1 on {dataset}: test error (%) of {depth}x{width} networks after {budget.n_updates:,} updates of 10 "
-        f"examples (the paper: about 2.5M); {grid}; seeds {list(seeds)}",
-        "",
-        "| TYPE | ours (final) | ours (at best validation) | paper | Δ vs paper | lr | updates | ms/update |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for label, r in results.items():
-        if r.get("status") == "diverged":
-            lines.append(f"| {label} | diverged | diverged | {r['paper']} | | {r['lr']:g} | {r['n_updates']:,} | |")
-            continue
-        if r.get("status") == "missing":
-            lines.append(f"| {label} | missing | missing | {r['paper']} | | | | |")
-            continue
-        m, s = _summary(r["ours"])
-        mb, sb = _summary(r["ours_at_best_val"])
-        spread = f" ± {s:.2f}" if len(r["ours"]) > 1 else ""
-        spread_b = f" ± {sb:.2f}" if len(r["ours"]) > 1 else ""
-        p = r["paper"]
-        lines.append(
-            f"| {label} | {m:.2f}{spread} | {mb:.2f}{spread_b} | {'n/a' if p is None else f'{p:.2f}'} | "
-            f"{'' if p is None else f'{m - p:+.2f}'} | {r['lr']:g} | {r['n_updates']:,} | "
-            f"{r['ms_per_update']:.2f} |"
-        )
-    return "\n".join(lines) + "\n"
+        f"examples (the paper: about 2.5M); {grid}; seeds {list(seeds)}"
+    )
+    return f"{title}\n\n{_report.table1({'rows': results}, _report.SUMMARY_COLUMNS)}\n"
 
 
 def _slug(label: str) -> str:
