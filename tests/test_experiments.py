@@ -1,12 +1,15 @@
 """Checkpointed runs resume bit-exactly; the reproduction writes the table beside the paper's."""
 
 import json
+import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from glorot_ext.experiments import RunConfig, paper, reproduce, run
+from glorot_ext.experiments.reproduce import load_results
 
 TOY = dict(depth=2, width=24, eval_every=50, n_eval=200, lr=0.05)
 
@@ -116,6 +119,13 @@ def test_a_small_reproduction_writes_a_report_with_a_verdict_for_every_claim(tmp
     report = (tmp_path / "REPORT.md").read_text()
     saved = json.loads((tmp_path / "results-shapeset.json").read_text())  # strict JSON: no NaN
     assert saved["rows"]["Tanh N"]["ours"] == content["rows"]["Tanh N"]["ours"]
+    # paths relative to the results file, so the folder can move; load_results joins them back
+    record, run_dir = saved["rows"]["Tanh N"]["records"][0], saved["rows"]["Tanh N"]["run_dirs"][0]
+    assert not Path(record).is_absolute() and (tmp_path / record).is_file() and (tmp_path / run_dir).is_dir()
+    moved = shutil.copytree(tmp_path, tmp_path.parent / (tmp_path.name + "-moved"))
+    loaded = load_results(moved / "results-shapeset.json")
+    assert Path(loaded["rows"]["Tanh N"]["records"][0]).is_relative_to(moved)
+    assert Path(loaded["rows"]["Tanh N"]["records"][0]).is_file()
     ids = {c["id"] for c in saved["claims"]}
     assert {
         "fig6_standard_narrows",

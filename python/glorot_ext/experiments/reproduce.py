@@ -521,7 +521,7 @@ def reproduce(
     fig_paths = _figures(results, dataset, out, log) if figures else {}
     from glorot_ext.experiments import report as _report
 
-    atomic_write(out / f"results-{dataset}.json", dumps(content, indent=1))
+    atomic_write(out / f"results-{dataset}.json", dumps(_relative_paths(content, out), indent=1))
     table = format_table(results, dataset, b, seeds, width, depth)
     atomic_write(out / "table1.md", table)
     text = _report.render(content, fig_paths, out)
@@ -689,11 +689,31 @@ def _figures(
     return paths
 
 
+def _relative_paths(content: Mapping[str, Any], out: Path) -> Dict[str, Any]:
+    """``content`` with each row's run folders and records relative to ``out``, where the results
+    file sits, so a results folder can be moved, committed or shared without naming this machine."""
+
+    def rel(p: Optional[str]) -> Optional[str]:
+        return None if p is None else os.path.relpath(p, out)
+
+    rows = {
+        label: {**r, **{k: [rel(p) for p in r[k]] for k in ("records", "run_dirs") if k in r}}
+        for label, r in content["rows"].items()
+    }
+    return {**content, "rows": rows}
+
+
 def load_results(path: PathLike) -> Result:
-    """Reads a ``results-<dataset>.json`` written by ``reproduce``."""
+    """Reads a ``results-<dataset>.json`` written by ``reproduce``. Its run folders and records are
+    stored relative to the file's folder; they are returned joined to it."""
     with open(path, "rb") as f:
         content: Result = json.loads(f.read())
-        return content
+    here = Path(path).parent
+    for r in content.get("rows", {}).values():
+        for k in ("records", "run_dirs"):
+            if k in r:
+                r[k] = [None if p is None else str(here / p) for p in r[k]]
+    return content
 
 
 __all__ = ["BUDGETS", "Budget", "DEFAULT_LR", "LR_GRID", "budget_for", "format_table", "load_results", "reproduce"]
