@@ -266,3 +266,19 @@ def test_both_table1_renderings_share_one_row_logic():
     assert short[4] == "| Sigmoid | **missing** |  | n/a |  |  |  |  |"
     with pytest.raises(ValueError, match="unknown Table 1 column"):
         report.table1({"rows": rows}, ("type", "nope"))
+
+
+def test_a_tie_in_validation_error_goes_to_the_lower_validation_loss():
+    from glorot_ext.experiments.reproduce import _rank, _val_loss_at
+
+    # all three at the class prior's error (Sigmoid on Shapeset): the rate whose loss moved wins
+    errors = {0.01: 0.832, 0.03: 0.832, 0.1: 0.832}
+    losses = {0.01: 1.61, 0.03: 1.58, 0.1: 1.60}
+    assert _rank([0.01, 0.03, 0.1], errors, losses) == [0.03, 0.1, 0.01]
+    # the error decides first; equal errors and losses go to the smaller rate
+    assert _rank([0.1, 0.01], {0.01: 0.5, 0.1: 0.4}, {0.01: 0.1, 0.1: 9.0}) == [0.1, 0.01]
+    assert _rank([0.1, 0.01], {0.01: 0.5, 0.1: 0.5}, {0.01: 1.0, 0.1: 1.0}) == [0.01, 0.1]
+    curve = {"n_updates": [100, 200], "val_error": [0.5, 0.4], "val_loss": [1.2, None]}
+    assert _val_loss_at({"curve": curve}, 150) == 1.2
+    assert _val_loss_at({"curve": curve}, 200) == float("inf")  # NaN loss (stored as null) never wins a tie
+    assert _val_loss_at({"status": "diverged", "curve": curve}, 200) == float("inf")

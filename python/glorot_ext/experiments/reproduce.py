@@ -154,6 +154,22 @@ def _val_at(res: Mapping[str, Any], step: int) -> float:
     return err
 
 
+def _val_loss_at(res: Mapping[str, Any], step: int) -> float:
+    """Validation loss (mean NLL) at the same evaluation as ``_val_at``; inf if diverged or unknown."""
+    if res.get("status") == "diverged":
+        return float("inf")
+    c = res["curve"]
+    i = max(k for k, n in enumerate(c["n_updates"]) if n <= step)
+    loss = c["val_loss"][i]
+    return float("inf") if loss is None else float(loss)  # NaN is stored as null
+
+
+def _rank(rates: Sequence[float], errors: Mapping[float, float], losses: Mapping[float, float]) -> List[float]:
+    """Rates best first: by validation error, ties (all rates at the class prior, say) by validation
+    loss, which still tells a rate that is moving from one that is not, then by the smaller rate."""
+    return sorted(rates, key=lambda r: (errors[r], losses[r], r))
+
+
 def _planned_updates(stages: Stages, n_rates: int) -> int:
     """Updates a row's search and final run take: each rung's survivors go from one rung to the next."""
     total, alive, prev = 0, n_rates, 0
@@ -188,7 +204,7 @@ def _execute(
     chosen rate to ``budget.n_updates``, on ``executor`` (``experiments.executors``).
 
     At each rung (updates, keep) every surviving rate has run that many updates; the ``keep`` with
-    the lowest validation error (mean over seeds) there go on, the others stop. Runs are continued
+    the lowest validation error (mean over seeds) there go on, the others stop (ties: ``_rank``). Runs are continued
     from their checkpoints, never restarted. A run that fails (its task raised, or Dask gave up on
     it) stops its row, which is reported missing; the other rows go on.
 
@@ -325,8 +341,12 @@ def _execute(
                     r: float(np.mean([_val_at(cast(Result, x), step) for x in st["results"][r]]))  # all in
                     for r in st["alive"]
                 }
+                losses = {
+                    r: float(np.mean([_val_loss_at(cast(Result, x), step) for x in st["results"][r]]))
+                    for r in st["alive"]
+                }
                 st["grid"][str(step)] = {str(r): v for r, v in vals.items()}
-                st["alive"] = sorted(st["alive"], key=lambda r: (vals[r], r))[:keep]
+                st["alive"] = _rank(st["alive"], vals, losses)[:keep]
                 grid.write(
                     f"{label}: at {step:,} updates "
                     + ", ".join(f"lr {r:g} {100 * v:.2f}%" for r, v in vals.items())
