@@ -282,3 +282,36 @@ def test_a_tie_in_validation_error_goes_to_the_lower_validation_loss():
     assert _val_loss_at({"curve": curve}, 150) == 1.2
     assert _val_loss_at({"curve": curve}, 200) == float("inf")  # NaN loss (stored as null) never wins a tie
     assert _val_loss_at({"status": "diverged", "curve": curve}, 200) == float("inf")
+
+
+def test_the_claims_decompose_jacobians_only_of_the_networks_at_init(tmp_path, monkeypatch):
+    # §4.2.2's Jacobian claims are about initialization; the trained networks' profiles feed claims
+    # on activations only, so their (costly) spectra are not computed.
+    from glorot_ext.experiments import claims
+
+    seen = []
+    real = claims.layer_profile
+
+    def spy(net, X, y, jacobian_examples=claims.JACOBIAN_EXAMPLES, **kw):
+        seen.append((net.n_updates, jacobian_examples))
+        return real(net, X, y, jacobian_examples=jacobian_examples, **kw)
+
+    monkeypatch.setattr(claims, "layer_profile", spy)
+    content = reproduce(tmp_path, rows=["Tanh", "Tanh N"], n_updates=20, **SMALL)
+    assert sorted(seen) == [(0, claims.JACOBIAN_EXAMPLES)] * 2 + [(20, 0)] * 2
+    assert {"jacobian_standard", "jacobian_normalized"} <= {c["id"] for c in content["claims"]}
+
+
+def test_the_quick_budget_measures_jacobians_at_init_and_once_per_20k_updates():
+    from glorot_ext.datasets import shapeset
+    from glorot_ext.experiments.reproduce import budget_for
+    from glorot_ext.experiments.run import _monitor
+
+    probe = shapeset.generate(20, seed=0)
+    for budget in ("quick", "standard", "full"):
+        b = budget_for(budget, "shapeset")
+        mon = _monitor(RunConfig(n_updates=b.n_updates, **b.run_fields()), probe)
+        # Jacobian spectra at the measurements 0, 20k, 40k, ... (the quick budget: at init and at the end)
+        assert mon.every * mon.jacobian_every == max(20_000, b.monitor_every)
+    quick = budget_for("quick", "shapeset")
+    assert quick.n_updates % quick.eval_every == 0 and quick.n_updates // quick.eval_every == 5
