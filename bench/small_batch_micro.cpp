@@ -1,5 +1,5 @@
 // Standalone timing of the small-batch SGD step (no Python): the paper's MNIST network, batch 10,
-// per dtype, min and median ms per step over interleaved rounds, and the per-phase breakdown.
+// per dtype, min and median ms per step over interleaved rounds, and each phase's best round.
 //
 //   g++ -O3 -march=native -fopenmp -ffp-contract=off -DNDEBUG -I cpp/include -I <eigen3> \
 //       bench/small_batch_micro.cpp -o /tmp/sbm && OMP_NUM_THREADS=2 /tmp/sbm [rounds] [steps] [huge]
@@ -84,12 +84,9 @@ int main(int argc, char** argv) {
     Net<float> f(huge);
     Net<double> d(huge);
     std::vector<double> tf, td, pf, pd;
-    auto best = [](std::vector<double>& acc, const std::vector<double>& s) {
+    auto best = [](std::vector<double>& acc, const std::vector<double>& s) {  // per phase, best round
         if (acc.empty()) acc = s;
-        double a = 0, b = 0;
-        for (double x : acc) a += x;
-        for (double x : s) b += x;
-        if (b < a) acc = s;
+        for (size_t i = 0; i < s.size(); ++i) acc[i] = std::min(acc[i], s[i]);
     };
     for (int r = 0; r < rounds; ++r) {
         f.times.on = phases;

@@ -195,7 +195,11 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
         }
         GLOROT_UNROLL
         for (int b = 0; b < NB; ++b) {
-            const typename S::V dv = masked ? S::load(D + b * ldd + j, m) : S::load(D + b * ldd + j);
+            typename S::V dv = masked ? S::load(D + b * ldd + j, m) : S::load(D + b * ldd + j);
+            // Loaded once into a register: GCC otherwise folds the load into both FMAs that use
+            // it (a memory operand each), and the doubled loads, not the FMAs, bound the kernel
+            // (1 thread, a 500×500 float32 layer in cache: 0.148 -> 0.100 ms; 85% of FMA peak).
+            __asm__("" : "+v"(dv));
             GLOROT_UNROLL
             for (int r = 0; r < R; ++r) {
                 if (DOT) acc[b][r] = S::fma(dv, wv[r], acc[b][r]);
