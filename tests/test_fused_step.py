@@ -86,6 +86,12 @@ def test_paper_sized_layers_follow_reference_in_float32():
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_paper_sized_layers_follow_reference_at_a_large_batch(dtype):
+    # batch 1000: the forward GEMMs split over the batch, two row blocks (parallel.hpp).
+    _assert_follows_reference([784, 1000, 1000, 10], 1000, dtype, steps=2, lr=0.05, small=False)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("batch", "small"), [(1, True), (10, True), (33, True), (10, False), (100, True)])
 def test_weights_are_bitwise_identical_for_one_and_two_threads(batch, small, dtype):
     if not _core.has_openmp:
@@ -176,34 +182,38 @@ def test_mlp_passes_its_kernel_choice_to_the_native_network(rng):
 
 # -- the GEMM path (batches above the small-batch limit): block_gemm.hpp, OpenBLAS or Eigen ---------------
 # Odd shapes: blocks that do not divide a layer, a layer narrower than one block, a 1-unit layer.
-GEMM_SHAPES = [[29, 257, 3], [7, 1, 1025, 33, 2], [784, 250, 10]]
+GEMM_SHAPES = [[29, 257, 3], [7, 1, 1025, 33, 2], [784, 250, 10], [63, 64, 2049, 5]]
+# Batches from 512 rows split the forward GEMMs over the batch instead of the units (parallel.hpp).
+GEMM_BATCHES = [25, 77, 301, 511, 512, 777]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("sizes", GEMM_SHAPES, ids=lambda s: "-".join(map(str, s)))
-@pytest.mark.parametrize("batch", [25, 77, 301])
-def test_gemm_path_is_bitwise_identical_for_one_and_two_threads(batch, sizes, dtype):
+@pytest.mark.parametrize("batch", GEMM_BATCHES)
+def test_gemm_path_is_bitwise_identical_for_any_thread_count(batch, sizes, dtype):
     if not _core.has_openmp:
         pytest.skip("serial build: one thread only, nothing to compare")
     batches = _batches(sizes, batch, dtype, 3, seed=batch)
     acts = ["tanh"] * (len(sizes) - 2)
     results = []
-    for threads in (1, 2):
+    for threads in (1, 2, 3):  # 3: more threads than blocks
         with ge.num_threads(threads):
             W, b, losses = _train(_core.Network, sizes, acts, "nll", dtype, batches, 0.1)
             net = _core.Network([w.copy() for w in W], [c.copy() for c in b], acts, "nll")
             grads = net.gradients(*batches[0])
             P = net.predict_proba(batches[1][0])
         results.append((W + b + list(grads["dW"]) + list(grads["db"]) + [P], losses))
-    for got, want in zip(results[0][0], results[1][0]):
-        assert np.array_equal(got, want)
-    assert results[0][1] == results[1][1]
+    for other in results[1:]:
+        for got, want in zip(other[0], results[0][0]):
+            assert np.array_equal(got, want)
+        assert other[1] == results[0][1]
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("sizes", GEMM_SHAPES, ids=lambda s: "-".join(map(str, s)))
-def test_gemm_path_follows_reference_for_odd_shapes(sizes, dtype):
-    _assert_follows_reference(sizes, 77, dtype, steps=3)
+@pytest.mark.parametrize("batch", [77, 777])  # column blocks, row blocks
+def test_gemm_path_follows_reference_for_odd_shapes(batch, sizes, dtype):
+    _assert_follows_reference(sizes, batch, dtype, steps=3, small=False)
 
 
 def test_gemm_path_names_its_blas_and_loads_the_wheels_library():

@@ -9,10 +9,12 @@ from glorot_ext import _core, activations, reference as ref
 DTYPES = [np.float32, np.float64]
 ACTIVATIONS = list(activations.ACTIVATIONS)
 SHAPES = [(1, 1, 1), (1, 7, 3), (10, 784, 1000), (3, 13, 33), (17, 64, 5), (33, 100, 257)]
+# From 512 rows dense_forward splits its output over rows rather than columns (parallel.hpp).
+FORWARD_SHAPES = SHAPES + [(601, 70, 129), (1000, 784, 1000)]
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("batch,fan_in,fan_out", SHAPES)
+@pytest.mark.parametrize("batch,fan_in,fan_out", FORWARD_SHAPES)
 def test_dense_forward_matches_reference(rng, dtype, batch, fan_in, fan_out):
     X = rng.standard_normal((batch, fan_in)).astype(dtype)
     W = (rng.standard_normal((fan_in, fan_out)) / np.sqrt(fan_in)).astype(dtype)
@@ -73,6 +75,37 @@ def test_activations_stay_finite_at_extreme_inputs(dtype, name):
         assert np.isfinite(Z).all() and np.isfinite(dS).all()
     expected = ref.activation_forward(name, S)
     np.testing.assert_allclose(Z, expected, rtol=1e-6, atol=1e-30)
+
+
+def test_float64_tanh_is_within_a_few_ulp_of_numpy_everywhere():
+    # float64 tanh runs in SIMD packets (activations.hpp: a series below |x| = 0.3, exp above);
+    # every magnitude, both sides of the switch, and row lengths that leave every tail length.
+    rng = np.random.default_rng(0)
+    x = np.concatenate(
+        [
+            rng.uniform(-r, r, 4000)
+            for r in (1e-300, 1e-12, 1e-4, 0.01, 0.2, 0.3, 0.31, 0.7, 1.0, 2.0, 5.0, 10.0, 19.0, 25.0, 400.0)
+        ]
+        + [np.nextafter(0.3, [0.0, 1.0]), np.nextafter(-0.3, [0.0, -1.0]), [0.3, -0.3, 0.0, -0.0, np.inf, -np.inf]]
+    )
+    for cols in (1, 3, 7, 8, 9, 15, 17):
+        n = x.size // cols * cols
+        got = _core.activation_forward("tanh", x[:n].reshape(-1, cols)).ravel()
+        np.testing.assert_array_max_ulp(got, np.tanh(x[:n]), maxulp=4)
+        assert np.array_equal(np.signbit(got), np.signbit(x[:n]))
+    assert np.isnan(_core.activation_forward("tanh", np.array([[np.nan, 1.0]]))[0, 0])
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "scaled_tanh"])
+def test_float64_activation_does_not_depend_on_the_arrays_address(name):
+    # A value gives the same bits wherever it sits: the packet loop has no scalar peel.
+    x = np.random.default_rng(1).uniform(-3, 3, 200)
+    want = _core.activation_forward(name, x.reshape(1, -1)).ravel()
+    for shift in range(1, 8):
+        buf = np.empty(x.size + shift)
+        moved = buf[shift:]
+        moved[:] = x
+        assert np.array_equal(_core.activation_forward(name, moved.reshape(1, -1)).ravel(), want)
 
 
 def test_saturating_activations_reach_their_asymptotes():

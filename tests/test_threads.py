@@ -33,10 +33,11 @@ def test_training_is_bitwise_identical_with_one_and_two_threads(dtype, batch):
 
 
 @pytest.mark.skipif(not _core.has_openmp, reason="serial build: one thread only")
-def test_kernels_are_bitwise_identical_with_one_and_two_threads(rng):
-    X = rng.standard_normal((37, 1001))
+@pytest.mark.parametrize("batch", [37, 601])  # column blocks, row blocks of the output
+def test_kernels_are_bitwise_identical_with_one_and_two_threads(rng, batch):
+    X = rng.standard_normal((batch, 1001))
     W = rng.standard_normal((1001, 999))
-    dY = rng.standard_normal((37, 999))
+    dY = rng.standard_normal((batch, 999))
     outs = []
     for t in (1, 2):
         with ge.num_threads(t):

@@ -30,6 +30,21 @@ void check_dense(const char* fn, Index x_rows, Index x_cols, Index w_rows, Index
     require(x_rows > 0, std::string(fn) + ": empty batch (X has 0 rows)");
 }
 
+/// One output block (parallel.hpp) of Y = X·W + b, then of Z = f(Y) when z is given (z may
+/// equal Y); X (rows, k), W (k, n), Y and z (rows, n), row-major.
+template <class T>
+void dense_forward_block(const T* X, Index k, const T* W, const T* b, T* Y, Index n, const OutputBlock& blk,
+                         Activation act, T* z) {
+    T* const y = Y + blk.r0 * n;
+    block_gemm<T>(false, false, blk.h, blk.w, k, T(1), X + blk.r0 * k, k, W + blk.c0, n, T(0), y + blk.c0, n);
+    MatMap<T>(y, blk.h, n).middleCols(blk.c0, blk.w).rowwise() += CVecMap<T>(b + blk.c0, blk.w);
+    if (z == nullptr) return;
+    if (blk.w == n)  // whole rows: one contiguous run
+        activation_forward(act, y, z + blk.r0 * n, blk.h * n);
+    else
+        activation_forward_rows(act, y, z + blk.r0 * n, blk.h, n, blk.c0, blk.w);
+}
+
 /// Y = X·W + b, then Z = f(Y) in the same pass over each block when z is given (z may equal y).
 template <class T>
 void dense_forward(const CMatMap<T>& X, const CMatMap<T>& W, const CVecMap<T>& b, MatMap<T> Y,
@@ -38,12 +53,9 @@ void dense_forward(const CMatMap<T>& X, const CMatMap<T>& W, const CVecMap<T>& b
     require(Y.rows() == X.rows() && Y.cols() == W.cols(), "dense_forward: output has shape " +
                                                               shape_str(Y.rows(), Y.cols()) + " but X·W has shape " +
                                                               shape_str(X.rows(), W.cols()));
-    const Index n = W.cols(), k = X.cols();
     block_gemm_serial();
-    for_each_block(n, [&](Index c0, Index w) {
-        block_gemm<T>(false, false, X.rows(), w, k, T(1), X.data(), k, W.data() + c0, n, T(0), Y.data() + c0, n);
-        Y.middleCols(c0, w).rowwise() += b.segment(c0, w);
-        if (z != nullptr) activation_forward_rows(act, Y.data(), z, Y.rows(), n, c0, w);
+    for_each_output_block(X.rows(), W.cols(), [&](const OutputBlock& blk) {
+        dense_forward_block<T>(X.data(), X.cols(), W.data(), b.data(), Y.data(), W.cols(), blk, act, z);
     });
 }
 

@@ -35,10 +35,11 @@ CostResult gemm_forward(const Layers<T>& net, Workspace<T>& ws, const CMatMap<T>
 
 /// One forward and backward pass in a single parallel region whose threads meet at the spinning
 /// barrier (a region per product would wake the threads ~20 times a step, and on a busy machine
-/// a wake-up can cost a scheduler tick). Backward takes row blocks of W_l: ∂C/∂z for those rows
-/// from the OLD rows, then either their update W -= lr·zᵀ·∂C/∂s (Eigen folds -lr into the GEMM:
-/// no ∂C/∂W temporary) or, when dW/db are given, their gradient into dW/db with W unchanged; no
-/// thread touches another's rows. The workspace must hold X.rows() rows; labels are checked.
+/// a wake-up can cost a scheduler tick). Forward takes the output blocks of parallel.hpp (rows
+/// of the batch for large batches, else columns). Backward takes row blocks of W_l: ∂C/∂z for
+/// those rows from the OLD rows, then either their update W -= lr·zᵀ·∂C/∂s (the GEMM folds -lr
+/// in and accumulates into W with beta = 1: no ∂C/∂W temporary) or, when dW/db are given, their gradient into dW/db
+/// with W unchanged; no thread touches another's rows. The workspace must hold X.rows() rows; labels are checked.
 template <class T>
 CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrier, const CMatMap<T>& X, const Label* y,
                      T lr, const std::vector<T*>* dW, const std::vector<T*>* db) {
@@ -48,17 +49,11 @@ CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrie
     parallel_region([&](int tid, int nt) {
         Index first, end;
         for (Index l = 0; l <= last; ++l) {
-            const Index K = net.size(l), N = net.size(l + 1), width = block_width(N);
-            const CMatMap<T> in(ws.input(l, X.data()), batch, K);
-            MatMap<T> S(ws.pre(l), batch, N);
-            share((N + width - 1) / width, tid, nt, first, end);
-            for (Index i = first; i < end; ++i) {
-                const Index c0 = i * width, w = std::min(width, N - c0);
-                block_gemm<T>(false, false, batch, w, K, T(1), in.data(), K, net.weights[l] + c0, N, T(0),
-                              S.data() + c0, N);
-                S.middleCols(c0, w).rowwise() += net.b(l).segment(c0, w);
-                if (l < last) activation_forward_rows(net.activation(l), S.data(), ws.post(l), batch, N, c0, w);
-            }
+            const Index K = net.size(l), N = net.size(l + 1);
+            share(output_blocks(batch, N), tid, nt, first, end);
+            for (Index i = first; i < end; ++i)
+                dense_forward_block<T>(ws.input(l, X.data()), K, net.weights[l], net.biases[l], ws.pre(l), N,
+                                       output_block(batch, N, i), net.activation(l), l < last ? ws.post(l) : nullptr);
             barrier.wait(nt);
         }
         if (tid == 0)
@@ -66,12 +61,12 @@ CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrie
                                      MatMap<T>(ws.post(last), batch, net.size(last + 1)), ws.delta(last));
         barrier.wait(nt);
         for (Index l = last; l >= 0; --l) {
-            const Index K = net.size(l), N = net.size(l + 1), width = block_width(K);
+            const Index K = net.size(l), N = net.size(l + 1);
             const CMatMap<T> in(ws.input(l, X.data()), batch, K);
             const CMatMap<T> d(ws.delta(l), batch, N);
-            share((K + width - 1) / width, tid, nt, first, end);
+            share(block_count(K), tid, nt, first, end);
             for (Index i = first; i < end; ++i) {
-                const Index k0 = i * width, w = std::min(width, K - k0);
+                const Index k0 = block_start(K, i), w = block_start(K, i + 1) - k0;
                 T* const Wk = net.weights[l] + k0 * N;
                 if (l > 0) {
                     T* const dprev = ws.delta(l - 1);

@@ -137,29 +137,65 @@ class SpinBarrier {
     }
 };
 
-/// Width of the column blocks that split an n-column output: a function of n alone,
-/// never of the thread count, so each element is computed by identical arithmetic.
-inline Index block_width(Index n) {
-    // About 4 blocks: two per thread on this machine's 2 cores, and each serial GEMM re-packs the
-    // shared operand, so fewer, wider blocks pack less (measured: width 256 runs as fast as one
-    // 1000-wide block, width 128 ~5% slower; see BENCHMARKS.md).
-    const Index target = (n + 3) / 4;
-    return std::max<Index>(32, (target + 15) / 16 * 16);  // whole SIMD vectors per block
-}
+// The fixed work partition of the GEMM path. Every block is a function of the shape alone, never
+// of the thread count, so each element is computed by the same serial code whichever thread runs
+// its block. Each block's serial GEMM packs the operand the blocks share again, so the blocks are
+// few and wide: two for a 1000-unit layer or batch, one per thread on this machine's 2 cores
+// (4 blocks cost ~4% of a large-batch step, 8 blocks ~10%), and always an even count.
 
-/// Calls f(first_column, width) for each fixed block of [0, n), blocks shared among threads.
+/// Number of blocks that split n rows or columns: 1 below 64, else 2 per 2048 started.
+inline Index block_count(Index n) { return n < 64 ? 1 : 2 * ((n + 2047) / 2048); }
+
+/// First index of block i of the block_count(n) near-equal contiguous blocks of [0, n).
+inline Index block_start(Index n, Index i) { return n * i / block_count(n); }
+
+/// Calls f(first, size) for each fixed block of [0, n), the blocks shared among the threads.
 /// f must not throw: validate before entering.
 template <class F>
 void for_each_block(Index n, F&& f) {
-    const Index width = block_width(n);
-    const Index blocks = (n + width - 1) / width;
+    const Index blocks = block_count(n);
 #ifdef GLOROT_HAS_OPENMP
 #pragma omp parallel for schedule(static) if (blocks > 1)
 #endif
     for (Index i = 0; i < blocks; ++i) {
-        const Index c0 = i * width;
-        f(c0, std::min(width, n - c0));
+        const Index c0 = block_start(n, i);
+        f(c0, block_start(n, i + 1) - c0);
     }
+}
+
+/// Batches from this size split the output of a forward GEMM over rows (the batch) rather than
+/// columns: the blocks then share W instead of the input, which OpenBLAS packs faster, and their
+/// bias and activation passes run over contiguous rows. Below it a row block would be too short.
+constexpr Index kRowSplitBatch = 512;
+
+/// A block of a (rows, cols) forward output: rows [r0, r0 + h), columns [c0, c0 + w).
+struct OutputBlock {
+    Index r0, h, c0, w;
+};
+
+/// Blocks of a (rows, cols) forward output: row blocks from kRowSplitBatch rows, else column blocks.
+inline Index output_blocks(Index rows, Index cols) {
+    return rows >= kRowSplitBatch ? block_count(rows) : block_count(cols);
+}
+
+inline OutputBlock output_block(Index rows, Index cols, Index i) {
+    if (rows >= kRowSplitBatch) {
+        const Index r0 = block_start(rows, i);
+        return {r0, block_start(rows, i + 1) - r0, 0, cols};
+    }
+    const Index c0 = block_start(cols, i);
+    return {0, rows, c0, block_start(cols, i + 1) - c0};
+}
+
+/// Calls f(block) for each output_block of a (rows, cols) output, shared among the threads.
+/// f must not throw: validate before entering.
+template <class F>
+void for_each_output_block(Index rows, Index cols, F&& f) {
+    const Index blocks = output_blocks(rows, cols);
+#ifdef GLOROT_HAS_OPENMP
+#pragma omp parallel for schedule(static) if (blocks > 1)
+#endif
+    for (Index i = 0; i < blocks; ++i) f(output_block(rows, cols, i));
 }
 
 }  // namespace glorot
