@@ -54,7 +54,7 @@ def test_run_config_rejects_bad_values(field, value):
         RunConfig(**{field: value})
 
 
-def test_reproduce_writes_the_table_beside_the_papers_numbers(tmp_path):
+def test_reproduce_writes_the_table_beside_the_papers_numbers(tmp_path, monkeypatch):
     rows = ["Tanh N", "Sigmoid"]
     content = reproduce(
         tmp_path, rows=rows, n_updates=100, overrides=dict(depth=2, width=24, n_eval=300), log=None, figures=True
@@ -68,6 +68,17 @@ def test_reproduce_writes_the_table_beside_the_papers_numbers(tmp_path):
         assert 0.0 <= results[label]["ours"][0] <= 1.0
     assert (tmp_path / "fig11_test_error_shapeset.png").stat().st_size > 10_000
     assert "fig11_test_error_shapeset.png" in (tmp_path / "REPORT.md").read_text()
+    # the rows' figures are drawn in a process pool where there are cores; one core draws the same files
+    import importlib
+
+    reproduce_module = importlib.import_module("glorot_ext.experiments.reproduce")
+    pooled = sorted(p.name for p in (tmp_path / "figures").iterdir())
+    assert "tanh_n_fig6_hist_act_init.png" in pooled and "sigmoid_fig2_activation_mean_std.png" in pooled
+    monkeypatch.setattr(reproduce_module.os, "cpu_count", lambda: 1)
+    (tmp_path / "serial").mkdir()
+    paths = reproduce_module._figures(results, "shapeset", tmp_path / "serial", log=None)
+    assert sorted(p.name for p in (tmp_path / "serial" / "figures").iterdir()) == pooled
+    assert {Path(p).name for p in paths.values()} >= set(pooled)
 
 
 def test_reproduce_picks_the_learning_rate_with_the_best_validation_error(tmp_path):

@@ -103,3 +103,31 @@ def test_append_fills_quantities_missing_at_a_step_with_nan():
     np.testing.assert_array_equal(rec.scalar("a")[1], [np.nan, np.nan])
     np.testing.assert_array_equal(rec.scalar("b")[0], [np.nan, np.nan])
     assert np.isnan(rec.global_("g")[1])
+
+
+def test_dumps_writes_every_non_finite_float_as_null_whatever_holds_it():
+    # rows of floats and float arrays take a vectorized path; the text is the same as element by element
+    from glorot_ext.record import dumps
+
+    obj = {
+        "row": [1.0, float("nan"), 2.5],
+        "finite": [0.5, 1.5],
+        "mixed": [1, 2.0, None, "NaN", True],
+        "array": np.array([[1.0, np.inf], [-np.inf, 0.0]]),
+        "f32": np.array([np.nan, 1.0], dtype=np.float32),
+        "ints": np.arange(3),
+        "bools": np.array([True, False]),
+        "scalars": (np.float32(3.0), np.int64(4), np.float64(np.nan)),
+        "empty": [np.zeros((0, 2)), []],
+    }
+    assert json.loads(dumps(obj)) == {
+        "row": [1.0, None, 2.5],
+        "finite": [0.5, 1.5],
+        "mixed": [1, 2.0, None, "NaN", True],
+        "array": [[1.0, None], [None, 0.0]],
+        "f32": [None, 1.0],
+        "ints": [0, 1, 2],
+        "bools": [True, False],
+        "scalars": [3.0, 4, None],
+        "empty": [[], []],
+    }

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from glorot_ext import _core
 from glorot_ext.datasets import shapeset as S
 
 N_STAT = 40_000  # enough for 5-sigma bounds of a few 0.1 %, about a second to generate
@@ -335,3 +336,32 @@ def test_every_vertex_pixel_of_a_triangle_or_parallelogram_is_filled(big):
         n = (3, 4, 20)[big.shape_ids[k, 0]]
         v = np.trunc(big.vertices[k, 0, :n]).astype(int)
         assert (big.images[k][v[:, 0], v[:, 1]] == big.foreground[k, 0]).all(), k
+
+
+@pytest.mark.parametrize("n", [3, 4, 5, 20])
+def test_the_native_renderer_fills_the_pixels_of_the_numpy_reference(n):
+    # Random polygons, convex or not, partly off the image, flat ones, and those of real scenes.
+    rng = np.random.default_rng(n)
+    size = 16
+    vx = rng.integers(-6, size + 6, size=(3000, n))
+    vy = rng.integers(-6, size + 6, size=(3000, n))
+    vy[:50] = vy[:50, :1]  # all vertices on one row (some off the image)
+    vx[50:100] = vx[50:100, :1]  # a vertical sliver
+    got = S._fill_mask(vx, vy, size)
+    assert got.dtype == np.bool_ and got.shape == (3000, size, size)
+    np.testing.assert_array_equal(got, S._fill_mask_reference(vx, vy, size))
+    sc = S.scenes(256, seed=n, size=32)
+    first = np.trunc(sc.vertices[:, 0]).astype(np.int32)
+    np.testing.assert_array_equal(
+        S._fill_mask(first[..., 0], first[..., 1], 32), S._fill_mask_reference(first[..., 0], first[..., 1], 32)
+    )
+
+
+def test_the_native_renderer_names_a_bad_argument():
+    v = np.zeros((2, 3), dtype=np.int32)
+    with pytest.raises(TypeError, match="fill_polygons: vx must be int32"):
+        _core.fill_polygons(v.astype(np.int64), v, 8)
+    with pytest.raises(ValueError, match="fill_polygons: vx has shape \\(2, 3\\) but vy has shape \\(2, 4\\)"):
+        _core.fill_polygons(v, np.zeros((2, 4), dtype=np.int32), 8)
+    with pytest.raises(ValueError, match="size must be in"):
+        _core.fill_polygons(v, v, 0)

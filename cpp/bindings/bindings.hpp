@@ -10,4 +10,5 @@ void bind_dense(pybind11::module_& m);
 void bind_loss(pybind11::module_& m);
 void bind_network(pybind11::module_& m);
 void bind_instruments(pybind11::module_& m);
+void bind_datasets(pybind11::module_& m);
 }  // namespace glorot::bindings

@@ -11,6 +11,7 @@ PYBIND11_MODULE(_core, m) {
     glorot::bindings::bind_loss(m);
     glorot::bindings::bind_network(m);
     glorot::bindings::bind_instruments(m);
+    glorot::bindings::bind_datasets(m);
 #ifdef VERSION_INFO
     m.attr("__version__") = GLOROT_STR(VERSION_INFO);
 #else

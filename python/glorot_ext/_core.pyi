@@ -36,6 +36,9 @@ def quadratic_cost(S: FloatArray, y: Labels) -> tuple[float, int, FloatArray, Fl
 def minibatch_gradient_key_counts(Z: FloatArray, D: FloatArray, batch: int, shift: int) -> npt.NDArray[np.uint64]:
     """Counts per key (bit pattern >> shift) of the gradients (1/batch)·Z_mᵀ·D_m of consecutive minibatches."""
 
+def fill_polygons(vx: npt.NDArray[np.int32], vy: npt.NDArray[np.int32], size: int) -> npt.NDArray[np.bool_]:
+    """(P, size, size) bool, indexed [p, x, y]: polygons of int32 vertices (P, n) filled by pygame 1.9's rule."""
+
 class Network:
     """A deep MLP over the given weight (fan_in, fan_out) and bias arrays, updated in place.
 

@@ -62,8 +62,12 @@ def _finite(obj: object) -> object:
     if isinstance(obj, dict):
         return {k: _finite(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
+        if obj and all(type(v) is float for v in obj) and np.isfinite(np.array(obj, dtype=np.float64)).all():
+            return list(obj)  # a row of finite floats (the bulk of a record), checked at C speed
         return [_finite(v) for v in obj]
     if isinstance(obj, np.ndarray):
+        if obj.dtype.kind in "biu" or (obj.dtype.kind == "f" and np.isfinite(obj).all()):
+            return obj.tolist()
         return _finite(obj.tolist())
     if isinstance(obj, np.generic):
         obj = obj.item()

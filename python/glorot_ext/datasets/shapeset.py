@@ -64,6 +64,8 @@ from typing import Any, Iterator, List, Mapping, Optional, Tuple, TypedDict, Uni
 import numpy as np
 from numpy.typing import DTypeLike
 
+from glorot_ext import _core
+
 from ._common import Split, Splits, check_dtype
 
 __all__ = [
@@ -302,7 +304,13 @@ def _fill_rows(
 
 def _fill_mask(vx: np.ndarray, vy: np.ndarray, size: int) -> np.ndarray:
     """Pixels (P, size, size) bool, indexed [x, y], of polygons with integer vertices (P, n)
-    filled by pygame's rule (``_fill_rows``)."""
+    filled by pygame's rule, natively (``_core.fill_polygons``, pixel for pixel
+    ``_fill_mask_reference``; half the time of making a block in NumPy)."""
+    return _core.fill_polygons(np.ascontiguousarray(vx, np.int32), np.ascontiguousarray(vy, np.int32), size)
+
+
+def _fill_mask_reference(vx: np.ndarray, vy: np.ndarray, size: int) -> np.ndarray:
+    """``_fill_mask`` in NumPy (``_fill_rows``): the reference the native one is tested against."""
     first, last, gaps = _fill_rows(vx, vy, size)
     x = np.arange(size, dtype=np.int32)[None, :, None]
     inside = (x >= first[:, None, :]) & (x <= last[:, None, :])

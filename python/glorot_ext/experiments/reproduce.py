@@ -683,10 +683,21 @@ def _slug(label: str) -> str:
     return label.lower().replace(" ", "_")
 
 
+def _row_figures(record: str, out_dir: str, prefix: str) -> List[str]:
+    """``plots.all_figures`` of one row's record (a worker task of ``_figures``)."""
+    from glorot_ext import plots
+
+    return [str(p) for p in plots.all_figures(Record.from_json(record), out_dir, prefix=prefix)]
+
+
 def _figures(
     results: Mapping[str, Result], dataset: str, out: Path, log: Optional[Callable[[str], object]]
 ) -> Dict[str, Path]:
-    """Figures per row and the error curves; returns {name: path} for the report."""
+    """Figures per row and the error curves; returns {name: path} for the report.
+
+    Matplotlib draws on one core: with several rows and cores, the rows' figures are drawn in a
+    pool of spawned processes (one per core) while this process draws the error curves and the
+    cost surface. The files are the same either way."""
     try:
         from glorot_ext import plots
     except ImportError:
@@ -696,20 +707,37 @@ def _figures(
     results = _ok(results)
     order = sorted(results, key=lambda k: -float(np.mean(results[k]["ours"])))  # as the paper: worst first
     number = 11 if dataset == "shapeset" else 12
-    paths = {
-        "error_curves": plots.error_curves(
-            [results[k]["curves"][0] for k in order],
-            out / f"fig{number}_test_error_{dataset}.png",
-            labels=[f"{k} (paper: {results[k]['paper']}%)" for k in order],
-            title=f"Test error during training, {dataset} (cf. Fig. {number})",
-        )
-    }
-    for label in order:
-        record = results[label].get("records", [None])[0]
-        if record:
-            for p in plots.all_figures(Record.from_json(record), out / "figures", prefix=f"{_slug(label)}_"):
-                paths[Path(p).stem] = p
-    paths["fig5_cost_surface"] = plots.plot_cost_surface(out / "fig5_cost_surface.png")
+    records = [
+        (str(rec), str(out / "figures"), f"{_slug(k)}_") for k in order if (rec := results[k].get("records", [None])[0])
+    ]
+    workers = min(len(records), os.cpu_count() or 1)
+    pool = None
+    if workers > 1:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        try:
+            pool = ProcessPoolExecutor(workers, mp_context=mp.get_context("spawn"))
+        except (OSError, NotImplementedError):  # no process pool here (e.g. no semaphores): draw them here
+            pool = None
+    try:
+        futures = [pool.submit(_row_figures, *r) for r in records] if pool is not None else []
+        paths = {
+            "error_curves": plots.error_curves(
+                [results[k]["curves"][0] for k in order],
+                out / f"fig{number}_test_error_{dataset}.png",
+                labels=[f"{k} (paper: {results[k]['paper']}%)" for k in order],
+                title=f"Test error during training, {dataset} (cf. Fig. {number})",
+            )
+        }
+        surface = plots.plot_cost_surface(out / "fig5_cost_surface.png")
+        rows = [f.result() for f in futures] if pool is not None else [_row_figures(*r) for r in records]
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+    for row in rows:
+        paths.update((Path(p).stem, Path(p)) for p in row)
+    paths["fig5_cost_surface"] = surface
     if log:
         log(f"wrote {len(paths)} figures under {out}")
     return paths
