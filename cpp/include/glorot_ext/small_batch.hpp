@@ -96,16 +96,30 @@ constexpr int forward_vectors(int nb) { return nb >= 9 ? 2 : nb >= 6 ? 3 : nb >=
 
 #define GLOROT_UNROLL _Pragma("GCC unroll 32")
 
-/// Prefetches the lines of a block of rows of W in row-major order, a few per call of next():
+/// Prefetches the lines of a block of rows of W in row-major order, a few per call of next_lines():
 /// the forward kernel walks W down narrow column strips, which DRAM serves poorly (short runs a
 /// row apart), so while it computes one chunk of rows it pulls the next chunk in whole rows.
 struct RowPrefetch {
-    const char* base = nullptr;  ///< first byte of the chunk's first row
-    Index row_bytes = 0, ld_bytes = 0, lines_per_row = 0, next = 0, total = 0;
+    const char* row = nullptr;  ///< first byte of the current row
+    Index ld_bytes = 0, lines_per_row = 0, line = 0, rows_left = 0;
+
+    /// Starts on `rows` rows of lines_per_row lines from base, ld_bytes apart.
+    void start(const char* base, Index rows, Index lines) {
+        row = base;
+        rows_left = lines > 0 ? rows : 0;
+        lines_per_row = lines;
+        line = 0;
+    }
 
     void next_lines(int n) {
-        for (int i = 0; i < n && next < total; ++i, ++next)
-            _mm_prefetch(base + (next / lines_per_row) * ld_bytes + (next % lines_per_row) * 64, kPrefetchHint);
+        for (int i = 0; i < n && rows_left > 0; ++i) {
+            _mm_prefetch(row + 64 * line, kPrefetchHint);
+            if (++line == lines_per_row) {
+                line = 0;
+                row += ld_bytes;
+                --rows_left;
+            }
+        }
     }
 };
 
@@ -196,10 +210,12 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
         GLOROT_UNROLL
         for (int b = 0; b < NB; ++b) {
             typename S::V dv = masked ? S::load(D + b * ldd + j, m) : S::load(D + b * ldd + j);
-            // Loaded once into a register: GCC otherwise folds the load into both FMAs that use
-            // it (a memory operand each), and the doubled loads, not the FMAs, bound the kernel
-            // (1 thread, a 500×500 float32 layer in cache: 0.148 -> 0.100 ms; 85% of FMA peak).
-            __asm__("" : "+v"(dv));
+            // float32: loaded once into a register. GCC otherwise folds the load into both FMAs
+            // that use it (a memory operand each), and the doubled loads, not the FMAs, bound
+            // the kernel (1 thread, a 500×500 layer in cache: 0.148 -> 0.100 ms, 85% of FMA
+            // peak). Not float64: there the step's backward measured slower so (2 threads,
+            // 0.48 -> 0.65 ms per 1000×1000 layer streamed from DRAM), cause not isolated.
+            if constexpr (std::is_same_v<T, float>) __asm__("" : "+v"(dv));
             GLOROT_UNROLL
             for (int r = 0; r < R; ++r) {
                 if (DOT) acc[b][r] = S::fma(dv, wv[r], acc[b][r]);
@@ -277,25 +293,28 @@ Index forward_panel_width(Index batch, Index N) {
 
 /// Y[:, p0:p0+pw] = X·W[:, p0:p0+pw] + bias for the whole batch: for each chunk of kChunkRows
 /// rows of W, each strip of the panel and each batch tile (sizes differ by at most one row), the
-/// register tile over those rows, while the next chunk of the panel is prefetched in whole rows.
+/// register tile over those rows, while the next chunk of the panel is prefetched in whole rows
+/// (during the last chunk, the first of the panel [next_p0, next_p0+next_pw) when next_pw > 0:
+/// the calling thread's next panel).
 template <class T>
-void forward_panel(const T* X, Index batch, Index K, const T* W, Index N, const T* bias, T* Y, Index p0, Index pw) {
+void forward_panel(const T* X, Index batch, Index K, const T* W, Index N, const T* bias, T* Y, Index p0, Index pw,
+                   Index next_p0 = 0, Index next_pw = 0) {
     const Index tiles = forward_tiles(batch), strip = forward_strip_width<T>(batch);
     detail::with_tile((batch + tiles - 1) / tiles, [&](auto nbmax) {
         constexpr int NBM = decltype(nbmax)::value;
         if constexpr (NBM <= kMaxTile) {
             constexpr int NC = forward_vectors(NBM);
             RowPrefetch pf;
-            pf.row_bytes = pw * static_cast<Index>(sizeof(T));
             pf.ld_bytes = N * static_cast<Index>(sizeof(T));
-            pf.lines_per_row = (pf.row_bytes + 63) / 64;
             const Index chunk = forward_chunk_rows<T>(K);
             RowPrefetch* const use_pf = chunk < K ? &pf : nullptr;
             for (Index k0 = 0; k0 < K; k0 += chunk) {
                 const Index k1 = std::min(K, k0 + chunk), k2 = std::min(K, k1 + chunk);
-                pf.base = reinterpret_cast<const char*>(W + k1 * N + p0);
-                pf.next = 0;
-                pf.total = (k2 - k1) * pf.lines_per_row;
+                // The next chunk of this panel; during the last, the first chunk of the next panel.
+                const bool more = k1 < K;
+                pf.start(reinterpret_cast<const char*>(more ? W + k1 * N + p0 : W + next_p0),
+                         more ? k2 - k1 : std::min(chunk, K),
+                         ((more ? pw : next_pw) * static_cast<Index>(sizeof(T)) + 63) / 64);
                 for (Index c0 = p0; c0 < p0 + pw; c0 += strip) {
                     const Index w = std::min(strip, p0 + pw - c0);
                     auto tile = [&](auto nb, Index r0) {
@@ -319,6 +338,20 @@ void forward_panel(const T* X, Index batch, Index K, const T* W, Index N, const 
             }
         }
     });
+}
+
+/// Prefetches (into L2) the first chunk of rows of the forward panel [p0, p0+pw) of W (K, N) when
+/// the forward walks W in chunks (float64): forward_panel prefetches each later chunk, and the
+/// first of the next panel, while it computes, but not the first of a thread's first panel.
+template <class T>
+void prefetch_forward_panel(const T* W, Index K, Index N, Index p0, Index pw) {
+    const Index chunk = forward_chunk_rows<T>(K);
+    if (chunk >= K) return;
+    const Index lines = (pw * static_cast<Index>(sizeof(T)) + 63) / 64;
+    for (Index k = 0; k < chunk; ++k) {
+        const char* row = reinterpret_cast<const char*>(W + k * N + p0);
+        for (Index i = 0; i < lines; ++i) _mm_prefetch(row + 64 * i, kPrefetchHint);
+    }
 }
 
 /// The backward block of rows [k0, k1) of W (K, N): dZ[:, k0:k1] = D·W_old[k0:k1, :]ᵀ when dZ is
