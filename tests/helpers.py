@@ -1,4 +1,5 @@
-"""Shared test helper: compare a native result with the reference (shape, dtype, then values)."""
+"""Shared test helpers: compare a native result with the reference (shape, dtype, then values);
+edits that damage a saved file's JSON header in one named way."""
 
 import numpy as np
 
@@ -15,3 +16,21 @@ def assert_matches(native, expected, kind="fwd"):
     assert native.shape == expected.shape, f"shape {native.shape} != {expected.shape}"
     assert native.dtype == expected.dtype, f"dtype {native.dtype} != {expected.dtype}"
     np.testing.assert_allclose(native, expected, **TOL[native.dtype][kind])
+
+
+def set_key(key, value):
+    """An edit of a parsed JSON dict that sets ``key``."""
+
+    def f(d):
+        d[key] = value
+
+    return f
+
+
+def drop_key(key):
+    """An edit of a parsed JSON dict that removes ``key``."""
+
+    def f(d):
+        d.pop(key)
+
+    return f

@@ -314,7 +314,7 @@ def test_a_failed_run_leaves_its_row_missing_and_the_report_says_so_and_the_rest
     assert "unreadable checkpoint" in content["rows"]["Tanh"]["missing"][0]
     report = (tmp_path / "REPORT.md").read_text()
     assert "| Tanh | **missing** |" in report and "Missing: 1 run(s) did not finish" in report
-    assert "| Tanh | missing |" in (tmp_path / "table1.md").read_text()
+    assert "| Tanh | **missing** |" in (tmp_path / "table1.md").read_text()
 
 
 def test_sweep_on_a_dask_local_cluster_prints_the_dashboard_and_matches_the_local_results(tmp_path):

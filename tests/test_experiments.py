@@ -1,12 +1,15 @@
 """Checkpointed runs resume bit-exactly; the reproduction writes the table beside the paper's."""
 
 import json
+import shutil
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from glorot_ext.experiments import RunConfig, paper, reproduce, run
+from glorot_ext.experiments.reproduce import load_results
 
 TOY = dict(depth=2, width=24, eval_every=50, n_eval=200, lr=0.05)
 
@@ -116,6 +119,13 @@ def test_a_small_reproduction_writes_a_report_with_a_verdict_for_every_claim(tmp
     report = (tmp_path / "REPORT.md").read_text()
     saved = json.loads((tmp_path / "results-shapeset.json").read_text())  # strict JSON: no NaN
     assert saved["rows"]["Tanh N"]["ours"] == content["rows"]["Tanh N"]["ours"]
+    # paths relative to the results file, so the folder can move; load_results joins them back
+    record, run_dir = saved["rows"]["Tanh N"]["records"][0], saved["rows"]["Tanh N"]["run_dirs"][0]
+    assert not Path(record).is_absolute() and (tmp_path / record).is_file() and (tmp_path / run_dir).is_dir()
+    moved = shutil.copytree(tmp_path, tmp_path.parent / (tmp_path.name + "-moved"))
+    loaded = load_results(moved / "results-shapeset.json")
+    assert Path(loaded["rows"]["Tanh N"]["records"][0]).is_relative_to(moved)
+    assert Path(loaded["rows"]["Tanh N"]["records"][0]).is_file()
     ids = {c["id"] for c in saved["claims"]}
     assert {
         "fig6_standard_narrows",
@@ -228,3 +238,80 @@ def test_a_malformed_scheduler_is_refused_before_any_folder_is_made(tmp_path):
     with pytest.raises(ValueError, match="local:N needs a positive number"):
         reproduce(tmp_path / "c", executor="dask", scheduler="local:x", n_updates=10, log=None)
     assert not (tmp_path / "c").exists()
+
+
+def test_both_table1_renderings_share_one_row_logic():
+    from glorot_ext.experiments import report
+
+    rows = {
+        "Tanh": {
+            "paper": 27.15,
+            "ours": [0.30, 0.32],
+            "ours_at_best_val": [0.29, 0.31],
+            "lr": 0.1,
+            "n_updates": 2000,
+            "ms_per_update": 1.5,
+            "grid": {"2000": {"0.1": 0.3}},
+        },
+        "Tanh N": {"paper": 15.6, "status": "diverged", "lr": 0.1, "n_updates": 61, "grid": {}},
+        "Sigmoid": {"paper": None, "status": "missing", "grid": {}, "missing": ["x"]},
+    }
+    full = report.table1({"rows": rows}, report.REPORT_COLUMNS).splitlines()
+    short = report.table1({"rows": rows}, report.SUMMARY_COLUMNS).splitlines()
+    assert len(full) == len(short) == 2 + len(rows)
+    # mean 31.00 ± std (ddof 1) 1.41; Δ from the mean; the rate search only in REPORT.md's rendering
+    assert full[2] == "| Tanh | 31.00 ± 1.41 | 30.00 ± 1.41 | 27.15 | 0.1 | 2,000 | 2,000: 0.1 30.00 |"
+    assert short[2] == "| Tanh | 31.00 ± 1.41 | 30.00 ± 1.41 | 27.15 | +3.85 | 0.1 | 2,000 | 1.50 |"
+    assert full[3].startswith("| Tanh N | **diverged** |") and short[3].startswith("| Tanh N | **diverged** |")
+    assert short[4] == "| Sigmoid | **missing** |  | n/a |  |  |  |  |"
+    with pytest.raises(ValueError, match="unknown Table 1 column"):
+        report.table1({"rows": rows}, ("type", "nope"))
+
+
+def test_a_tie_in_validation_error_goes_to_the_lower_validation_loss():
+    from glorot_ext.experiments.reproduce import _rank, _val_loss_at
+
+    # all three at the class prior's error (Sigmoid on Shapeset): the rate whose loss moved wins
+    errors = {0.01: 0.832, 0.03: 0.832, 0.1: 0.832}
+    losses = {0.01: 1.61, 0.03: 1.58, 0.1: 1.60}
+    assert _rank([0.01, 0.03, 0.1], errors, losses) == [0.03, 0.1, 0.01]
+    # the error decides first; equal errors and losses go to the smaller rate
+    assert _rank([0.1, 0.01], {0.01: 0.5, 0.1: 0.4}, {0.01: 0.1, 0.1: 9.0}) == [0.1, 0.01]
+    assert _rank([0.1, 0.01], {0.01: 0.5, 0.1: 0.5}, {0.01: 1.0, 0.1: 1.0}) == [0.01, 0.1]
+    curve = {"n_updates": [100, 200], "val_error": [0.5, 0.4], "val_loss": [1.2, None]}
+    assert _val_loss_at({"curve": curve}, 150) == 1.2
+    assert _val_loss_at({"curve": curve}, 200) == float("inf")  # NaN loss (stored as null) never wins a tie
+    assert _val_loss_at({"status": "diverged", "curve": curve}, 200) == float("inf")
+
+
+def test_the_claims_decompose_jacobians_only_of_the_networks_at_init(tmp_path, monkeypatch):
+    # §4.2.2's Jacobian claims are about initialization; the trained networks' profiles feed claims
+    # on activations only, so their (costly) spectra are not computed.
+    from glorot_ext.experiments import claims
+
+    seen = []
+    real = claims.layer_profile
+
+    def spy(net, X, y, jacobian_examples=claims.JACOBIAN_EXAMPLES, **kw):
+        seen.append((net.n_updates, jacobian_examples))
+        return real(net, X, y, jacobian_examples=jacobian_examples, **kw)
+
+    monkeypatch.setattr(claims, "layer_profile", spy)
+    content = reproduce(tmp_path, rows=["Tanh", "Tanh N"], n_updates=20, **SMALL)
+    assert sorted(seen) == [(0, claims.JACOBIAN_EXAMPLES)] * 2 + [(20, 0)] * 2
+    assert {"jacobian_standard", "jacobian_normalized"} <= {c["id"] for c in content["claims"]}
+
+
+def test_the_quick_budget_measures_jacobians_at_init_and_once_per_20k_updates():
+    from glorot_ext.datasets import shapeset
+    from glorot_ext.experiments.reproduce import budget_for
+    from glorot_ext.experiments.run import _monitor
+
+    probe = shapeset.generate(20, seed=0)
+    for budget in ("quick", "standard", "full"):
+        b = budget_for(budget, "shapeset")
+        mon = _monitor(RunConfig(n_updates=b.n_updates, **b.run_fields()), probe)
+        # Jacobian spectra at the measurements 0, 20k, 40k, ... (the quick budget: at init and at the end)
+        assert mon.every * mon.jacobian_every == max(20_000, b.monitor_every)
+    quick = budget_for("quick", "shapeset")
+    assert quick.n_updates % quick.eval_every == 0 and quick.n_updates // quick.eval_every == 5

@@ -5,6 +5,7 @@ import os
 
 import numpy as np
 import pytest
+from helpers import drop_key, set_key
 
 from glorot_ext import MLP, Record
 
@@ -59,37 +60,31 @@ def test_load_and_unpickling_build_through_the_constructor(saved):
     assert all(np.array_equal(a, b) for a, b in zip(rebuilt.weights + rebuilt.biases, net.weights + net.biases))
 
 
-def _set(key, value):
-    def f(d):
-        d[key] = value
-
-    return f
-
-
-def _drop(key):
-    def f(d):
-        d.pop(key)
-
-    return f
-
-
 @pytest.mark.parametrize(
     "config, arrays, match",
     [
-        (_set("backend", "cuda"), None, r"field 'backend' must be one of \('native', 'reference'\), got 'cuda'"),
-        (_set("n_updates", -5), None, r"field 'n_updates' must be an integer >= 0, got -5"),
-        (_set("n_updates", 1e9), None, r"field 'n_updates' must be an integer >= 0, got 1000000000.0"),
-        (_drop("cost"), None, r"field 'cost' is missing"),
-        (_set("cost", "hinge"), None, r"field 'cost' must be one of"),
-        (_set("dtype", "int32"), None, r"field 'dtype' must be float32 or float64, got 'int32'"),
-        (_set("activations", ["tanh"]), None, r"field 'activations' must list 2 names"),
-        (_set("activations", ["tanh", "swish"]), None, r"field 'activations' has an unknown name 'swish'"),
-        (_set("layer_sizes", [6, 0, 4, 3]), None, r"field 'layer_sizes' must list at least 2 positive integers"),
-        (_set("format", "other/1"), None, r"field 'format' must be 'glorot_ext.MLP/1'"),
-        (None, _set("W0", np.zeros(1, np.float32)), r"field 'W0' is float32 \(1,\), the config needs float32 \(6, 5\)"),
-        (None, _set("b1", np.zeros(4, np.float64)), r"field 'b1' is float64 \(4,\), the config needs float32 \(4,\)"),
-        (None, _drop("W2"), r"field 'W2' is missing"),
-        (None, _set("W7", np.zeros(2, np.float32)), r"unexpected arrays \['W7'\]"),
+        (set_key("backend", "cuda"), None, r"field 'backend' must be one of \('native', 'reference'\), got 'cuda'"),
+        (set_key("n_updates", -5), None, r"field 'n_updates' must be an integer >= 0, got -5"),
+        (set_key("n_updates", 1e9), None, r"field 'n_updates' must be an integer >= 0, got 1000000000.0"),
+        (drop_key("cost"), None, r"field 'cost' is missing"),
+        (set_key("cost", "hinge"), None, r"field 'cost' must be one of"),
+        (set_key("dtype", "int32"), None, r"field 'dtype' must be float32 or float64, got 'int32'"),
+        (set_key("activations", ["tanh"]), None, r"field 'activations' must list 2 names"),
+        (set_key("activations", ["tanh", "swish"]), None, r"field 'activations' has an unknown name 'swish'"),
+        (set_key("layer_sizes", [6, 0, 4, 3]), None, r"field 'layer_sizes' must list at least 2 positive integers"),
+        (set_key("format", "other/1"), None, r"field 'format' must be 'glorot_ext.MLP/1'"),
+        (
+            None,
+            set_key("W0", np.zeros(1, np.float32)),
+            r"field 'W0' is float32 \(1,\), the config needs float32 \(6, 5\)",
+        ),
+        (
+            None,
+            set_key("b1", np.zeros(4, np.float64)),
+            r"field 'b1' is float64 \(4,\), the config needs float32 \(4,\)",
+        ),
+        (None, drop_key("W2"), r"field 'W2' is missing"),
+        (None, set_key("W7", np.zeros(2, np.float32)), r"unexpected arrays \['W7'\]"),
     ],
 )
 def test_a_model_field_that_does_not_fit_is_refused_naming_file_and_field(saved, config, arrays, match):

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+from helpers import drop_key, set_key
 
 from glorot_ext import Callback, Record
 from glorot_ext.experiments import RunConfig, run
@@ -239,36 +240,22 @@ def _rewrite(path, arrays=None, state=None):
     np.savez(path, **data)
 
 
-def _set(key, value):
-    def f(d):
-        d[key] = value
-
-    return f
-
-
-def _drop(key):
-    def f(d):
-        d.pop(key)
-
-    return f
-
-
 @pytest.mark.parametrize(
     "arrays, state, match",
     [
-        (_set("W0", np.zeros(1, np.float32)), None, r"'W0' is float32 \(1,\).*needs float32 \(1024, 24\)"),
-        (_set("W1", np.zeros((24, 24), np.float64)), None, r"'W1' is float64"),
-        (_drop("b2"), None, r"'b2' is missing"),
-        (_set("W9", np.zeros(3, np.float32)), None, r"arrays \['W9'\]"),
-        (None, _drop("curve"), r"field 'curve' is missing"),
-        (None, _set("n_updates", -5), r"field 'n_updates' must be an integer >= 0, got -5"),
-        (None, _set("n_updates", 1e9), r"field 'n_updates' must be an integer >= 0, got 1000000000.0"),
-        (None, _set("n_updates", 10**9), r"field 'n_updates' is 1000000000 but the curve ends at update 50"),
-        (None, _set("n_updates", True), r"field 'n_updates' must be an integer"),
+        (set_key("W0", np.zeros(1, np.float32)), None, r"'W0' is float32 \(1,\).*needs float32 \(1024, 24\)"),
+        (set_key("W1", np.zeros((24, 24), np.float64)), None, r"'W1' is float64"),
+        (drop_key("b2"), None, r"'b2' is missing"),
+        (set_key("W9", np.zeros(3, np.float32)), None, r"arrays \['W9'\]"),
+        (None, drop_key("curve"), r"field 'curve' is missing"),
+        (None, set_key("n_updates", -5), r"field 'n_updates' must be an integer >= 0, got -5"),
+        (None, set_key("n_updates", 1e9), r"field 'n_updates' must be an integer >= 0, got 1000000000.0"),
+        (None, set_key("n_updates", 10**9), r"field 'n_updates' is 1000000000 but the curve ends at update 50"),
+        (None, set_key("n_updates", True), r"field 'n_updates' must be an integer"),
         (None, lambda s: s["source"].update(batch_size=7), r"field 'source.batch_size' is 7"),
         (None, lambda s: s["source"].update(position=-1), r"field 'source.position' must be an integer >= 0"),
         (None, lambda s: s["curve"]["val_error"].pop(), r"field 'curve' must hold lists of one common"),
-        (None, _set("extra", []), r"field 'extra' must be a JSON object"),
+        (None, set_key("extra", []), r"field 'extra' must be a JSON object"),
     ],
 )
 def test_a_checkpoint_field_that_does_not_fit_the_run_is_refused_naming_file_and_field(tmp_path, arrays, state, match):
@@ -291,7 +278,7 @@ def test_a_checkpoint_without_a_state_entry_is_refused(tmp_path):
 
 def test_a_monitored_run_refuses_a_checkpoint_without_its_record(tmp_path):
     run(RunConfig(n_updates=50, **MONITORED), tmp_path)
-    _rewrite(tmp_path / "checkpoint.npz", state=_drop("monitor"))
+    _rewrite(tmp_path / "checkpoint.npz", state=drop_key("monitor"))
     (tmp_path / "record.json").unlink()
     with pytest.raises(ValueError, match=r"checkpoint.npz: checkpoint field 'monitor' is missing"):
         run(RunConfig(n_updates=100, **MONITORED), tmp_path)
@@ -304,7 +291,7 @@ def test_an_older_run_folder_with_the_record_beside_the_checkpoint_resumes_with_
     ahead = Record.from_json(tmp_path / "a" / "record.json").to_dict()
     run(RunConfig(n_updates=100, **MONITORED), tmp_path / "b")
     (tmp_path / "a" / "record.json").write_bytes((tmp_path / "b" / "record.json").read_bytes())
-    _rewrite(tmp_path / "a" / "checkpoint.npz", state=_drop("monitor"))
+    _rewrite(tmp_path / "a" / "checkpoint.npz", state=drop_key("monitor"))
     run(RunConfig(n_updates=100, **MONITORED), tmp_path / "a")
     got = _comparable(tmp_path / "a" / "record.json")
     assert got["steps"] == [0, 25, 50, 75, 100]

@@ -82,6 +82,13 @@ struct Simd<double> {
 /// and the hardware prefetcher does not cross pages.
 constexpr Index kPrefetchRows = 32;
 
+/// Every software prefetch of W goes to L2, not L1 (_MM_HINT_T0): a prefetch into L1 holds one
+/// of L1's few miss buffers (about two dozen on Zen 4) until its line arrives from DRAM, which
+/// capped the float64 forward at ~12 GB/s for both threads; L2 tracks many more misses, and the
+/// kernels' loads find the line there. Measured, batch 10 on 2 threads: float64 step 4.39 ->
+/// 3.6 ms, float32 unchanged (its weights come from L3); see BENCHMARKS.md.
+constexpr auto kPrefetchHint = _MM_HINT_T1;
+
 /// Vectors per forward column block for a tile of nb batch rows: nb·NC ≤ 24 accumulators, and
 /// small tiles take wide blocks, so each row of W is read in longer contiguous runs and enough
 /// independent FMAs are in flight.
@@ -98,7 +105,7 @@ struct RowPrefetch {
 
     void next_lines(int n) {
         for (int i = 0; i < n && next < total; ++i, ++next)
-            _mm_prefetch(base + (next / lines_per_row) * ld_bytes + (next % lines_per_row) * 64, _MM_HINT_T0);
+            _mm_prefetch(base + (next / lines_per_row) * ld_bytes + (next % lines_per_row) * 64, kPrefetchHint);
     }
 };
 
@@ -130,8 +137,8 @@ void forward_tile(const T* X, Index ldx, Index k0, Index k1, const T* W, Index l
             // float32: every other row), so the last line gets its own prefetch.
             const char* p = reinterpret_cast<const char*>(wp + kPrefetchRows * ldw);
             GLOROT_UNROLL
-            for (int c = 0; c < NC; ++c) _mm_prefetch(p + 64 * c, _MM_HINT_T0);
-            _mm_prefetch(p + NC * 64 - 1, _MM_HINT_T0);
+            for (int c = 0; c < NC; ++c) _mm_prefetch(p + 64 * c, kPrefetchHint);
+            _mm_prefetch(p + NC * 64 - 1, kPrefetchHint);
         }
         typename S::V wv[NC];
         GLOROT_UNROLL
@@ -181,14 +188,18 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
         typename S::V wv[R], u[2][R];
         GLOROT_UNROLL
         for (int r = 0; r < R; ++r) {
-            if (prefetch_next) _mm_prefetch(reinterpret_cast<const char*>(wrow + (R + r) * ldw + j), _MM_HINT_T0);
+            if (prefetch_next) _mm_prefetch(reinterpret_cast<const char*>(wrow + (R + r) * ldw + j), kPrefetchHint);
             wv[r] = masked ? S::load(wrow + r * ldw + j, m) : S::load(wrow + r * ldw + j);
             u[0][r] = S::zero();
             u[1][r] = S::zero();
         }
         GLOROT_UNROLL
         for (int b = 0; b < NB; ++b) {
-            const typename S::V dv = masked ? S::load(D + b * ldd + j, m) : S::load(D + b * ldd + j);
+            typename S::V dv = masked ? S::load(D + b * ldd + j, m) : S::load(D + b * ldd + j);
+            // Loaded once into a register: GCC otherwise folds the load into both FMAs that use
+            // it (a memory operand each), and the doubled loads, not the FMAs, bound the kernel
+            // (1 thread, a 500×500 float32 layer in cache: 0.148 -> 0.100 ms; 85% of FMA peak).
+            __asm__("" : "+v"(dv));
             GLOROT_UNROLL
             for (int r = 0; r < R; ++r) {
                 if (DOT) acc[b][r] = S::fma(dv, wv[r], acc[b][r]);

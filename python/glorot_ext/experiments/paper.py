@@ -44,7 +44,7 @@ UNKNOWNS_CHOSEN = [
         "Learning-rate grid and the rate chosen per model",
         "quick: fixed rates per row (DEFAULT_LR, from a {0.01, 0.03, 0.1} grid on Shapeset at 20k updates); "
         "standard: {0.01, 0.03, 0.1} per row, searched on validation error by successive halving (20k updates, the "
-        "best two to 60k, the best to 200k)",
+        "best two to 60k, the best to 200k; equal errors go to the lower validation loss)",
     ),
     (
         "Table 1: final test error or test error at the best validation point; after how many updates",

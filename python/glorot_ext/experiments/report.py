@@ -105,31 +105,60 @@ def _pct(values: ArrayLike) -> str:
     return f"{a.mean():.2f}" + (f" ± {a.std(ddof=1):.2f}" if a.size > 1 else "")
 
 
-def table1(content: Mapping[str, Any]) -> str:
+#: Table 1's columns: header and alignment. REPORT.md shows the rate search; ``table1.md`` (the
+#: summary printed at the end of a reproduction) shows the gap to the paper and the speed instead.
+_TABLE1_COLUMNS = {
+    "type": ("TYPE", "---"),
+    "final": ("ours, final (%)", "---:"),
+    "best": ("ours, at best validation (%)", "---:"),
+    "paper": ("paper (%)", "---:"),
+    "delta": ("Δ vs paper", "---:"),
+    "lr": ("lr chosen", "---:"),
+    "updates": ("updates", "---:"),
+    "ms": ("ms/update", "---:"),
+    "grid": ("rate search: validation error (%) per rate at each rung", "---"),
+}
+REPORT_COLUMNS = ("type", "final", "best", "paper", "lr", "updates", "grid")
+SUMMARY_COLUMNS = ("type", "final", "best", "paper", "delta", "lr", "updates", "ms")
+
+
+def _table1_cells(label: str, r: Mapping[str, Any]) -> dict[str, str]:
+    """Every column's cell for one row; a diverged or missing row says so where its error would be."""
+    grid = "; ".join(
+        f"{int(step):,}: " + ", ".join(f"{k} {100 * v:.2f}" for k, v in vals.items())
+        for step, vals in r.get("grid", {}).items()
+    )
+    paper = r["paper"]
+    cells = dict.fromkeys(_TABLE1_COLUMNS, "")
+    cells.update(type=label, paper="n/a" if paper is None else f"{paper:.2f}", grid=grid or "fixed rate")
+    status = r.get("status")
+    if status == "missing":
+        cells["final"] = "**missing**"
+        return cells
+    cells.update(lr=f"{r['lr']:g}", updates=f"{r['n_updates']:,}")
+    if status == "diverged":
+        cells["final"] = "**diverged**"
+        return cells
+    cells.update(final=_pct(r["ours"]), best=_pct(r["ours_at_best_val"]))
+    if paper is not None:
+        cells["delta"] = f"{100 * float(np.mean(r['ours'])) - paper:+.2f}"
+    if "ms_per_update" in r:
+        cells["ms"] = f"{r['ms_per_update']:.2f}"
+    return cells
+
+
+def table1(content: Mapping[str, Any], columns: Sequence[str] = REPORT_COLUMNS) -> str:
+    """Markdown Table 1 of ``content["rows"]``, one row per model, in ``columns`` (keys of ``_TABLE1_COLUMNS``)."""
+    unknown = [c for c in columns if c not in _TABLE1_COLUMNS]
+    if unknown:
+        raise ValueError(f"unknown Table 1 column(s) {unknown}; known: {list(_TABLE1_COLUMNS)}")
     lines = [
-        "| TYPE | ours, final (%) | ours, at best validation (%) | paper (%) | lr chosen | updates | "
-        "rate search: validation error (%) per rate at each rung |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| " + " | ".join(_TABLE1_COLUMNS[c][0] for c in columns) + " |",
+        "|" + "|".join(_TABLE1_COLUMNS[c][1] for c in columns) + "|",
     ]
     for label, r in content["rows"].items():
-        grid = (
-            "; ".join(
-                f"{int(step):,}: " + ", ".join(f"{k} {100 * v:.2f}" for k, v in vals.items())
-                for step, vals in r.get("grid", {}).items()
-            )
-            or "fixed rate"
-        )
-        paper = "n/a" if r["paper"] is None else f"{r['paper']:.2f}"
-        if r.get("status") == "diverged":
-            lines.append(f"| {label} | **diverged** | | {paper} | {r['lr']:g} | {r['n_updates']:,} | {grid} |")
-            continue
-        if r.get("status") == "missing":
-            lines.append(f"| {label} | **missing** | | {paper} | | | {grid} |")
-            continue
-        lines.append(
-            f"| {label} | {_pct(r['ours'])} | {_pct(r['ours_at_best_val'])} | {paper} | {r['lr']:g} | "
-            f"{r['n_updates']:,} | {grid} |"
-        )
+        cells = _table1_cells(label, r)
+        lines.append("| " + " | ".join(cells[c] for c in columns) + " |")
     return "\n".join(lines)
 
 
