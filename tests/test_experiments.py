@@ -273,3 +273,18 @@ def test_the_quick_budget_measures_jacobians_at_init_and_once_per_20k_updates():
         assert mon.every * mon.jacobian_every == max(20_000, b.monitor_every)
     quick = budget_for("quick", "shapeset")
     assert quick.n_updates % quick.eval_every == 0 and quick.n_updates // quick.eval_every == 5
+
+
+def test_the_checkpoint_holds_the_record_that_record_json_exports(tmp_path):
+    # the record is encoded once and written to both; the checkpoint's state stays one JSON object
+    from glorot_ext.record import Record, dumps
+
+    run(RunConfig(n_updates=100, monitor_every=50, probe_size=20, **TOY), tmp_path)
+    with np.load(tmp_path / "checkpoint.npz") as z:
+        text = bytes(z["state"]).decode()
+    state = json.loads(text)
+    assert "\\u0000record" not in text and state["monitor"]["n_measured"] == 3
+    exported = (tmp_path / "record.json").read_text()
+    assert state["monitor"]["record"] == json.loads(exported)
+    assert exported == dumps(Record.from_json(tmp_path / "record.json").to_dict())
+    assert Record.from_json(tmp_path / "record.json").steps == [0, 50, 100]
