@@ -157,7 +157,7 @@ MONITORED = dict(TOY, monitor_every=25, probe_size=40)
 
 @pytest.fixture
 def jacobian_every_2(monkeypatch):
-    """Jacobian spectra at every second measurement (a run's default is one per 10,000 updates),
+    """Jacobian spectra at every second measurement (a run's default is one per 20,000 updates),
     so that a lost measurement counter shows up in the record."""
     real = run_module._monitor
 
@@ -194,7 +194,7 @@ def _kill_on_call(monkeypatch, owner, name, n):
 
 @pytest.mark.parametrize(
     "owner, name",
-    [(run_module, "_save"), (Record, "to_json")],
+    [(run_module, "_save"), (run_module, "_export_record")],
     ids=["during-the-checkpoint", "between-checkpoint-and-record"],
 )
 def test_a_run_killed_between_writes_resumes_to_the_uninterrupted_record(

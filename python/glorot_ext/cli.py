@@ -300,6 +300,7 @@ def _cmd_reproduce(a: argparse.Namespace) -> None:
         threads=a.threads,
         progress=a.progress,
         figures=not a.no_figures,
+        figure_workers=os.cpu_count() or 1,  # spawned: safe from the CLI, whose main module is guarded
         command="python -m glorot_ext " + " ".join(a.argv),
         **_executor_args(a),
     )

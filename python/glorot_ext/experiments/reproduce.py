@@ -389,6 +389,7 @@ def reproduce(
     progress: bool = False,
     log: Optional[Callable[[str], object]] = print,
     figures: bool = True,
+    figure_workers: int = 1,
     overrides: Optional[Mapping[str, Any]] = None,
     command: Optional[str] = None,
     executor: Union[str, Executor] = "local",
@@ -419,6 +420,8 @@ def reproduce(
         progress: one tqdm bar over the whole grid (runs done, rows done, ETA).
         log: function taking a line of text, or None.
         figures: write the PNG figures (needs matplotlib).
+        figure_workers: processes drawing the rows' figures (the CLI: one per core). They are
+            spawned, so a script that asks for more than 1 needs ``if __name__ == "__main__":``.
         overrides: other ``RunConfig`` fields for every run.
         command: the command line that asked for this, written into the report.
         executor: "local" (this process or ``jobs`` processes), "dask", or an executor object
@@ -542,7 +545,7 @@ def reproduce(
         "claims": [c.as_dict() for c in claims],
         "unknowns": paper.UNKNOWNS_CHOSEN,
     }
-    fig_paths = _figures(results, dataset, out, log) if figures else {}
+    fig_paths = _figures(results, dataset, out, log, figure_workers) if figures else {}
     from glorot_ext.experiments import report as _report
 
     atomic_write(out / f"results-{dataset}.json", dumps(_relative_paths(content, out), indent=1))
@@ -691,13 +694,17 @@ def _row_figures(record: str, out_dir: str, prefix: str) -> List[str]:
 
 
 def _figures(
-    results: Mapping[str, Result], dataset: str, out: Path, log: Optional[Callable[[str], object]]
+    results: Mapping[str, Result],
+    dataset: str,
+    out: Path,
+    log: Optional[Callable[[str], object]],
+    workers: int = 1,
 ) -> Dict[str, Path]:
     """Figures per row and the error curves; returns {name: path} for the report.
 
-    Matplotlib draws on one core: with several rows and cores, the rows' figures are drawn in a
-    pool of spawned processes (one per core) while this process draws the error curves and the
-    cost surface. The files are the same either way."""
+    Matplotlib draws on one core: with ``workers`` > 1 the rows' figures are drawn in a pool of
+    that many spawned processes (at most one per row) while this process draws the error curves
+    and the cost surface. The files are the same either way."""
     try:
         from glorot_ext import plots
     except ImportError:
@@ -710,7 +717,9 @@ def _figures(
     records = [
         (str(rec), str(out / "figures"), f"{_slug(k)}_") for k in order if (rec := results[k].get("records", [None])[0])
     ]
-    workers = min(len(records), os.cpu_count() or 1)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"figure_workers must be a positive integer, got {workers!r}")
+    workers = min(len(records), workers)
     pool = None
     if workers > 1:
         import multiprocessing as mp

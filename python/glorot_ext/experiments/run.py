@@ -247,9 +247,12 @@ def _save(
     config: RunConfig,
     extra: Mapping[str, Any],
     monitor: Optional[Monitor] = None,
-) -> None:
+) -> Optional[str]:
     """Writes the whole run state to one .npz atomically: weights, biases, and a JSON ``state``
-    (config, n_updates, source position, curve, extra, and the monitor's record and counters)."""
+    (config, n_updates, source position, curve, extra, and the monitor's record and counters).
+
+    Returns the record's JSON text (``Record.to_json``'s, byte for byte) when there is a monitor:
+    the record, the bulk of the state, is encoded once for the checkpoint and ``record.json``."""
     state: Dict[str, Any] = {
         "config": config.identity(),
         "n_updates": net.n_updates,
@@ -257,17 +260,34 @@ def _save(
         "curve": curve,
         "extra": extra,
     }
+    record = None
     if monitor is not None:
+        record = _dumps(monitor.record.to_dict())
         state["monitor"] = {
-            "record": monitor.record.to_dict(),
+            "record": _RECORD_SLOT,
             "n_measured": monitor._n_measured,
             "loss_sum": monitor._loss_sum,
             "loss_count": monitor._loss_count,
         }
+    text = _dumps(state)
+    if record is not None:  # the slot's JSON string, replaced by the record's JSON object
+        slot = json.dumps(_RECORD_SLOT)
+        assert text.count(slot) == 1
+        text = text.replace(slot, record)
     arrays: Dict[str, NDArray[Any]] = {f"W{l}": W for l, W in enumerate(net.weights)}
     arrays.update({f"b{l}": b for l, b in enumerate(net.biases)})
-    arrays["state"] = np.frombuffer(_dumps(state).encode(), dtype=np.uint8)
+    arrays["state"] = np.frombuffer(text.encode(), dtype=np.uint8)
     atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]  # **arrays vs allow_pickle: bool
+    return record
+
+
+def _export_record(path: Path, text: str) -> None:
+    """Writes ``record.json``: the record's JSON text ``_save`` returned, atomically."""
+    atomic_write(path, text)
+
+
+#: Stands for the record in a checkpoint's state while the rest is encoded (no JSON value is this string).
+_RECORD_SLOT = "\x00record\x00"
 
 
 def _is_int(v: object, low: int = 0) -> bool:
@@ -540,9 +560,11 @@ def run(
             _check_finite(net, config, curve, out, bar)
         with profile.part("checkpoint"):
             # The checkpoint holds the record: one file, one state; record.json is its export.
-            _save(ckpt, net, source, curve, config, {"train_seconds": elapsed, "profile": profile.settle()}, monitor)
-            if monitor is not None:
-                monitor.record.to_json(out / _RECORD)
+            record = _save(
+                ckpt, net, source, curve, config, {"train_seconds": elapsed, "profile": profile.settle()}, monitor
+            )
+            if record is not None:
+                _export_record(out / _RECORD, record)
         if bar is not None:
             bar.show(curve)
         elif log:  # the bar shows the errors when there is one
