@@ -110,6 +110,37 @@ def test_weights_are_bitwise_identical_for_one_and_two_threads(batch, small, dty
     assert results[0][1] == results[1][1]
 
 
+def _at_offset(a, offset):
+    """A copy of `a` whose data starts `offset` bytes past a 64-byte boundary."""
+    raw = np.empty(a.nbytes + 128, np.uint8)
+    start = (offset - raw.ctypes.data) % 64
+    out = raw[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
+    out[...] = a
+    assert out.ctypes.data % 64 == offset
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("batch", [3, 10, 17])
+def test_small_batch_step_does_not_depend_on_where_the_weights_start(batch, dtype):
+    # The forward starts its column strips on a cache line when every row of W has the same
+    # alignment (fan_out * itemsize a multiple of 64: 64 and 48 here in float64, 64 in float32),
+    # so where the strips fall depends on the address; what each output sums must not.
+    sizes = [37, 64, 48, 10]
+    batches = _batches(sizes, batch, dtype, 3, seed=13)
+    results = []
+    for offset in (0, 16, 40):
+        weights, biases = _params(sizes, dtype, np.random.default_rng(6))
+        weights = [_at_offset(w, offset) for w in weights]
+        net = _core.Network(weights, biases, ["tanh", "tanh"], "nll")
+        losses = [net.sgd_step(X, y, 0.1) for X, y in batches]
+        results.append((weights + biases, losses))
+    for params, losses in results[1:]:
+        assert losses == results[0][1]
+        for got, want in zip(params, results[0][0]):
+            assert np.array_equal(got, want)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_gradients_stay_exact_at_a_small_batch(dtype):
     sizes = [13, 33, 7]

@@ -5,8 +5,7 @@
 // At batch ≤ ~32 a general GEMM spends its time packing W; here every kernel walks W once:
 //   forward   Y[:, c:c+w] = X·W[:, c:c+w] + b    a column strip, one row of W per step of k,
 //                                                NB×NC accumulators (the batch) in registers;
-//                                                threads share panels of strips (float64: in
-//                                                chunks of rows, the next one prefetched);
+//                                                threads share panels of strips;
 //   backward  dZ[:, k]  = Σ_j D[:, j]·W[k, j]     with the OLD row k, and in the same pass
 //             W[k, :]  += Σ_b (-lr·Z[b, k])·D[b, :]   (∂C/∂W is never stored).
 // Every output element is computed by the same instruction sequence whatever thread runs it, and
@@ -18,6 +17,7 @@
 #include "glorot_ext/types.hpp"
 
 #include <algorithm>
+#include <cstdint>
 #include <stdexcept>
 #include <type_traits>
 #include <utility>
@@ -96,41 +96,12 @@ constexpr int forward_vectors(int nb) { return nb >= 9 ? 2 : nb >= 6 ? 3 : nb >=
 
 #define GLOROT_UNROLL _Pragma("GCC unroll 32")
 
-/// Prefetches the lines of a block of rows of W in row-major order, a few per call of next_lines():
-/// the forward kernel walks W down narrow column strips, which DRAM serves poorly (short runs a
-/// row apart), so while it computes one chunk of rows it pulls the next chunk in whole rows.
-struct RowPrefetch {
-    const char* row = nullptr;  ///< first byte of the current row
-    Index ld_bytes = 0, lines_per_row = 0, line = 0, rows_left = 0;
-
-    /// Starts on `rows` rows of lines_per_row lines from base, ld_bytes apart.
-    void start(const char* base, Index rows, Index lines) {
-        row = base;
-        rows_left = lines > 0 ? rows : 0;
-        lines_per_row = lines;
-        line = 0;
-    }
-
-    void next_lines(int n) {
-        for (int i = 0; i < n && rows_left > 0; ++i) {
-            _mm_prefetch(row + 64 * line, kPrefetchHint);
-            if (++line == lines_per_row) {
-                line = 0;
-                row += ld_bytes;
-                --rows_left;
-            }
-        }
-    }
-};
-
-/// Y[b, c0:c0+w] (+)= Σ_{k0≤k<k1} X[b, k]·W[k, c0:c0+w] for b < NB: the accumulators start from
-/// zero on the first chunk of rows (FIRST) else from Y, and get the bias on the last (LAST), so
-/// each element is the same FMA chain in k as one pass over all rows. w ≤ NC·width, and
-/// w < NC·width only when MASKED. X (NB, K) with row stride ldx; W (K, ·) with stride ldw. With
-/// pf, NC lines of the next chunk are prefetched per row of W; without, rows kPrefetchRows ahead.
+/// Y[b, c0:c0+w] = Σ_k X[b, k]·W[k, c0:c0+w] + bias[c0:c0+w] for b < NB, k < K, one FMA chain
+/// in k per element, the rows of W prefetched kPrefetchRows ahead. w ≤ NC·width, and
+/// w < NC·width only when MASKED. X (NB, K) with row stride ldx; W (K, ·) with stride ldw.
 template <class T, int NB, int NC, bool MASKED>
-void forward_tile(const T* X, Index ldx, Index k0, Index k1, const T* W, Index ldw, const T* bias, T* Y, Index ldy,
-                  Index c0, Index w, bool first, bool last, RowPrefetch* pf) {
+void forward_tile(const T* X, Index ldx, Index K, const T* W, Index ldw, const T* bias, T* Y, Index ldy, Index c0,
+                  Index w) {
     using S = Simd<T>;
     typename S::V acc[NB][NC];
     typename S::M m[NC];
@@ -139,14 +110,12 @@ void forward_tile(const T* X, Index ldx, Index k0, Index k1, const T* W, Index l
     GLOROT_UNROLL
     for (int b = 0; b < NB; ++b) {
         GLOROT_UNROLL
-        for (int c = 0; c < NC; ++c) acc[b][c] = first ? S::zero() : S::load(Y + b * ldy + c0 + c * S::width, m[c]);
+        for (int c = 0; c < NC; ++c) acc[b][c] = S::zero();
     }
-    const T* wp = W + k0 * ldw + c0;
-    const Index kp = pf != nullptr ? k1 : std::max<Index>(k0, k1 - kPrefetchRows);
+    const T* wp = W + c0;
+    const Index kp = std::max<Index>(0, K - kPrefetchRows);
     auto step = [&](Index k, bool prefetch) __attribute__((always_inline)) {
-        if (pf != nullptr) {
-            pf->next_lines(NC);
-        } else if (prefetch) {
+        if (prefetch) {
             // NC vectors span NC+1 lines when the row is not 64-byte aligned (fan_out 1000 in
             // float32: every other row), so the last line gets its own prefetch.
             const char* p = reinterpret_cast<const char*>(wp + kPrefetchRows * ldw);
@@ -165,15 +134,14 @@ void forward_tile(const T* X, Index ldx, Index k0, Index k1, const T* W, Index l
         }
         wp += ldw;
     };
-    Index k = k0;
+    Index k = 0;
     for (; k < kp; ++k) step(k, true);
-    for (; k < k1; ++k) step(k, false);
+    for (; k < K; ++k) step(k, false);
     GLOROT_UNROLL
     for (int c = 0; c < NC; ++c) {
-        const typename S::V bv = last ? S::load(bias + c0 + c * S::width, m[c]) : S::zero();
+        const typename S::V bv = S::load(bias + c0 + c * S::width, m[c]);
         GLOROT_UNROLL
-        for (int b = 0; b < NB; ++b)
-            S::store(Y + b * ldy + c0 + c * S::width, last ? S::add(acc[b][c], bv) : acc[b][c], m[c]);
+        for (int b = 0; b < NB; ++b) S::store(Y + b * ldy + c0 + c * S::width, S::add(acc[b][c], bv), m[c]);
     }
 }
 
@@ -264,15 +232,6 @@ void with_tile(Index n, F&& f) {
 
 }  // namespace detail
 
-/// Rows of W per forward chunk: float64, whose weights stream from DRAM (38 MB for the paper's
-/// network, more than L3), computes a chunk while it prefetches the next in whole rows (both stay
-/// in L2); float32's weights (19 MB) stay in L3, where walking each strip down all rows with
-/// rows kPrefetchRows ahead measured faster.
-template <class T>
-Index forward_chunk_rows(Index K) {
-    return sizeof(T) == 8 ? 64 : K;
-}
-
 /// Batch rows per forward tile (the whole batch of the paper, 10, in one tile), tiles per batch.
 inline Index forward_tiles(Index batch) { return (batch + kMaxTile - 1) / kMaxTile; }
 
@@ -291,67 +250,57 @@ Index forward_panel_width(Index batch, Index N) {
     return std::max(strip, ((N + 3) / 4 + strip - 1) / strip * strip);
 }
 
-/// Y[:, p0:p0+pw] = X·W[:, p0:p0+pw] + bias for the whole batch: for each chunk of kChunkRows
-/// rows of W, each strip of the panel and each batch tile (sizes differ by at most one row), the
-/// register tile over those rows, while the next chunk of the panel is prefetched in whole rows
-/// (during the last chunk, the first of the panel [next_p0, next_p0+next_pw) when next_pw > 0:
-/// the calling thread's next panel).
+/// Columns of a narrower first strip of a forward panel starting at `w` (a row of W, N wide), so
+/// that the later strips start on a 64-byte line: when every row of W has the same alignment
+/// (N·sizeof(T) a multiple of 64) but its first column is off a line, as NumPy's large arrays are
+/// (16 bytes past a page), each strip would span one more line per row, and its loads split
+/// lines (measured: float64 forward 0.31 -> 0.36 ms per 1000×1000 layer, 2 threads). Else 0.
+/// Only where the strips start depends on the address, never what each output element sums:
+/// that is the same FMA chain in k whichever strip or lane holds it, so results stay the same.
 template <class T>
-void forward_panel(const T* X, Index batch, Index K, const T* W, Index N, const T* bias, T* Y, Index p0, Index pw,
-                   Index next_p0 = 0, Index next_pw = 0) {
+Index forward_strip_head(const T* w, Index N, Index pw) {
+    const auto addr = reinterpret_cast<std::uintptr_t>(w);
+    if ((N * static_cast<Index>(sizeof(T))) % 64 != 0 || addr % sizeof(T) != 0) return 0;
+    const Index head = static_cast<Index>((64 - addr % 64) % 64 / sizeof(T));
+    return head < pw ? head : 0;
+}
+
+/// Y[:, p0:p0+pw] = X·W[:, p0:p0+pw] + bias for the whole batch: for each strip of the panel and
+/// each batch tile (sizes differ by at most one row), the register tile down all rows of W.
+///
+/// One pass down all K rows, with software prefetches into L2 kPrefetchRows rows ahead, for
+/// float64 too: its weights (38 MB for the paper's network) stream from DRAM, and an earlier
+/// scheme that computed chunks of 64 rows while prefetching the next chunk in whole rows (longer
+/// DRAM runs) measured no faster once the prefetches went to L2, and float32 in chunks measured
+/// 1.5x slower in the forward (bench/small_batch_micro.cpp, 2 threads).
+template <class T>
+void forward_panel(const T* X, Index batch, Index K, const T* W, Index N, const T* bias, T* Y, Index p0, Index pw) {
     const Index tiles = forward_tiles(batch), strip = forward_strip_width<T>(batch);
     detail::with_tile((batch + tiles - 1) / tiles, [&](auto nbmax) {
         constexpr int NBM = decltype(nbmax)::value;
         if constexpr (NBM <= kMaxTile) {
             constexpr int NC = forward_vectors(NBM);
-            RowPrefetch pf;
-            pf.ld_bytes = N * static_cast<Index>(sizeof(T));
-            const Index chunk = forward_chunk_rows<T>(K);
-            RowPrefetch* const use_pf = chunk < K ? &pf : nullptr;
-            for (Index k0 = 0; k0 < K; k0 += chunk) {
-                const Index k1 = std::min(K, k0 + chunk), k2 = std::min(K, k1 + chunk);
-                // The next chunk of this panel; during the last, the first chunk of the next panel.
-                const bool more = k1 < K;
-                pf.start(reinterpret_cast<const char*>(more ? W + k1 * N + p0 : W + next_p0),
-                         more ? k2 - k1 : std::min(chunk, K),
-                         ((more ? pw : next_pw) * static_cast<Index>(sizeof(T)) + 63) / 64);
-                for (Index c0 = p0; c0 < p0 + pw; c0 += strip) {
-                    const Index w = std::min(strip, p0 + pw - c0);
-                    auto tile = [&](auto nb, Index r0) {
-                        constexpr int NB = decltype(nb)::value;
-                        if (w == NC * Simd<T>::width)
-                            forward_tile<T, NB, NC, false>(X + r0 * K, K, k0, k1, W, N, bias, Y + r0 * N, N, c0, w,
-                                                           k0 == 0, k1 == K, use_pf);
-                        else
-                            forward_tile<T, NB, NC, true>(X + r0 * K, K, k0, k1, W, N, bias, Y + r0 * N, N, c0, w,
-                                                          k0 == 0, k1 == K, use_pf);
-                    };
-                    for (Index t = 0, r0 = 0; t < tiles; ++t) {
-                        const Index rows = batch * (t + 1) / tiles - r0;
-                        if (rows == NBM)
-                            tile(std::integral_constant<int, NBM>{}, r0);
-                        else if constexpr (NBM > 1)
-                            tile(std::integral_constant<int, NBM - 1>{}, r0);
-                        r0 += rows;
-                    }
+            const Index head = forward_strip_head(W + p0, N, pw);
+            for (Index c0 = p0; c0 < p0 + pw; c0 += c0 == p0 && head > 0 ? head : strip) {
+                const Index w = std::min(c0 == p0 && head > 0 ? head : strip, p0 + pw - c0);
+                auto tile = [&](auto nb, Index r0) {
+                    constexpr int NB = decltype(nb)::value;
+                    if (w == NC * Simd<T>::width)
+                        forward_tile<T, NB, NC, false>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
+                    else
+                        forward_tile<T, NB, NC, true>(X + r0 * K, K, K, W, N, bias, Y + r0 * N, N, c0, w);
+                };
+                for (Index t = 0, r0 = 0; t < tiles; ++t) {
+                    const Index rows = batch * (t + 1) / tiles - r0;
+                    if (rows == NBM)
+                        tile(std::integral_constant<int, NBM>{}, r0);
+                    else if constexpr (NBM > 1)
+                        tile(std::integral_constant<int, NBM - 1>{}, r0);
+                    r0 += rows;
                 }
             }
         }
     });
-}
-
-/// Prefetches (into L2) the first chunk of rows of the forward panel [p0, p0+pw) of W (K, N) when
-/// the forward walks W in chunks (float64): forward_panel prefetches each later chunk, and the
-/// first of the next panel, while it computes, but not the first of a thread's first panel.
-template <class T>
-void prefetch_forward_panel(const T* W, Index K, Index N, Index p0, Index pw) {
-    const Index chunk = forward_chunk_rows<T>(K);
-    if (chunk >= K) return;
-    const Index lines = (pw * static_cast<Index>(sizeof(T)) + 63) / 64;
-    for (Index k = 0; k < chunk; ++k) {
-        const char* row = reinterpret_cast<const char*>(W + k * N + p0);
-        for (Index i = 0; i < lines; ++i) _mm_prefetch(row + 64 * i, kPrefetchHint);
-    }
 }
 
 /// The backward block of rows [k0, k1) of W (K, N): dZ[:, k0:k1] = D·W_old[k0:k1, :]ᵀ when dZ is

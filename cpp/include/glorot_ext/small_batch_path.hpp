@@ -55,19 +55,8 @@ CostResult small_batch_sgd_step(const Layers<T>& net, Workspace<T>& ws, SpinBarr
             share((N + width - 1) / width, tid, nt, first, end);
             for (Index i = first; i < end; ++i) {
                 const Index c0 = i * width, w = std::min(width, N - c0);
-                const Index next_w = i + 1 < end ? std::min(width, N - c0 - width) : 0;
-                kernels::forward_panel<T>(in, batch, K, net.weights[l], N, net.biases[l], ws.pre(l), c0, w, c0 + width,
-                                          next_w);
+                kernels::forward_panel<T>(in, batch, K, net.weights[l], N, net.biases[l], ws.pre(l), c0, w);
                 if (l < last) activation_forward_rows(net.activation(l), ws.pre(l), ws.post(l), batch, N, c0, w);
-            }
-            if (l < last) {
-                // While waiting for the other threads: the start of this thread's part of the next layer.
-                const Index K2 = N, N2 = net.size(l + 2), width2 = kernels::forward_panel_width<T>(batch, N2);
-                Index first2, end2;
-                share((N2 + width2 - 1) / width2, tid, nt, first2, end2);
-                if (first2 < end2)
-                    kernels::prefetch_forward_panel<T>(net.weights[l + 1], K2, N2, first2 * width2,
-                                                       std::min(width2, N2 - first2 * width2));
             }
             barrier.wait(nt);
             mark(tid, l);
