@@ -263,7 +263,9 @@ def test_gemm_path_names_its_blas_and_loads_the_wheels_library():
 
 
 @pytest.mark.skipif(not hasattr(__import__("ctypes").CDLL(None), "mallinfo2"), reason="needs glibc's mallinfo2")
-@pytest.mark.parametrize(("batch", "dtype"), [(10, np.float32), (100, np.float32), (300, np.float64), (600, np.float32)])
+@pytest.mark.parametrize(
+    ("batch", "dtype"), [(10, np.float32), (100, np.float32), (300, np.float64), (600, np.float32)]
+)
 def test_a_warm_step_leaves_the_native_heap_as_it_was(batch, dtype):
     # A warm step allocates nothing that outlives it: glibc's heap (malloc arenas and mmapped
     # chunks, which Eigen's and OpenBLAS's buffers would come from) is the same after 10 more

@@ -1,4 +1,4 @@
-// Dense layer Y = X·W + b and its backward pass, split over fixed column blocks.
+// Dense layer Y = X·W + b and its backward pass, split over fixed blocks (parallel.hpp).
 //
 // X (batch, fan_in), W (fan_in, fan_out), b (fan_out), Y (batch, fan_out); all row-major.
 // Each block is a serial GEMM (block_gemm.hpp): our partition, not the BLAS's thread-dependent

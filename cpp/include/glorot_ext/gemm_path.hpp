@@ -38,8 +38,9 @@ CostResult gemm_forward(const Layers<T>& net, Workspace<T>& ws, const CMatMap<T>
 /// a wake-up can cost a scheduler tick). Forward takes the output blocks of parallel.hpp (rows
 /// of the batch for large batches, else columns). Backward takes row blocks of W_l: ∂C/∂z for
 /// those rows from the OLD rows, then either their update W -= lr·zᵀ·∂C/∂s (the GEMM folds -lr
-/// in and accumulates into W with beta = 1: no ∂C/∂W temporary) or, when dW/db are given, their gradient into dW/db
-/// with W unchanged; no thread touches another's rows. The workspace must hold X.rows() rows; labels are checked.
+/// in and accumulates into W with beta = 1: no ∂C/∂W temporary) or, when dW/db are given, their
+/// gradient into dW/db with W unchanged; no thread touches another's rows. The workspace must
+/// hold X.rows() rows; labels are checked.
 template <class T>
 CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrier, const CMatMap<T>& X, const Label* y,
                      T lr, const std::vector<T*>* dW, const std::vector<T*>* db) {

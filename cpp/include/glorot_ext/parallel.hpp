@@ -141,7 +141,7 @@ class SpinBarrier {
 // of the thread count, so each element is computed by the same serial code whichever thread runs
 // its block. Each block's serial GEMM packs the operand the blocks share again, so the blocks are
 // few and wide: two for a 1000-unit layer or batch, one per thread on this machine's 2 cores
-// (4 blocks cost ~4% of a large-batch step, 8 blocks ~10%), and always an even count.
+// (bench/gemm_blocks.cpp times 1, 2, 4 and 8 blocks), and always an even count.
 
 /// Number of blocks that split n rows or columns: 1 below 64, else 2 per 2048 started.
 inline Index block_count(Index n) { return n < 64 ? 1 : 2 * ((n + 2047) / 2048); }
