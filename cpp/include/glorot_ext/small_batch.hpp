@@ -82,11 +82,11 @@ struct Simd<double> {
 /// and the hardware prefetcher does not cross pages.
 constexpr Index kPrefetchRows = 32;
 
-/// Every software prefetch of W goes to L2, not L1 (_MM_HINT_T0): a prefetch into L1 holds one
-/// of L1's few miss buffers (about two dozen on Zen 4) until its line arrives from DRAM, which
-/// capped the float64 forward at ~12 GB/s for both threads; L2 tracks many more misses, and the
-/// kernels' loads find the line there. Measured, batch 10 on 2 threads: float64 step 4.39 ->
-/// 3.6 ms, float32 unchanged (its weights come from L3); see BENCHMARKS.md.
+/// Every software prefetch of W goes to L2 (T1), not L1 (T0). With T0 the float64 forward moved
+/// its weights at only 12-20 GB/s on 2 threads (DRAM gives ~37); likely cause, not isolated (no
+/// hardware counters here): a prefetch into L1 holds one of L1's few miss buffers until its line
+/// arrives, L2 tracks many more. Measured (bench/small_batch_micro.cpp, batch 10, 2 threads):
+/// float64 step 4.39 -> 3.6 ms, float32 unchanged.
 constexpr auto kPrefetchHint = _MM_HINT_T1;
 
 /// Vectors per forward column block for a tile of nb batch rows: nb·NC ≤ 24 accumulators, and
