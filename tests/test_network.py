@@ -213,3 +213,18 @@ def test_repr_names_the_architecture(rng):
     assert repr(ge.MLP([3, 4, 2], activation="softsign", init="standard", rng=rng)) == (
         "MLP([3, 4, 2], activation='softsign', init='standard', cost='nll', dtype=float32, n_updates=0)"
     )
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weights_start_on_a_cache_line_and_are_still_the_networks_own(dtype, tmp_path):
+    import pickle
+
+    net = ge.MLP([784, 1000, 10], dtype=dtype, rng=0)
+    net.save(tmp_path / "m.npz")
+    for m in (net, ge.MLP.load(tmp_path / "m.npz"), pickle.loads(pickle.dumps(net))):
+        for a in m.weights + m.biases:
+            assert a.ctypes.data % 64 == 0 and a.flags.c_contiguous and a.flags.writeable
+    X = np.random.default_rng(1).random((10, 784)).astype(dtype)
+    before = net.weights[0].copy()
+    net.sgd_step(X, np.arange(10), 0.1)
+    assert not np.array_equal(before, net.weights[0])  # the native step wrote into these arrays
