@@ -34,8 +34,10 @@ inline Kernels kernels_from_name(const std::string& name) {
     throw std::invalid_argument("unknown kernels '" + name + "'; expected 'auto' or 'gemm'");
 }
 
-/// Rows per chunk when predicting or evaluating a large set: bounds the workspace.
-constexpr Index kEvalChunk = 256;
+/// Rows per chunk when predicting or evaluating a large set: bounds the workspace, and reaches
+/// kRowSplitBatch so each chunk's forward shares W between blocks (5,000 Shapeset images through
+/// 5x1000 float32: 0.27-0.28 s against 0.30 with chunks of 256, timed alternately).
+constexpr Index kEvalChunk = 512;
 
 template <class T>
 class Network {
