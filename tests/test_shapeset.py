@@ -365,3 +365,29 @@ def test_the_native_renderer_names_a_bad_argument():
         _core.fill_polygons(v, np.zeros((2, 4), dtype=np.int32), 8)
     with pytest.raises(ValueError, match="size must be in"):
         _core.fill_polygons(v, v, 0)
+
+
+def test_painting_a_slot_natively_equals_compositing_its_reference_masks():
+    rng = np.random.default_rng(7)
+    sc = S.scenes(300, seed=11, size=32)
+    painted = rng.integers(0, 256, size=(300, 32, 32)).astype(np.uint8)
+    want = painted.copy()
+    present = sc.shape_ids >= 0
+    for k in range(2):
+        S._paint_slot(painted, sc.vertices[:, k], sc.shape_ids[:, k], present[:, k], sc.foreground[:, k])
+        for t, n in enumerate(S._N_VERTICES):
+            idx = np.flatnonzero(present[:, k] & (sc.shape_ids[:, k] == t))
+            v = np.trunc(sc.vertices[idx, k, :n]).astype(np.int32)
+            mask = S._fill_mask_reference(v[..., 0], v[..., 1], 32)
+            want[idx] = np.where(mask, sc.foreground[idx, k].astype(np.uint8)[:, None, None], want[idx])
+    np.testing.assert_array_equal(painted, want)
+
+
+def test_painting_names_a_bad_argument():
+    images = np.zeros((2, 8, 8), dtype=np.uint8)
+    v = np.zeros((1, 3), dtype=np.int32)
+    with pytest.raises(ValueError, match="image index 2 is outside the 2 images"):
+        _core.paint_polygons(images, np.array([2]), v, v, np.array([9], dtype=np.uint8))
+    with pytest.raises(ValueError, match="images must be writeable"):
+        images.flags.writeable = False
+        _core.paint_polygons(images, np.array([0]), v, v, np.array([9], dtype=np.uint8))

@@ -39,6 +39,15 @@ def minibatch_gradient_key_counts(Z: FloatArray, D: FloatArray, batch: int, shif
 def fill_polygons(vx: npt.NDArray[np.int32], vy: npt.NDArray[np.int32], size: int) -> npt.NDArray[np.bool_]:
     """(P, size, size) bool, indexed [p, x, y]: polygons of int32 vertices (P, n) filled by pygame 1.9's rule."""
 
+def paint_polygons(
+    images: npt.NDArray[np.uint8],
+    image: npt.NDArray[np.int64],
+    vx: npt.NDArray[np.int32],
+    vy: npt.NDArray[np.int32],
+    value: npt.NDArray[np.uint8],
+) -> None:
+    """Paints polygon p with grey level value[p] into images[image[p]] (B, size, size), by fill_polygons' rule."""
+
 class Network:
     """A deep MLP over the given weight (fan_in, fan_out) and bias arrays, updated in place.
 

@@ -337,6 +337,24 @@ def _slot_masks(verts: np.ndarray, shape_ids: np.ndarray, present: np.ndarray, s
     return inside
 
 
+def _paint_slot(
+    images: np.ndarray, verts: np.ndarray, shape_ids: np.ndarray, present: np.ndarray, grey: np.ndarray
+) -> None:
+    """Paints one shape slot of every image into ``images`` (B, size, size) uint8, natively
+    (``_core.paint_polygons``): where ``_slot_masks`` is set, the slot's ``grey`` level.
+
+    Args:
+        verts: (B, 20, 2) float64 vertices (x, y); shape_ids: (B,) int; present: (B,) bool;
+            grey: (B,) int grey levels.
+    """
+    for k, n in enumerate(_N_VERTICES):
+        idx = np.flatnonzero(present & (shape_ids == k))
+        if idx.size:
+            v = np.trunc(verts[idx, :n]).astype(np.int32)  # pygame's int(): truncation toward zero
+            value = grey[idx].astype(np.uint8)
+            _core.paint_polygons(images, idx.astype(np.int64), v[..., 0].copy(), v[..., 1].copy(), value)
+
+
 @dataclass
 class Scenes:
     """A batch of generated scenes with their parameters (what the tests and plots inspect).
@@ -425,10 +443,10 @@ def _block(seed: int, block: int, size: int) -> Scenes:
     foreground = np.where(present, foreground, -1)
     verts[~present] = np.nan
 
-    images = np.broadcast_to(background.astype(np.uint8)[:, None, None], (n, size, size))
-    for k in range(2):
-        inside = _slot_masks(verts[:, k], ids[:, k], present[:, k], size)
-        images = np.where(inside, foreground[:, k].astype(np.uint8)[:, None, None], images)
+    images = np.empty((n, size, size), dtype=np.uint8)
+    images[...] = background.astype(np.uint8)[:, None, None]
+    for k in range(2):  # the second shape over the first
+        _paint_slot(images, verts[:, k], ids[:, k], present[:, k], foreground[:, k])
 
     labels = np.where(n_shapes == 1, ids[:, 0], _PAIR_LABEL[ids[:, 0], np.maximum(ids[:, 1], 0)])
     return Scenes(
