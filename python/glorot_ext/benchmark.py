@@ -612,6 +612,9 @@ _GEMM_CHOICE = (
     "(not Linux x86-64, or `-C cmake.define.GLOROT_OPENBLAS=OFF`) the same blocks run Eigen's GEMM "
     "(`build_info()['gemm']` says which)."
 )
+#: Below this line a BENCHMARKS file holds hand-written notes (why a goal is missed, what was tried);
+#: a rerun replaces the measurements above it and keeps them.
+_NOTES = "<!-- notes: kept when glorot-ext bench rewrites this file -->"
 _OLD_HEADER = "# Benchmarks\n\nThe paper's SGD step ("  # files written before the marker existed
 
 
@@ -633,7 +636,8 @@ def _refuse_foreign(paths: Iterable[Path], force: bool) -> None:
 def write_results(
     results: Mapping[str, Any], out_dir: PathLike, markdown_path: Optional[PathLike] = None, force: bool = False
 ) -> List[Path]:
-    """Writes <out_dir>/step-<time>.json and .md and, if asked, the table into markdown_path.
+    """Writes <out_dir>/step-<time>.json and .md and, if asked, the table into markdown_path,
+    keeping the notes below ``_NOTES`` that the file already holds.
 
     Nothing is written anywhere else. An existing file is replaced only if an earlier run of
     this function wrote it (or ``force``); otherwise FileExistsError, before anything is written.
@@ -655,6 +659,10 @@ def write_results(
     atomic_write(js, dumps(results, indent=1) + "\n")
     atomic_write(md, _MARK + "\n\n" + table)
     if markdown_path:
+        notes = ""
+        if Path(markdown_path).exists():
+            text = Path(markdown_path).read_text(encoding="utf-8")
+            notes = "\n" + text[text.index(_NOTES) :] if _NOTES in text else ""
         atomic_write(
             markdown_path,
             _MARK + "\n\n"
@@ -670,7 +678,7 @@ def write_results(
             "(forward) or rows of W (backward), the blocks shared among the threads of one parallel region, "
             "so results are bitwise identical for any thread count. On a shared machine the 2-thread rows "
             "swing with the load of the other core: compare within a row (the contenders are interleaved), "
-            "and prefer the min.\n\n" + _GEMM_CHOICE + "\n\n" + table,
+            "and prefer the min.\n\n" + _GEMM_CHOICE + "\n\n" + table + notes,
         )
     return targets
 
