@@ -51,10 +51,12 @@ CostResult gemm_pass(const Layers<T>& net, Workspace<T>& ws, SpinBarrier& barrie
         Index first, end;
         for (Index l = 0; l <= last; ++l) {
             const Index K = net.size(l), N = net.size(l + 1);
+            // the output layer has no activation here (softmax comes with the cost), nor an entry in activations
+            const Activation act = l < last ? net.activation(l) : Activation::Identity;
             share(output_blocks(batch, N), tid, nt, first, end);
             for (Index i = first; i < end; ++i)
                 dense_forward_block<T>(ws.input(l, X.data()), K, net.weights[l], net.biases[l], ws.pre(l), N,
-                                       output_block(batch, N, i), net.activation(l), l < last ? ws.post(l) : nullptr);
+                                       output_block(batch, N, i), act, l < last ? ws.post(l) : nullptr);
             barrier.wait(nt);
         }
         if (tid == 0)
