@@ -148,24 +148,25 @@ def budget_for(name: str, dataset: str) -> Budget:
 # -- executing the grid of runs -----------------------------------------------------------------------
 
 
-def _val_at(res: Mapping[str, Any], step: int) -> float:
-    """Validation error of a run at its last evaluation at or before ``step``."""
-    if res.get("status") == "diverged":
-        return float("inf")  # a rate that diverged never wins a rung
-    c = res["curve"]
-    i = max(k for k, n in enumerate(c["n_updates"]) if n <= step)
-    err: float = c["val_error"][i]
-    return err
-
-
-def _val_loss_at(res: Mapping[str, Any], step: int) -> float:
-    """Validation loss (mean NLL) at the same evaluation as ``_val_at``; inf if diverged or unknown."""
+def _curve_at(res: Mapping[str, Any], step: int, key: str) -> float:
+    """``curve[key]`` of a run at its last evaluation at or before ``step``; inf if the run diverged
+    or the value is NaN (stored as null), so such a rate never wins a rung."""
     if res.get("status") == "diverged":
         return float("inf")
     c = res["curve"]
     i = max(k for k, n in enumerate(c["n_updates"]) if n <= step)
-    loss = c["val_loss"][i]
-    return float("inf") if loss is None else float(loss)  # NaN is stored as null
+    value = c[key][i]
+    return float("inf") if value is None else float(value)
+
+
+def _val_at(res: Mapping[str, Any], step: int) -> float:
+    """Validation error of a run at its last evaluation at or before ``step``."""
+    return _curve_at(res, step, "val_error")
+
+
+def _val_loss_at(res: Mapping[str, Any], step: int) -> float:
+    """Validation loss (mean NLL) at the same evaluation as ``_val_at``."""
+    return _curve_at(res, step, "val_loss")
 
 
 def _rank(rates: Sequence[float], errors: Mapping[float, float], losses: Mapping[float, float]) -> List[float]:
