@@ -60,13 +60,55 @@ def test_mcnemar_passes_a_clear_gap_and_fails_the_wrong_direction():
     assert ev.mcnemar(a, b).p_value == pytest.approx(ev.mcnemar(b, a).p_value)
 
 
-def test_mcnemar_pools_seeds_but_not_when_they_disagree():
+def test_mcnemar_pools_the_discordant_pairs_of_every_seed():
     a1, b1 = _pair(2000, 150, 100)
     a2, b2 = _pair(2000, 160, 100)
     pooled = ev.mcnemar([a1, a2], [b1, b2])
     assert pooled.verdict == PASS and pooled.n == 510
-    a3, b3 = _pair(2000, 100, 160)  # a third seed pointing the other way
-    assert ev.mcnemar([a1, a2, a3, a1], [b1, b2, b3, b1]).verdict == NOT_RESOLVED
+    assert pooled.p_value == pytest.approx(ev.binomial_two_sided_p(310, 510))
+
+
+@pytest.mark.parametrize("t,df", [(14.089, 2), (5.598, 4), (3.690, 9)])
+def test_seed_t_test_matches_the_two_sided_0_005_critical_values(t, df):
+    # k = df + 1 differences with mean t * sd / sqrt(k): the p-value sits at the table's 0.005
+    k = df + 1
+    base = np.linspace(-1.0, 1.0, k)
+    d = base / base.std(ddof=1) + t / math.sqrt(k)
+    assert ev.seed_t_test(d).p_value == pytest.approx(0.005, rel=2e-3)
+
+
+def test_seed_t_test_verdicts_and_degenerate_cases():
+    assert ev.seed_t_test([5.0, 5.2, 4.9, 5.1]).verdict == PASS
+    assert ev.seed_t_test([-5.0, -5.2, -4.9, -5.1]).verdict == FAIL
+    assert ev.seed_t_test([1.0, -0.5, 0.8]).verdict == NOT_RESOLVED
+    one = ev.seed_t_test([3.0])
+    assert one.verdict == NOT_RESOLVED and math.isnan(one.p_value)
+    same = ev.seed_t_test([0.02, 0.02, 0.02])
+    assert same.verdict == PASS and same.p_value == 0.0
+
+
+def test_error_comparison_with_one_seed_is_mcnemar():
+    a, b = _pair(5000, 400, 200, both=3000)
+    assert ev.error_comparison(a, b) == ev.mcnemar(a, b)
+
+
+def test_error_comparison_needs_the_seeds_to_agree_not_only_the_pooled_pairs():
+    # Pooled, the discordant pairs are decisive (p ~ 1e-9), but one seed of three points the other
+    # way: over seeds, the mean gap cannot be told from the spread.
+    seeds = [_pair(4000, 300, 150), _pair(4000, 320, 160), _pair(4000, 150, 180)]
+    a, b = [s[0] for s in seeds], [s[1] for s in seeds]
+    assert ev.mcnemar(a, b).verdict == PASS
+    e = ev.error_comparison(a, b)
+    assert e.verdict == NOT_RESOLVED and e.p_value > 0.005
+    assert "-0.75" in e.statistic  # seed 3: 150 - 180 = -30 examples of 4,000
+
+
+def test_error_comparison_passes_a_gap_every_seed_shows_alike():
+    seeds = [_pair(4000, 600, 100), _pair(4000, 610, 110), _pair(4000, 605, 104)]
+    a, b = [s[0] for s in seeds], [s[1] for s in seeds]
+    e = ev.error_comparison(a, b)
+    assert e.verdict == PASS and e.p_value < 0.005
+    assert ev.error_comparison(b, a).verdict == FAIL
 
 
 def test_mcnemar_refuses_unpaired_examples():

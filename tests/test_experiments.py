@@ -4,6 +4,7 @@ import json
 import shutil
 import time
 from pathlib import Path
+from typing import List
 
 import numpy as np
 import pytest
@@ -189,9 +190,13 @@ def test_the_standard_protocol_continues_the_chosen_rate_and_a_second_call_train
     loser = json.loads((runs[1e-6] / "result.json").read_text())
     assert loser["curve"]["n_updates"][-1] == 100  # the losing rate stops at the grid's budget
     stamp = {p: p.stat().st_mtime_ns for p in (tmp_path / "runs").rglob("checkpoint.npz")}
-    again = reproduce(tmp_path, **kw)
+    lines: List[str] = []
+    again = reproduce(tmp_path, **dict(kw, log=lines.append))
     assert again["rows"]["Tanh N"]["ours"] == row["ours"]
     assert {p: p.stat().st_mtime_ns for p in stamp} == stamp  # nothing trained the second time
+    # and its whole-job line counts no step time of the runs it only read
+    whole = next(x for x in lines if x.startswith("whole job (this call)"))
+    assert "step 0% (0.0 s)" in whole, whole
 
 
 def test_process_jobs_give_the_same_numbers_as_one_process(tmp_path):
@@ -216,10 +221,16 @@ def test_a_run_says_where_its_time_went(tmp_path):
     assert 0.9 * wall <= sum(prof.values()) <= wall
     # the training chunks hold the steps (and the batches and measurements after the first)
     assert prof["step"] < res["train_seconds"]
-    # a resumed run adds the new session's time to the saved profile
+    # a resumed run adds this call's time (said apart) to the profile its checkpoint carried, which
+    # is the first call's up to its last checkpoint
     res2, _ = run(RunConfig(n_updates=150, monitor_every=50, **TOY), tmp_path)
-    assert all(res2["profile"][k] >= prof[k] for k in PROFILE_PARTS)
-    assert res2["profile"]["step"] > prof["step"]
+    this = res2["profile_this_call"]
+    assert tuple(this) == PROFILE_PARTS and all(v >= 0 for v in this.values()) and this["step"] > 0
+    carried = {k: res2["profile"][k] - this[k] for k in PROFILE_PARTS}
+    assert carried["step"] == pytest.approx(prof["step"])
+    assert all(0 <= carried[k] <= prof[k] + 1e-9 for k in PROFILE_PARTS), (carried, prof)
+    saved = json.loads((tmp_path / "result.json").read_text())
+    assert saved["profile"] == res2["profile"] and "profile_this_call" not in saved
 
 
 def test_a_row_that_diverges_is_reported_as_diverged_not_as_a_number(tmp_path):

@@ -3,7 +3,8 @@
 Every claim is measured on per-unit data so that a test can tell it from noise: probe examples
 (the paper's fixed set of 300 test examples) for the per-layer statistics, minibatches of 10 of
 the probe set for weight gradients (the paper's g), and test examples for error comparisons
-(paired: both models see the same examples). Several seeds pool their units. A claim reports
+(paired: both models see the same examples). Several seeds pool their units; error comparisons
+over several seeds also test the seeds' spread (``evidence.error_comparison``). A claim reports
 what we measured, what the paper shows, the test, its p-value and a verdict (``evidence``).
 
 Bands for "about equal" / "about v" claims are ours (the paper gives none) and are stated in each
@@ -373,12 +374,12 @@ def _compare(
         source,
         f"{better} {pa}% vs {worse} {pb}%" if pa is not None else "n/a",
         f"{better} {100 * a.error:.2f}% vs {worse} {100 * b.error:.2f}%",
-        ev.mcnemar(a.correct, b.correct),
+        ev.error_comparison(a.correct, b.correct),
     )
 
 
 def comparison_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
-    """Pairwise error claims of §5 and the order of Table 1's column, by McNemar's exact test."""
+    """Pairwise error claims of §5 and the order of Table 1's column (``evidence.error_comparison``)."""
     claims = []
     pairs = [
         (
@@ -438,7 +439,7 @@ def ordering_claim(rows: Dict[str, RowOutcome], dataset: str) -> Optional[Claim]
         for better_group in groups[i + 1 :]:
             for worse in worse_group:
                 for better in better_group:
-                    e = ev.mcnemar(rows[better].correct, rows[worse].correct)
+                    e = ev.error_comparison(rows[better].correct, rows[worse].correct)
                     parts.append(e)
                     lines.append(f"{better} < {worse}: {e.verdict} (p {ev.fmt_p(e.p_value)})")
     text = " > ".join("{" + ", ".join(g) + "}" if len(g) > 1 else g[0] for g in groups)
@@ -449,6 +450,6 @@ def ordering_claim(rows: Dict[str, RowOutcome], dataset: str) -> Optional[Claim]
         "Table 1",
         ", ".join(f"{k} {paper.TABLE1[k][dataset]}" for g in groups for k in g),
         ours,
-        ev.combine_all(parts, "McNemar exact per pair, all must hold (intersection-union)"),
+        ev.combine_all(parts, f"{parts[0].test}, per pair; all pairs must hold (intersection-union)"),
         {"pairs": lines, "groups": groups},
     )

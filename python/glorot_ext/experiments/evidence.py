@@ -6,6 +6,10 @@ A claim passes only on a difference its test can tell from noise at the paper's 
 * ``mcnemar``: two classifiers on the same test examples (paired): exact two-sided binomial test
   on the discordant pairs (McNemar's exact test). Several seeds pool their discordant pairs
   (each seed's pairs are a stratum; under the null every discordant pair is a fair coin).
+  It counts test-set noise only: the networks compared are taken as given.
+* ``seed_t_test``: one number per seed (e.g. an error difference): paired t-test over seeds, whose
+  spread carries training noise (weights, data order) and test-set noise alike.
+  ``error_comparison`` asks both of an error claim over several seeds.
 * ``sign_test``: paired per-unit differences (e.g. per probe example, layer 5 vs layer 1):
   exact two-sided binomial test on the number of positive differences, zeros dropped.
 * ``equivalence``: "x is about v": two one-sided t-tests (TOST) that the mean of per-unit values
@@ -162,13 +166,60 @@ def mcnemar(correct_better: PerSeed, correct_worse: PerSeed, alpha: float = ALPH
     if len(per_seed) == 1:
         test = "McNemar exact (paired test examples; one seed: test-set noise only)"
     else:
-        test = "McNemar exact (paired test examples, seeds pooled)"
-        signs = {np.sign(x - y) for x, y in per_seed}
-        if len(signs) > 1 and v != NOT_RESOLVED:
-            # A pooled difference that some seeds contradict is not evidence across seeds.
-            v = NOT_RESOLVED
-            statistic += "; the seeds disagree in direction"
+        test = "McNemar exact (paired test examples, seeds pooled: test-set noise only)"
     return Evidence(test, statistic, p, v, n)
+
+
+def seed_t_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "seeds") -> Evidence:
+    """Is the mean of one difference per seed (claimed direction positive) away from 0?
+
+    A two-sided one-sample t-test with ``len(differences) - 1`` degrees of freedom: the seeds are
+    the units, so the test is about the training procedure, not about the networks at hand. At
+    p < 0.005 (two-sided) it needs |t| > 14.1 with 3 seeds, 5.60 with 5 and 3.69 with 10.
+    """
+    d = np.asarray(differences, dtype=np.float64).ravel()
+    d = d[np.isfinite(d)]
+    k = d.size
+    test = f"paired t-test over {unit} (seed-to-seed spread)"
+    if k < 2:
+        return Evidence(test, f"{k} {unit}: a spread needs at least 2", float("nan"), NOT_RESOLVED, k)
+    mean, sd = float(d.mean()), float(d.std(ddof=1))
+    if sd == 0.0:
+        t = math.copysign(math.inf, mean) if mean != 0.0 else 0.0
+        p = 0.0 if mean != 0.0 else 1.0
+    else:
+        t = mean / (sd / math.sqrt(k))
+        p = min(1.0, 2.0 * t_sf(abs(t), k - 1))
+    return Evidence(
+        test, f"mean {mean:.4g}, sd {sd:.3g} over {k} {unit}, t = {t:.3g} on {k - 1} df", p, verdict(mean, p, alpha), k
+    )
+
+
+def error_comparison(correct_better: PerSeed, correct_worse: PerSeed, alpha: float = ALPHA) -> Evidence:
+    """Does the first model err less than the second, on the same test examples and seeds?
+
+    One seed: McNemar's exact test, which can speak only for the two networks trained. Several
+    seeds: that test on the pooled pairs and a paired t-test over the seeds' error differences
+    must both hold (intersection-union, so no correction): PASS if both pass, FAIL if either
+    fails, NOT RESOLVED otherwise; p is the larger.
+    """
+    within = mcnemar(correct_better, correct_worse, alpha)
+    a_list, b_list = _per_seed(correct_better), _per_seed(correct_worse)
+    if len(a_list) == 1:
+        return within
+    gaps = [float(np.mean(np.asarray(a, bool))) - float(np.mean(np.asarray(b, bool))) for a, b in zip(a_list, b_list)]
+    across = seed_t_test(gaps, alpha)
+    verdicts = (within.verdict, across.verdict)
+    v: Verdict = FAIL if FAIL in verdicts else (PASS if verdicts == (PASS, PASS) else NOT_RESOLVED)
+    gap_text = ", ".join(f"{100 * g:+.2f}" for g in gaps)
+    return Evidence(
+        "McNemar exact on the pooled test examples and a paired t-test over seeds; both must hold",
+        f"{within.statistic} (p {fmt_p(within.p_value)}); per seed, the other's error minus the claimed "
+        f"better's {gap_text} points: {across.statistic} (p {fmt_p(across.p_value)})",
+        max(within.p_value, across.p_value),
+        v,
+        within.n,
+    )
 
 
 def sign_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "probe examples") -> Evidence:

@@ -67,7 +67,8 @@ UNKNOWNS_CHOSEN = [
     ),
     (
         "Number of runs per configuration and the details of the p = 0.005 test",
-        "seeds as given (--seeds); McNemar's exact test on paired test examples for error comparisons, exact sign "
+        "seeds as given (--seeds); McNemar's exact test on paired test examples for error comparisons (with "
+        "several seeds, also a paired t-test over the seeds' error differences; both must hold), exact sign "
         "tests and TOST equivalence tests on per-example statistics, all at p < 0.005",
     ),
     (

@@ -226,7 +226,7 @@ def render(
     ]
     order_claim = next((c for c in content["claims"] if c["id"] == "table1_order"), None)
     if order_claim:
-        lines += ["Pairs of the column-order claim (McNemar's exact test each):", ""]
+        lines += ["Pairs of the column-order claim (each by the test the claim names):", ""]
         lines += [f"- {p}" for p in order_claim["details"].get("pairs", [])]
         lines.append("")
     lines += ["## Figures beside the paper's", ""]

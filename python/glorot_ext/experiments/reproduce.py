@@ -559,10 +559,16 @@ def reproduce(
         log("time of the chosen runs: " + profile_line(sum_profiles(r.get("profile", {}) for r in results.values())))
         log(_report.claims_table(content["claims"]))
         log(f"wrote {out / 'REPORT.md'}")
-        # this session's wall time: the runs' parts, and the rest (other rates' runs, claims, figures)
-        runs = sum_profiles(r.get("profile", {}) for r in results.values())
+        # this call's wall time: what the chosen runs trained in it (a run read from disk adds
+        # nothing), and the rest (other rates' runs, claims, figures, report)
+        runs = sum_profiles(
+            x.get("profile_this_call", {}) for f in final.values() for x in f.get("results", ()) if isinstance(x, dict)
+        )
         wall = time.perf_counter() - t_start
-        log("whole job: the chosen runs' " + profile_line(dict(runs, rest=max(wall - sum(runs.values()), 0.0))))
+        log(
+            "whole job (this call): the chosen runs' "
+            + profile_line(dict(runs, rest=max(wall - sum(runs.values()), 0.0)))
+        )
     return content
 
 

@@ -578,6 +578,8 @@ def run(
     if log and sum(profile.parts.values()) > 0:
         log(f"{config.key()}: time " + profile_line(profile.parts))
     _write_json(out / _RESULT, result, indent=1)
+    # In memory only: a result read back from result.json later was not timed by that later call.
+    result["profile_this_call"] = profile.this_call()
     return result, net
 
 
@@ -681,6 +683,10 @@ class _Profile:
         measured = sum(self.parts[k] - self._before[k] for k in PROFILE_PARTS if k != "other")
         self.parts["other"] = self._before["other"] + max(wall - measured, 0.0)
         return dict(self.parts)
+
+    def this_call(self) -> Dict[str, float]:
+        """The parts of this session alone as of the last ``settle``, without what a checkpoint carried."""
+        return {k: self.parts[k] - self._before[k] for k in PROFILE_PARTS}
 
 
 def sum_profiles(profiles: Iterable[Mapping[str, float]]) -> Dict[str, float]:
