@@ -117,10 +117,29 @@ def test_global_options_are_accepted_after_the_command(tmp_path):
 
 def test_help_shows_defaults_in_plain_text():
     out = _cli("train", "--help", env={"COLUMNS": "200"}).stdout  # one option per line
-    assert "(default: 0.03)" in out and "(default: 20000)" in out and "(default: runs/train)" in out
+    assert "(default: 0.03)" in out and "(default: 20000, or --budget's)" in out and "(default: runs/train)" in out
     assert "(default: 0)" in out  # --seed: a falsy default is still shown
     top = _cli("--help", env={"COLUMNS": "200"}).stdout
     assert "``" not in out + top and "--version" in top
+
+
+def test_train_budget_sets_the_run_length_and_density_and_explicit_options_win(tmp_path):
+    from glorot_ext.experiments.reproduce import budget_for
+
+    quick = budget_for("quick", "shapeset")
+    argv = ["--threads", "1", "--quiet", "train", "--budget", "quick", "--depth", "2", "--width", "16"]
+    assert main([*argv, "--updates", "60", "--eval-every", "30", "--out", str(tmp_path / "a")]) == 0
+    (run,) = (tmp_path / "a").iterdir()
+    cfg = json.loads((run / "result.json").read_text())["config"]
+    assert (cfg["n_updates"], cfg["eval_every"]) == (60, 30)  # given: they win
+    assert (cfg["n_eval"], cfg["monitor_every"]) == (quick.n_eval, 60)  # the budget's, capped at the run
+    assert (run / "record.json").is_file()
+    # without --budget: train's own defaults, no monitor
+    assert main([*argv[:4], "--depth", "2", "--width", "16", "--updates", "40", "--out", str(tmp_path / "b")]) == 0
+    (run,) = (tmp_path / "b").iterdir()
+    cfg = json.loads((run / "result.json").read_text())["config"]
+    assert (cfg["eval_every"], cfg["n_eval"], cfg["monitor_every"]) == (40, 10_000, 0)
+    assert not (run / "record.json").exists()
 
 
 def test_train_says_where_it_wrote_and_the_errors_in_percent(tmp_path):

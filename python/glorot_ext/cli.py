@@ -150,10 +150,15 @@ def _executor_args(a: argparse.Namespace) -> _ExecutorArgs:
     return _ExecutorArgs(executor=a.executor, scheduler=a.scheduler)
 
 
+#: ``train``'s settings without --budget (0: no monitor).
+_TRAIN_DEFAULTS = {"updates": 20_000, "eval_every": 2_000, "n_eval": 10_000, "monitor_every": 0}
+
+
 def _parser() -> argparse.ArgumentParser:
     from glorot_ext import __version__
     from glorot_ext.activations import ACTIVATIONS
     from glorot_ext.experiments import paper
+    from glorot_ext.experiments.reproduce import BUDGETS
 
     p = argparse.ArgumentParser(prog="glorot-ext", description=__doc__.split("\n")[0], formatter_class=_HelpFormatter)
     p.add_argument("--version", action="version", version=f"glorot-ext {__version__}")
@@ -238,18 +243,37 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--init", default="normalized", help="standard, normalized, or any glorot_ext.init name")
     t.add_argument("--depth", type=_positive_int, default=5, help="hidden layers")
     t.add_argument("--width", type=_positive_int, default=1000, help="units per hidden layer")
-    t.add_argument("--updates", type=_positive_int, default=20_000, help="SGD updates")
+    t.add_argument(
+        "--budget",
+        choices=list(BUDGETS),
+        help="reproduce's settings for one run ("
+        + "; ".join(
+            f"{k}: {v['*'].n_updates:,} updates, evaluated every {v['*'].eval_every:,}" for k, v in BUDGETS.items()
+        )
+        + "), with its evaluation set size and instrument density; the options below override "
+        "it, and the learning rate stays --lr",
+    )
+    t.add_argument(
+        "--updates", type=_positive_int, help=f"SGD updates (default: {_TRAIN_DEFAULTS['updates']}, or --budget's)"
+    )
     t.add_argument("--lr", type=_positive_float, default=0.03, help="learning rate")
     t.add_argument("--batch-size", type=_positive_int, default=10, help="examples per update")
     t.add_argument(
-        "--eval-every", type=_positive_int, default=2_000, help="updates between evaluations and checkpoints"
+        "--eval-every",
+        type=_positive_int,
+        help=f"updates between evaluations and checkpoints (default: {_TRAIN_DEFAULTS['eval_every']}, or --budget's)",
     )
-    t.add_argument("--n-eval", type=_positive_int, default=10_000, help="Shapeset validation/test set size")
+    t.add_argument(
+        "--n-eval",
+        type=_positive_int,
+        help=f"Shapeset validation/test set size (default: {_TRAIN_DEFAULTS['n_eval']}, or --budget's)",
+    )
     t.add_argument(
         "--monitor-every",
         type=_positive_int,
         metavar="N",
-        help="measure the paper's instruments every N updates; writes record.json and figures/",
+        help="measure the paper's instruments every N updates; writes record.json and figures/ "
+        "(default: never, or --budget's)",
     )
     t.add_argument("--seed", type=int, default=0, help="seed of the weights and the data order")
     t.add_argument("--dtype", choices=["float32", "float64"], default="float32", help="floating-point type")
@@ -338,7 +362,21 @@ def _no_empty_folders_on_failure(path: PathLike) -> Iterator[None]:
 
 def _cmd_train(a: argparse.Namespace) -> Optional[int]:
     from glorot_ext.experiments import RunConfig, run
+    from glorot_ext.experiments.reproduce import budget_for
     from glorot_ext.experiments.run import DivergedError, profile_line
+
+    preset = dict(_TRAIN_DEFAULTS)
+    if a.budget:
+        b = budget_for(a.budget, a.dataset)
+        preset = {
+            "updates": b.n_updates,
+            "eval_every": b.eval_every,
+            "n_eval": b.n_eval,
+            "monitor_every": b.monitor_every,
+        }
+    for name, value in preset.items():
+        if getattr(a, name) is None:
+            setattr(a, name, value)
 
     cfg = RunConfig(
         dataset=a.dataset,
@@ -354,7 +392,7 @@ def _cmd_train(a: argparse.Namespace) -> Optional[int]:
         dtype=a.dtype,
         n_eval=a.n_eval,
         data_dir=a.data_dir,
-        monitor_every=a.monitor_every or 0,
+        monitor_every=min(a.monitor_every, a.updates),
     )
     out = Path(a.out) / cfg.key()
     try:
