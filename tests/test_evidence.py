@@ -109,6 +109,11 @@ def test_error_comparison_passes_a_gap_every_seed_shows_alike():
     e = ev.error_comparison(a, b)
     assert e.verdict == PASS and e.p_value < 0.005
     assert ev.error_comparison(b, a).verdict == FAIL
+    # the pooled pairs alone pointing the other way do not make a FAIL over seeds
+    seeds = [_pair(4000, 100, 300), _pair(4000, 100, 310), _pair(4000, 330, 100)]
+    mixed = ev.error_comparison([s[0] for s in seeds], [s[1] for s in seeds])
+    assert ev.mcnemar([s[0] for s in seeds], [s[1] for s in seeds]).verdict == FAIL
+    assert mixed.verdict == NOT_RESOLVED
 
 
 def test_mcnemar_refuses_unpaired_examples():

@@ -200,22 +200,26 @@ def error_comparison(correct_better: PerSeed, correct_worse: PerSeed, alpha: flo
 
     One seed: McNemar's exact test, which can speak only for the two networks trained. Several
     seeds: that test on the pooled pairs and a paired t-test over the seeds' error differences
-    must both hold (intersection-union, so no correction): PASS if both pass, FAIL if either
-    fails, NOT RESOLVED otherwise; p is the larger.
+    must both hold (intersection-union, so no correction): PASS if both pass, FAIL if both find
+    the opposite, NOT RESOLVED otherwise; p is the larger.
     """
     within = mcnemar(correct_better, correct_worse, alpha)
     a_list, b_list = _per_seed(correct_better), _per_seed(correct_worse)
     if len(a_list) == 1:
         return within
-    gaps = [float(np.mean(np.asarray(a, bool))) - float(np.mean(np.asarray(b, bool))) for a, b in zip(a_list, b_list)]
+    # in points of error: the claimed better model's accuracy minus the other's, per seed
+    gaps = [
+        100 * (float(np.mean(np.asarray(a, bool))) - float(np.mean(np.asarray(b, bool))))
+        for a, b in zip(a_list, b_list)
+    ]
     across = seed_t_test(gaps, alpha)
     verdicts = (within.verdict, across.verdict)
-    v: Verdict = FAIL if FAIL in verdicts else (PASS if verdicts == (PASS, PASS) else NOT_RESOLVED)
-    gap_text = ", ".join(f"{100 * g:+.2f}" for g in gaps)
+    v: Verdict = verdicts[0] if verdicts[0] == verdicts[1] else NOT_RESOLVED
+    gap_text = ", ".join(f"{g:+.2f}" for g in gaps)
     return Evidence(
         "McNemar exact on the pooled test examples and a paired t-test over seeds; both must hold",
         f"{within.statistic} (p {fmt_p(within.p_value)}); per seed, the other's error minus the claimed "
-        f"better's {gap_text} points: {across.statistic} (p {fmt_p(across.p_value)})",
+        f"better's, in points: {gap_text}; {across.statistic} (p {fmt_p(across.p_value)})",
         max(within.p_value, across.p_value),
         v,
         within.n,
