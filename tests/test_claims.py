@@ -79,3 +79,20 @@ def test_init_claims_on_a_small_tanh_net_show_the_standard_inits_shrinking_gradi
     for c in by_id.values():
         assert c.verdict in (ev.PASS, ev.FAIL, ev.NOT_RESOLVED)
         assert 0.0 <= c.evidence.p_value <= 1.0
+
+
+def test_init_claims_over_several_seeds_test_the_seeds_too(rng):
+    X = rng.random((60, 64))
+    y = rng.integers(0, 4, 60)
+    prof = {}
+    for label, init in (("Tanh", "standard"), ("Tanh N", "normalized")):
+        nets = [
+            ge.MLP([64] + [64] * 4 + [4], activation="tanh", init=init, rng=np.random.default_rng(s)) for s in range(4)
+        ]
+        prof[label] = [claims.layer_profile(net, X, y, jacobian_examples=10) for net in nets]
+    by_id = {c.id: c for c in claims.init_claims(prof)}
+    shrinks = by_id["fig7_standard_shrinks"].evidence
+    assert shrinks.verdict == ev.PASS and shrinks.n == 4 * 60
+    assert "over 4 seeds" in shrinks.statistic and "t-test over seeds" in shrinks.test
+    closer = by_id["jacobian_normalized_closer_to_1"].evidence
+    assert closer.verdict == ev.PASS and "over 4 seeds" in closer.statistic

@@ -158,3 +158,30 @@ def test_combine_all_needs_every_part():
 def test_verdict_never_passes_on_a_non_finite_p():
     assert ev.verdict(1.0, math.nan) == NOT_RESOLVED
     assert ev.verdict(0.0, 0.0) == NOT_RESOLVED
+
+
+def test_sign_test_over_seeds_needs_the_seeds_to_agree():
+    rng = np.random.default_rng(0)
+    agree = np.concatenate([rng.normal(1.0, 1.0, 300) for _ in range(3)])
+    e = ev.sign_test(agree, seeds=3)
+    assert e.verdict == PASS and e.n == 900 and "t =" in e.statistic
+    assert ev.sign_test(-agree, seeds=3).verdict == FAIL
+    # one seed of three pointing the other way: pooled signs still pass, the seeds do not
+    split = np.concatenate([rng.normal(1.0, 1.0, 300), rng.normal(1.0, 1.0, 300), rng.normal(-0.8, 1.0, 300)])
+    assert ev.sign_test(split).verdict == PASS
+    assert ev.sign_test(split, seeds=3).verdict == NOT_RESOLVED
+    assert ev.sign_test(agree, seeds=1) == ev.sign_test(agree)
+    with pytest.raises(ValueError, match="seeds of equal size"):
+        ev.sign_test(np.ones(10), seeds=3)
+
+
+def test_equivalence_over_seeds_tests_the_seed_means_too():
+    rng = np.random.default_rng(1)
+    inside = np.concatenate([rng.normal(0.5, 0.05, 200) for _ in range(4)])
+    assert ev.equivalence(inside, 0.4, 0.6, seeds=4).verdict == PASS
+    # the seeds' means scatter across the band's edge: the pooled units alone would pass
+    scattered = np.concatenate([rng.normal(m, 0.01, 200) for m in (0.45, 0.59, 0.52, 0.41)])
+    assert ev.equivalence(scattered, 0.4, 0.6).verdict == PASS
+    assert ev.equivalence(scattered, 0.4, 0.6, seeds=4).verdict == NOT_RESOLVED
+    outside = np.concatenate([rng.normal(0.9, 0.01, 200) for _ in range(4)])
+    assert ev.equivalence(outside, 0.4, 0.6, seeds=4).verdict == FAIL

@@ -3,8 +3,8 @@
 Every claim is measured on per-unit data so that a test can tell it from noise: probe examples
 (the paper's fixed set of 300 test examples) for the per-layer statistics, minibatches of 10 of
 the probe set for weight gradients (the paper's g), and test examples for error comparisons
-(paired: both models see the same examples). Several seeds pool their units; error comparisons
-over several seeds also test the seeds' spread (``evidence.error_comparison``). A claim reports
+(paired: both models see the same examples). Several seeds pool their units, and each claim then
+also needs the same verdict over the seeds themselves (``evidence.and_over_seeds``). A claim reports
 what we measured, what the paper shows, the test, its p-value and a verdict (``evidence``).
 
 Bands for "about equal" / "about v" claims are ours (the paper gives none) and are stated in each
@@ -152,7 +152,13 @@ def _jacobian_claim(profiles: Sequence[Profile], init: str, statement: str) -> C
         "§4.2.2, Eq. 17",
         f"≈{t}",
         f"{j.mean():.3f} (per layer {_per_layer(j)}; band {t} ± {JACOBIAN_TOLERANCE})",
-        ev.equivalence(j.mean(axis=1), t - JACOBIAN_TOLERANCE, t + JACOBIAN_TOLERANCE, unit="Jacobian examples"),
+        ev.equivalence(
+            j.mean(axis=1),
+            t - JACOBIAN_TOLERANCE,
+            t + JACOBIAN_TOLERANCE,
+            unit="Jacobian examples",
+            seeds=len(profiles),
+        ),
         {"jac_mean": j.mean(axis=0).tolist()},
     )
 
@@ -174,7 +180,7 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
                 "Fig. 6 (top)",
                 "peak heights ≈1.3, 2.5, 4.3, 7.8, 13.7 for layers 1–5; layer 5 within ±0.2",
                 f"activation std per layer {_per_layer(a)}; top/first = {np.mean(a[:, -1] / a[:, 0]):.3f}",
-                ev.sign_test(a[:, 0] - a[:, -1]),
+                ev.sign_test(a[:, 0] - a[:, -1], seeds=len(std)),
                 {"act_std": a.mean(axis=0).tolist()},
             )
         )
@@ -186,7 +192,7 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
                 "Fig. 7 (top), §4.3",
                 "peaks ≈85 (layer 1), 45, 23, 13, 8 (layer 5): layer 1 ≈10× narrower",
                 f"∂C/∂s std per layer {_per_layer(b)}; first/top = {np.mean(b[:, 0] / b[:, -1]):.3f}",
-                ev.sign_test(b[:, -1] - b[:, 0]),
+                ev.sign_test(b[:, -1] - b[:, 0], seeds=len(std)),
                 {"bp_std": b.mean(axis=0).tolist()},
             )
         )
@@ -201,7 +207,7 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
                 "all layers nearly identical, peak ≈270 within ±0.005 (layer 1 slightly broader, ≈225)",
                 f"∂C/∂W std per layer {_per_layer(w)} (minibatches of {WEIGHT_GRAD_BATCH}); "
                 f"layer 1 / top = {ratio.mean():.3f} (band ÷/× {ABOUT_EQUAL})",
-                ev.equivalence(ratio, 1 / ABOUT_EQUAL, ABOUT_EQUAL, unit="minibatches"),
+                ev.equivalence(ratio, 1 / ABOUT_EQUAL, ABOUT_EQUAL, unit="minibatches", seeds=len(std)),
                 {"wg_std": w.mean(axis=0).tolist()},
             )
         )
@@ -216,7 +222,7 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
                 "Fig. 6 (bottom)",
                 "all five layers overlap, peak ≈1.3–1.5",
                 f"activation std per layer {_per_layer(a)}; top/first = {ratio.mean():.3f} (band ÷/× {ALIKE})",
-                ev.equivalence(ratio, 1 / ALIKE, ALIKE),
+                ev.equivalence(ratio, 1 / ALIKE, ALIKE, seeds=len(nrm)),
                 {"act_std": a.mean(axis=0).tolist()},
             )
         )
@@ -229,7 +235,7 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
                 "Fig. 7 (bottom)",
                 "all layers overlap, peak ≈8–10, span ±0.25",
                 f"∂C/∂s std per layer {_per_layer(b)}; first/top = {ratio.mean():.3f} (band ÷/× {ALIKE})",
-                ev.equivalence(ratio, 1 / ALIKE, ALIKE),
+                ev.equivalence(ratio, 1 / ALIKE, ALIKE, seeds=len(nrm)),
                 {"bp_std": b.mean(axis=0).tolist()},
             )
         )
@@ -243,7 +249,7 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
                 "§4.2.2, abstract",
                 "0.8 vs 0.5",
                 f"{jn.mean():.3f} vs {js.mean():.3f}",
-                ev.sign_test(jn - js, unit="Jacobian examples (same probe examples, same seed)"),
+                ev.sign_test(jn - js, unit="Jacobian examples (same probe examples, same seed)", seeds=len(std)),
             )
         )
     return claims
@@ -275,6 +281,17 @@ def _onsets(record: Optional[Record], level: float = 0.99) -> List[Optional[int]
     return [next((steps[i] for i in range(len(steps)) if p98[i, l] >= level), None) for l in range(p98.shape[1])]
 
 
+def _at_prior(correct: Sequence[NDArray[np.bool_]], prior: float) -> ev.Evidence:
+    """The error rate is within ``PRIOR_TOLERANCE`` of the class prior's, pooled and (several
+    seeds) over the seeds' error rates."""
+    low, high = prior - PRIOR_TOLERANCE, prior + PRIOR_TOLERANCE
+    errors = sum(int(np.count_nonzero(~c)) for c in correct)
+    pooled = ev.binomial_equivalence(errors, sum(c.size for c in correct), low, high)
+    if len(correct) == 1:
+        return pooled
+    return ev.and_over_seeds(pooled, ev.equivalence([1 - float(np.mean(c)) for c in correct], low, high, unit="seeds"))
+
+
 def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
     """Claims about trained networks and their test errors, for the rows that were run."""
     claims = []
@@ -296,7 +313,7 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
                 "Fig. 2, §3.1",
                 "top-layer mean falls from ≈0.5 to ≈0.02 within 1–2 epochs of 20k updates",
                 f"top-layer mean activation at the end {top.mean():.3f}{traj}",
-                ev.equivalence(top, 0.0, SIGMOID_SATURATED),
+                ev.equivalence(top, 0.0, SIGMOID_SATURATED, seeds=len(sig.profiles)),
                 {"top_mean": float(top.mean())},
             )
         )
@@ -311,7 +328,7 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
                 "Fig. 11, Table 1",
                 f"flat ≈83.5% in Fig. 11; Table 1: {paper.TABLE1['Sigmoid']['shapeset']}% (prior {100 * prior:.1f}%)",
                 f"{100 * errors / n:.2f}% (band {100 * prior:.1f} ± {100 * PRIOR_TOLERANCE:g})",
-                ev.binomial_equivalence(errors, n, prior - PRIOR_TOLERANCE, prior + PRIOR_TOLERANCE),
+                _at_prior(sig.correct, prior),
             )
         )
     if tanh is not None and tanh.profiles:
@@ -325,7 +342,7 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
                 "layer 1's 98th percentile reaches ±1 by epoch ≈0–5, layer 2 ≈15–20, 3 ≈30, 4 ≈55–60, 5 ≈75–90",
                 f"saturated fraction per layer at the end {_per_layer(s)}"
                 + (f"; first step with |p98| ≥ 0.99 per layer: {onsets}" if onsets else ""),
-                ev.sign_test(s[:, 0] - s[:, -1]),
+                ev.sign_test(s[:, 0] - s[:, -1], seeds=len(tanh.profiles)),
                 {"saturated": s.mean(axis=0).tolist(), "onsets": onsets},
             )
         )
@@ -344,7 +361,9 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
                 "Figs. 3, 4, §3.3",
                 "softsign 98th percentiles ≈0.8–0.9, never 1; tanh's reach ±1",
                 f"98th percentile of |activation| per layer: softsign {_per_layer(ps)}, tanh {_per_layer(pt)}",
-                ev.sign_test(pt.mean(axis=1) - ps.mean(axis=1), unit="probe examples (paired)"),
+                ev.sign_test(
+                    pt.mean(axis=1) - ps.mean(axis=1), unit="probe examples (paired)", seeds=len(tanh.profiles)
+                ),
             )
         )
         claims.append(
@@ -355,7 +374,9 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
                 'softsign: "all layers move together"; tanh: sequential saturation',
                 f"spread (max − min over layers) of the 98th percentile of |activation|: softsign "
                 f"{np.mean(np.ptp(ps, axis=1)):.3f}, tanh {np.mean(np.ptp(pt, axis=1)):.3f}",
-                ev.sign_test(np.ptp(pt, axis=1) - np.ptp(ps, axis=1), unit="probe examples (paired)"),
+                ev.sign_test(
+                    np.ptp(pt, axis=1) - np.ptp(ps, axis=1), unit="probe examples (paired)", seeds=len(tanh.profiles)
+                ),
             )
         )
     claims += comparison_claims(rows, dataset)

@@ -1,7 +1,7 @@
 """Statistical tests behind every claim a reproduction makes, and the verdict they allow.
 
 A claim passes only on a difference its test can tell from noise at the paper's level
-(Table 1: "statistically different ... with p = 0.005"). Three kinds of evidence:
+(Table 1: "statistically different ... with p = 0.005"). The kinds of evidence:
 
 * ``mcnemar``: two classifiers on the same test examples (paired): exact two-sided binomial test
   on the discordant pairs (McNemar's exact test). Several seeds pool their discordant pairs
@@ -9,11 +9,14 @@ A claim passes only on a difference its test can tell from noise at the paper's 
   It counts test-set noise only: the networks compared are taken as given.
 * ``seed_t_test``: one number per seed (e.g. an error difference): paired t-test over seeds, whose
   spread carries training noise (weights, data order) and test-set noise alike.
-  ``error_comparison`` asks both of an error claim over several seeds.
 * ``sign_test``: paired per-unit differences (e.g. per probe example, layer 5 vs layer 1):
   exact two-sided binomial test on the number of positive differences, zeros dropped.
 * ``equivalence``: "x is about v": two one-sided t-tests (TOST) that the mean of per-unit values
   lies inside a band; the (1 - 2α) interval is reported.
+
+Units pooled over several seeds come from a few networks, so over seeds every test has a twin
+over the seeds themselves, and the claim needs both (``and_over_seeds``): ``error_comparison``,
+and ``sign_test`` and ``equivalence`` with ``seeds``.
 
 Each returns an ``Evidence`` with the two-sided p-value (for TOST, the larger one-sided p) and a
 verdict: PASS (the claimed direction, p < α), FAIL (the opposite direction, p < α; for an
@@ -26,7 +29,7 @@ through the regularized incomplete beta function (continued fraction).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, Dict, Final, List, Literal, Optional, Sequence, Union
 
 import numpy as np
@@ -195,13 +198,33 @@ def seed_t_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "seeds
     )
 
 
+def and_over_seeds(pooled: Evidence, across: Evidence) -> Evidence:
+    """A claim over several seeds: the test on the units pooled over seeds and the test over the
+    seeds themselves must agree (intersection-union, so no correction): PASS if both pass, FAIL if
+    both find the opposite, NOT RESOLVED otherwise; p is the larger."""
+    v: Verdict = pooled.verdict if pooled.verdict == across.verdict else NOT_RESOLVED
+    return Evidence(
+        f"{pooled.test}, and {across.test}; both must hold",
+        f"{pooled.statistic} (p {fmt_p(pooled.p_value)}); {across.statistic} (p {fmt_p(across.p_value)})",
+        max(pooled.p_value, across.p_value),
+        v,
+        pooled.n,
+    )
+
+
+def _seed_chunks(x: NDArray[np.float64], seeds: int) -> NDArray[np.float64]:
+    """Per-unit values stacked seed after seed, as (seeds, units per seed)."""
+    if not isinstance(seeds, int) or seeds < 1 or x.size % seeds:
+        raise ValueError(f"{x.size} values cannot be split into {seeds!r} seeds of equal size")
+    return x.reshape(seeds, -1)
+
+
 def error_comparison(correct_better: PerSeed, correct_worse: PerSeed, alpha: float = ALPHA) -> Evidence:
     """Does the first model err less than the second, on the same test examples and seeds?
 
     One seed: McNemar's exact test, which can speak only for the two networks trained. Several
-    seeds: that test on the pooled pairs and a paired t-test over the seeds' error differences
-    must both hold (intersection-union, so no correction): PASS if both pass, FAIL if both find
-    the opposite, NOT RESOLVED otherwise; p is the larger.
+    seeds: that test on the pooled pairs and a paired t-test over the seeds' error differences,
+    ``and_over_seeds``.
     """
     within = mcnemar(correct_better, correct_worse, alpha)
     a_list, b_list = _per_seed(correct_better), _per_seed(correct_worse)
@@ -212,23 +235,26 @@ def error_comparison(correct_better: PerSeed, correct_worse: PerSeed, alpha: flo
         100 * (float(np.mean(np.asarray(a, bool))) - float(np.mean(np.asarray(b, bool))))
         for a, b in zip(a_list, b_list)
     ]
-    across = seed_t_test(gaps, alpha)
-    verdicts = (within.verdict, across.verdict)
-    v: Verdict = verdicts[0] if verdicts[0] == verdicts[1] else NOT_RESOLVED
     gap_text = ", ".join(f"{g:+.2f}" for g in gaps)
-    return Evidence(
-        "McNemar exact on the pooled test examples and a paired t-test over seeds; both must hold",
-        f"{within.statistic} (p {fmt_p(within.p_value)}); per seed, the other's error minus the claimed "
-        f"better's, in points: {gap_text}; {across.statistic} (p {fmt_p(across.p_value)})",
-        max(within.p_value, across.p_value),
-        v,
-        within.n,
+    across = seed_t_test(gaps, alpha)
+    across = replace(
+        across,
+        statistic=f"per seed, the other's error minus the claimed better's, in points: {gap_text}; {across.statistic}",
     )
+    return and_over_seeds(within, across)
 
 
-def sign_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "probe examples") -> Evidence:
-    """Are the paired differences (claimed direction positive) positive more often than chance?"""
+def sign_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "probe examples", seeds: int = 1) -> Evidence:
+    """Are the paired differences (claimed direction positive) positive more often than chance?
+
+    ``seeds`` > 1: the differences are stacked seed after seed, in equal numbers, and the seeds'
+    mean differences must also pass ``seed_t_test`` (``and_over_seeds``).
+    """
     d = np.asarray(differences, dtype=np.float64).ravel()
+    if seeds != 1:
+        per_seed = _seed_chunks(d, seeds)
+        means = [float(np.mean(c[np.isfinite(c)])) for c in per_seed]
+        return and_over_seeds(sign_test(d, alpha, unit), seed_t_test(means, alpha))
     d = d[np.isfinite(d) & (d != 0)]
     pos = int(np.count_nonzero(d > 0))
     n = d.size
@@ -243,14 +269,19 @@ def sign_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "probe e
 
 
 def equivalence(
-    values: ArrayLike, low: float, high: float, alpha: float = ALPHA, unit: str = "probe examples"
+    values: ArrayLike, low: float, high: float, alpha: float = ALPHA, unit: str = "probe examples", seeds: int = 1
 ) -> Evidence:
     """Is the mean of ``values`` inside [low, high]? Two one-sided t-tests (TOST) at ``alpha``.
 
     PASS: both one-sided tests reject (the 1 - 2α interval lies inside the band). FAIL: the
-    interval lies wholly outside the band. NOT RESOLVED: it straddles an edge.
+    interval lies wholly outside the band. NOT RESOLVED: it straddles an edge. ``seeds`` > 1: the
+    values are stacked seed after seed, in equal numbers, and the TOST on the seeds' means must
+    agree (``and_over_seeds``).
     """
     x = np.asarray(values, dtype=np.float64).ravel()
+    if seeds != 1:
+        means = [float(np.mean(c[np.isfinite(c)])) for c in _seed_chunks(x, seeds)]
+        return and_over_seeds(equivalence(x, low, high, alpha, unit), equivalence(means, low, high, alpha, "seeds"))
     x = x[np.isfinite(x)]
     n = x.size
     if n < 2:

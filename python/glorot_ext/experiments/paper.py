@@ -67,9 +67,9 @@ UNKNOWNS_CHOSEN = [
     ),
     (
         "Number of runs per configuration and the details of the p = 0.005 test",
-        "seeds as given (--seeds); McNemar's exact test on paired test examples for error comparisons (with "
-        "several seeds, also a paired t-test over the seeds' error differences; both must hold), exact sign "
-        "tests and TOST equivalence tests on per-example statistics, all at p < 0.005",
+        "seeds as given (--seeds); McNemar's exact test on paired test examples for error comparisons, exact sign "
+        "tests and TOST equivalence tests on per-example statistics, all at p < 0.005; with several seeds each "
+        "claim also needs the same verdict from the test over the seeds (t-test or TOST on per-seed values)",
     ),
     (
         "Which Table 1 cells are bold (significant)",
