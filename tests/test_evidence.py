@@ -185,3 +185,10 @@ def test_equivalence_over_seeds_tests_the_seed_means_too():
     assert ev.equivalence(scattered, 0.4, 0.6, seeds=4).verdict == NOT_RESOLVED
     outside = np.concatenate([rng.normal(0.9, 0.01, 200) for _ in range(4)])
     assert ev.equivalence(outside, 0.4, 0.6, seeds=4).verdict == FAIL
+
+
+def test_a_claim_over_seeds_names_both_tests_once():
+    x = np.concatenate([np.full(5, 0.5) + 0.01 * np.arange(5) for _ in range(3)])
+    e = ev.equivalence(x, 0.4, 0.6, seeds=3)
+    assert e.test == "TOST (two one-sided t-tests), and the same over seeds; both must hold"
+    assert "over 3 seeds" in e.statistic and "over 15 probe examples" in e.statistic

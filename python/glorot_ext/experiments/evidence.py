@@ -203,8 +203,9 @@ def and_over_seeds(pooled: Evidence, across: Evidence) -> Evidence:
     seeds themselves must agree (intersection-union, so no correction): PASS if both pass, FAIL if
     both find the opposite, NOT RESOLVED otherwise; p is the larger."""
     v: Verdict = pooled.verdict if pooled.verdict == across.verdict else NOT_RESOLVED
+    twin = "the same over seeds" if across.test == pooled.test else across.test
     return Evidence(
-        f"{pooled.test}, and {across.test}; both must hold",
+        f"{pooled.test}, and {twin}; both must hold",
         f"{pooled.statistic} (p {fmt_p(pooled.p_value)}); {across.statistic} (p {fmt_p(across.p_value)})",
         max(pooled.p_value, across.p_value),
         v,
