@@ -197,6 +197,11 @@ def test_the_standard_protocol_continues_the_chosen_rate_and_a_second_call_train
     # and its whole-job line counts no step time of the runs it only read
     whole = next(x for x in lines if x.startswith("whole job (this call)"))
     assert "step 0% (0.0 s)" in whole, whole
+    # and the report's wall time says it is this call's, which read the run
+    assert (
+        first["settings"]["runs_read"] == 0 and again["settings"]["runs_read"] == again["settings"]["runs_total"] == 1
+    )
+    assert "(1 of 1 runs read, finished by earlier calls)" in (tmp_path / "REPORT.md").read_text()
 
 
 def test_process_jobs_give_the_same_numbers_as_one_process(tmp_path):

@@ -178,6 +178,14 @@ def claims_table(claims: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _read_note(settings: Mapping[str, Any]) -> str:
+    """' (N of M runs read, finished by earlier calls)' when this call did not train them all."""
+    read, total = settings.get("runs_read"), settings.get("runs_total")
+    if not read or not total:
+        return ""
+    return f" ({read} of {total} runs read, finished by earlier calls)"
+
+
 def render(
     content: Mapping[str, Any],
     figure_paths: Mapping[str, Union[str, os.PathLike[str]]],
@@ -201,7 +209,7 @@ def render(
         f"# Glorot & Bengio (2010) reproduced: {s['dataset']}, {b['name']} budget",
         "",
         f"Command: `{s.get('command') or 'glorot_ext.experiments.reproduce(...)'}` · wall time "
-        f"{s['wall_seconds'] / 60:.1f} min · {s['jobs']} job(s) × {s['threads']} thread(s)",
+        f"{s['wall_seconds'] / 60:.1f} min{_read_note(s)} · {s['jobs']} job(s) × {s['threads']} thread(s)",
         "",
         f"Networks: {s['depth']} hidden layers of {s['width']} units, softmax output, biases 0; plain SGD on "
         f"minibatches of 10; {protocol}. Seeds {s['seeds']}. Validation/test error every {b['eval_every']:,} "

@@ -525,6 +525,7 @@ def reproduce(
             )
         results, outcomes, init_profiles = _assemble(final, wanted, seeds, dataset, make_config, out)
     claims = _claims.init_claims(init_profiles) + _claims.training_claims(outcomes, dataset)
+    chosen = [x for f in final.values() for x in f.get("results", ()) if isinstance(x, dict)]
     settings = {
         "dataset": dataset,
         "budget": dataclasses.asdict(b),
@@ -537,6 +538,9 @@ def reproduce(
         "threads": threads,
         "executor": executor if isinstance(executor, str) else getattr(executor, "name", "custom"),
         "wall_seconds": time.perf_counter() - t_start,
+        # the chosen runs this call only read (an earlier call trained them): the wall time is this call's
+        "runs_read": sum(not x.get("profile_this_call") for x in chosen),
+        "runs_total": len(chosen),
         "overrides": dict(overrides or {}),
         "command": command,
     }
@@ -561,9 +565,7 @@ def reproduce(
         log(f"wrote {out / 'REPORT.md'}")
         # this call's wall time: what the chosen runs trained in it (a run read from disk adds
         # nothing), and the rest (other rates' runs, claims, figures, report)
-        runs = sum_profiles(
-            x.get("profile_this_call", {}) for f in final.values() for x in f.get("results", ()) if isinstance(x, dict)
-        )
+        runs = sum_profiles(x.get("profile_this_call", {}) for x in chosen)
         wall = time.perf_counter() - t_start
         log(
             "whole job (this call): the chosen runs' "
