@@ -281,12 +281,11 @@ def _onsets(record: Optional[Record], level: float = 0.99) -> List[Optional[int]
     return [next((steps[i] for i in range(len(steps)) if p98[i, l] >= level), None) for l in range(p98.shape[1])]
 
 
-def _at_prior(correct: Sequence[NDArray[np.bool_]], prior: float) -> ev.Evidence:
-    """The error rate is within ``PRIOR_TOLERANCE`` of the class prior's, pooled and (several
-    seeds) over the seeds' error rates."""
+def _at_prior(correct: Sequence[NDArray[np.bool_]], errors: int, n: int, prior: float) -> ev.Evidence:
+    """The error rate (``errors`` of ``n``, pooled) is within ``PRIOR_TOLERANCE`` of the class
+    prior's, and (several seeds) so is the seeds' mean error rate."""
     low, high = prior - PRIOR_TOLERANCE, prior + PRIOR_TOLERANCE
-    errors = sum(int(np.count_nonzero(~c)) for c in correct)
-    pooled = ev.binomial_equivalence(errors, sum(c.size for c in correct), low, high)
+    pooled = ev.binomial_equivalence(errors, n, low, high)
     if len(correct) == 1:
         return pooled
     return ev.and_over_seeds(pooled, ev.equivalence([1 - float(np.mean(c)) for c in correct], low, high, unit="seeds"))
@@ -328,7 +327,7 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
                 "Fig. 11, Table 1",
                 f"flat ≈83.5% in Fig. 11; Table 1: {paper.TABLE1['Sigmoid']['shapeset']}% (prior {100 * prior:.1f}%)",
                 f"{100 * errors / n:.2f}% (band {100 * prior:.1f} ± {100 * PRIOR_TOLERANCE:g})",
-                _at_prior(sig.correct, prior),
+                _at_prior(sig.correct, errors, n, prior),
             )
         )
     if tanh is not None and tanh.profiles:

@@ -213,11 +213,11 @@ def and_over_seeds(pooled: Evidence, across: Evidence) -> Evidence:
     )
 
 
-def _seed_chunks(x: NDArray[np.float64], seeds: int) -> NDArray[np.float64]:
-    """Per-unit values stacked seed after seed, as (seeds, units per seed)."""
+def _seed_means(x: NDArray[np.float64], seeds: int) -> List[float]:
+    """The mean of each seed's finite values, for values stacked seed after seed in equal numbers."""
     if not isinstance(seeds, int) or seeds < 1 or x.size % seeds:
         raise ValueError(f"{x.size} values cannot be split into {seeds!r} seeds of equal size")
-    return x.reshape(seeds, -1)
+    return [float(np.mean(c[np.isfinite(c)])) for c in x.reshape(seeds, -1)]
 
 
 def error_comparison(correct_better: PerSeed, correct_worse: PerSeed, alpha: float = ALPHA) -> Evidence:
@@ -253,9 +253,7 @@ def sign_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "probe e
     """
     d = np.asarray(differences, dtype=np.float64).ravel()
     if seeds != 1:
-        per_seed = _seed_chunks(d, seeds)
-        means = [float(np.mean(c[np.isfinite(c)])) for c in per_seed]
-        return and_over_seeds(sign_test(d, alpha, unit), seed_t_test(means, alpha))
+        return and_over_seeds(sign_test(d, alpha, unit), seed_t_test(_seed_means(d, seeds), alpha))
     d = d[np.isfinite(d) & (d != 0)]
     pos = int(np.count_nonzero(d > 0))
     n = d.size
@@ -281,7 +279,7 @@ def equivalence(
     """
     x = np.asarray(values, dtype=np.float64).ravel()
     if seeds != 1:
-        means = [float(np.mean(c[np.isfinite(c)])) for c in _seed_chunks(x, seeds)]
+        means = _seed_means(x, seeds)
         return and_over_seeds(equivalence(x, low, high, alpha, unit), equivalence(means, low, high, alpha, "seeds"))
     x = x[np.isfinite(x)]
     n = x.size
