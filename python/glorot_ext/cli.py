@@ -186,7 +186,11 @@ def _parser() -> argparse.ArgumentParser:
         "continued to 200k updates",
     )
     budget.add_argument(
-        "--full", dest="budget", action="store_const", const="full", help="the paper's budget: 2.5M updates per run"
+        "--full",
+        dest="budget",
+        action="store_const",
+        const="full",
+        help="the paper's horizon: the standard search, the chosen rate continued to 2.5M updates",
     )
     r.add_argument("--updates", type=_positive_int, help="updates per model (overrides the budget)")
     r.add_argument("--seeds", type=_int_list, default=[0], help="comma-separated seeds (default 0)")
