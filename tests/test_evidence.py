@@ -164,7 +164,8 @@ def test_sign_test_over_seeds_needs_the_seeds_to_agree():
     rng = np.random.default_rng(0)
     agree = np.concatenate([rng.normal(1.0, 1.0, 300) for _ in range(3)])
     e = ev.sign_test(agree, seeds=3)
-    assert e.verdict == PASS and e.n == 900 and "t =" in e.statistic
+    # seeds are the unit: n counts seeds; the pooled 900 probe examples are detail
+    assert e.verdict == PASS and e.n == 3 and "t =" in e.statistic and "of 900 probe examples" in e.statistic
     assert ev.sign_test(-agree, seeds=3).verdict == FAIL
     # one seed of three pointing the other way: pooled signs still pass, the seeds do not
     split = np.concatenate([rng.normal(1.0, 1.0, 300), rng.normal(1.0, 1.0, 300), rng.normal(-0.8, 1.0, 300)])
@@ -190,5 +191,59 @@ def test_equivalence_over_seeds_tests_the_seed_means_too():
 def test_a_claim_over_seeds_names_both_tests_once():
     x = np.concatenate([np.full(5, 0.5) + 0.01 * np.arange(5) for _ in range(3)])
     e = ev.equivalence(x, 0.4, 0.6, seeds=3)
-    assert e.test == "TOST (two one-sided t-tests), and the same over seeds; both must hold"
+    assert (
+        e.test == "the same over seeds (the verdict; seeds are the unit), beside TOST (two one-sided t-tests) (detail)"
+    )
     assert "over 3 seeds" in e.statistic and "over 15 probe examples" in e.statistic
+
+
+def test_over_seeds_the_verdict_is_the_seed_tests_whatever_the_pooled_one_says():
+    pooled_pass = ev.Evidence("pooled", "", 1e-30, PASS, 900)
+    for across in (NOT_RESOLVED, FAIL, PASS):
+        e = ev.and_over_seeds(
+            pooled_pass, ev.Evidence("over seeds", "", 0.5 if across == NOT_RESOLVED else 1e-4, across, 3)
+        )
+        assert e.verdict == across and e.n == 3
+
+
+def test_the_seed_t_test_reports_its_interval_and_the_seeds_it_would_need():
+    e = ev.seed_t_test([1.0, 1.2, 0.5])  # t = 4.3 on 2 df: not at p < 0.005
+    assert e.verdict == NOT_RESOLVED and "99% interval" in e.statistic
+    assert "would need ≥ 6 seeds" in e.statistic
+    # the number it names does resolve an effect of that size and spread
+    mean, sd = 0.9, float(np.std([1.0, 1.2, 0.5], ddof=1))
+    assert abs(mean) / (sd / math.sqrt(6)) > ev.t_ppf(1 - ev.ALPHA / 2, 5)
+    assert abs(mean) / (sd / math.sqrt(5)) <= ev.t_ppf(1 - ev.ALPHA / 2, 4)
+    assert "would need" not in ev.seed_t_test([1.0, 1.01, 0.99, 1.02]).statistic  # resolved: no power line
+
+
+def test_onset_order_passes_the_right_order_fails_the_reversed_and_leaves_ties_and_noise():
+    right = [[0, 20_000, 60_000, 100_000, 200_000]] * 3
+    assert ev.onset_order(right).verdict == PASS
+    assert ev.onset_order([o[::-1] for o in right]).verdict == FAIL
+    assert ev.onset_order([[None] * 5] * 3).verdict == NOT_RESOLVED  # no layer saturated: all tied
+    assert ev.onset_order([[40_000] * 5] * 3).verdict == NOT_RESOLVED
+    noise = [
+        [60_000, 0, 100_000, 20_000, 200_000],
+        [20_000, 100_000, 0, 200_000, 60_000],
+        [0, 60_000, 20_000, 200_000, 100_000],
+    ]
+    assert ev.onset_order(noise).verdict == NOT_RESOLVED
+    # a layer that never saturated comes after every one that did
+    assert ev.onset_order([[0, 20_000, 40_000, None, None]] * 2).verdict == PASS
+    # one network's 5 layers cannot reach p < 0.005 even in perfect order (p = 2/120)
+    one = ev.onset_order(right[:1])
+    assert one.verdict == NOT_RESOLVED and one.p_value == pytest.approx(2 / 120)
+
+
+def test_onset_order_p_value_is_the_exact_permutation_tail():
+    # two seeds of 3 layers: S per seed is uniform over the 6 permutations' values {-3,-1,-1,1,1,3}
+    e = ev.onset_order([[1, 2, 3], [1, 3, 2]])  # S = 3 + 1 = 4
+    per = [-3, -1, -1, 1, 1, 3]
+    tail = sum(1 for a in per for b in per if abs(a + b) >= 4) / 36
+    assert e.p_value == pytest.approx(tail)
+
+
+def test_not_reached_is_no_test():
+    e = ev.not_reached(2_500_000, 20_000)
+    assert e.verdict == ev.NOT_REACHED and math.isnan(e.p_value) and "2,500,000" in e.statistic

@@ -3,9 +3,16 @@
 Every claim is measured on per-unit data so that a test can tell it from noise: probe examples
 (the paper's fixed set of 300 test examples) for the per-layer statistics, minibatches of 10 of
 the probe set for weight gradients (the paper's g), and test examples for error comparisons
-(paired: both models see the same examples). Several seeds pool their units, and each claim then
-also needs the same verdict over the seeds themselves (``evidence.and_over_seeds``). A claim reports
-what we measured, what the paper shows, the test, its p-value and a verdict (``evidence``).
+(paired: both models see the same examples). Over several seeds the seeds are the unit: the
+verdict is the test's over the seeds themselves, the pooled units are detail
+(``evidence.and_over_seeds``); one seed's verdicts speak for one network. A claim reports what we
+measured, what the paper shows, the test, its p-value and a verdict (``evidence``).
+
+Every claim also says where the paper makes it (``horizon_updates``, read off its figure or text:
+0 at initialization, Fig. 2's first two epochs of 20k updates, Fig. 3's onsets up to epoch ≈90,
+Table 1 and Fig. 11 at 2.5M updates) and how far the runs got (``updates``). A run that stopped
+short gets NOT REACHED, never PASS or FAIL; a claim about the first epochs is tested at those
+epochs (from the run's Record) even in a longer run.
 
 Bands for "about equal" / "about v" claims are ours (the paper gives none) and are stated in each
 claim: ×/÷1.25 for "alike across layers" read off overlapping histograms, ×/÷1.5 for Fig. 8's
@@ -15,8 +22,8 @@ claim: ×/÷1.25 for "alike across layers" read off overlapping histograms, ×/�
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, cast
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -42,6 +49,18 @@ ABOUT_EQUAL = 1.5  # Fig. 8 "nearly identical": ratio within [1/1.5, 1.5]
 JACOBIAN_TOLERANCE = 0.1
 PRIOR_TOLERANCE = 0.02
 SIGMOID_SATURATED = 0.1  # "saturates toward 0": mean top-layer activation below this (Fig. 2: ≈0.02)
+#: "Epochs of 20k mini-batch updates" (the paper's figure axes).
+EPOCH = 20_000
+#: Fig. 2: the sigmoid's top layer reaches ≈0 "very quickly", within 1-2 epochs.
+HORIZON_FIG2 = 2 * EPOCH
+#: Fig. 3: tanh's layer 5 saturates by epoch ≈75-90; Figs. 3-4's comparisons are made there.
+HORIZON_FIG3 = 90 * EPOCH
+#: Table 1 and Fig. 11: test errors after 2.5e7 examples (2.5M updates of 10).
+HORIZON_TABLE1 = 2_500_000
+#: A unit is "on a flat part" of its activation when f'(s) is below this fraction of f's largest
+#: slope (tanh |z| > 0.95, softsign |z| > 0.68, sigmoid z < 0.026 or > 0.974): one measure of
+#: saturation for every activation, where a fraction of the asymptote favours softsign's slow tail.
+LOW_SLOPE = 0.1
 #: Table 1 differences smaller than this fraction of the smaller error are ties (the paper's bold
 #: cells, which would say which differences it found significant, were lost in transcription).
 TIE_FRACTION = 0.10
@@ -58,10 +77,19 @@ class Claim:
     measured: str
     evidence: ev.Evidence
     details: Dict[str, Any] = field(default_factory=dict)
+    horizon_updates: int = 0  # where the paper makes the claim
+    updates: int = 0  # how far the runs behind the measurement got
+    seeds: int = 1
 
     @property
     def verdict(self) -> ev.Verdict:
         return self.evidence.verdict
+
+    def at_horizon(self) -> Claim:
+        """This claim, or NOT REACHED in place of its test if the runs stopped short of the paper's point."""
+        if self.updates >= self.horizon_updates:
+            return self
+        return replace(self, evidence=ev.not_reached(self.horizon_updates, self.updates))
 
     def as_dict(self) -> Dict[str, Any]:
         return {
@@ -76,6 +104,9 @@ class Claim:
             "verdict": self.evidence.verdict,
             "n": self.evidence.n,
             "details": self.details,
+            "horizon_updates": self.horizon_updates,
+            "updates": self.updates,
+            "unit": "one network" if self.seeds == 1 else f"{self.seeds} seeds",
         }
 
 
@@ -93,7 +124,8 @@ def layer_profile(
 
     Returns:
         dict of arrays, each (units, n_hidden): ``act_std``, ``act_mean``, ``act_abs_p98``,
-        ``saturated`` (fraction of units past 0.99 of an asymptote, ``stats.saturation``) and
+        ``saturated`` (fraction of units past 0.99 of an asymptote, ``stats.saturation``),
+        ``low_slope`` (fraction of units with f'(s) below ``LOW_SLOPE`` of f's largest slope) and
         ``bp_std`` (one example's ∂Cost/∂s) per probe example; ``wg_std`` (std of the entries of
         the minibatch-mean ∂C/∂W) per minibatch; ``jac_mean`` (mean singular value of
         diag(f'(s))·Wᵀ, Eq. 17) per Jacobian example.
@@ -102,7 +134,8 @@ def layer_profile(
     n = X.shape[0]
     g = net.gradients(X, y)
     n_hidden = len(net.layer_sizes) - 2
-    out = {k: np.empty((n, n_hidden)) for k in ("act_std", "act_mean", "act_abs_p98", "saturated", "bp_std")}
+    keys = ("act_std", "act_mean", "act_abs_p98", "saturated", "low_slope", "bp_std")
+    out = {k: np.empty((n, n_hidden)) for k in keys}
     n_batches = n // weight_grad_batch
     out["wg_std"] = np.empty((n_batches, n_hidden))
     k = min(jacobian_examples, n)
@@ -114,6 +147,7 @@ def layer_profile(
         out["act_mean"][:, l] = z.mean(axis=1)
         out["act_abs_p98"][:, l] = np.percentile(np.abs(z), 98, axis=1)
         out["saturated"][:, l] = [sum(_stats.saturation(row, act)) for row in z]
+        out["low_slope"][:, l] = np.mean(_stats.derivative(act, z) < LOW_SLOPE * _max_slope(act), axis=1)
         bp = np.asarray(g["delta"][l], dtype=np.float64) * n  # one example's gradient (C = mean over n)
         out["bp_std"][:, l] = bp.std(axis=1)
         zin = X.astype(np.float64) if l == 0 else np.asarray(g["post"][l - 1], dtype=np.float64)
@@ -129,6 +163,14 @@ def layer_profile(
             fprime = _stats.derivative(act, z[:k])
             out["jac_mean"][:, l] = _stats.jacobian_singular_values(net.weights[l], fprime).mean(axis=1)
     return out
+
+
+def _max_slope(activation: str) -> float:
+    """f's largest slope, at s = 0 for the activations here (tanh, softsign: 1; sigmoid: 1/4)."""
+    from glorot_ext.activations import get
+
+    info = get(activation)
+    return float(_stats.derivative(activation, info.forward(np.zeros(1)))[0])
 
 
 def _stack(profiles: Sequence[Profile], key: str) -> NDArray[np.float64]:
@@ -240,6 +282,7 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
             )
         )
         claims.append(_jacobian_claim(nrm, "normalized", "Normalized init: mean Jacobian singular value ≈0.8"))
+    seeds = len(std or nrm or [])
     if std and nrm:
         js, jn = _stack(std, "jac_mean").mean(axis=1), _stack(nrm, "jac_mean").mean(axis=1)
         claims.append(
@@ -252,7 +295,7 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
                 ev.sign_test(jn - js, unit="Jacobian examples (same probe examples, same seed)", seeds=len(std)),
             )
         )
-    return claims
+    return [replace(c, seeds=seeds) for c in claims]  # at initialization: horizon 0, always reached
 
 
 # -- claims during and after training (Figs. 2-4, 11, 12, Table 1) -------------------------------------
@@ -266,19 +309,79 @@ class RowOutcome:
     correct: List[NDArray[np.bool_]]  # per-example test correctness, one array per seed
     profiles: List[Profile] = field(default_factory=list)  # ``layer_profile`` of the final nets
     record: Optional[Record] = None  # the first seed's ``Record`` (trajectories), if monitored
+    records: List[Record] = field(default_factory=list)  # every seed's, if monitored
+    updates: int = 0  # updates the row's runs reached (the fewest over seeds)
+
+    @property
+    def seeds(self) -> int:
+        return len(self.correct)
 
     @property
     def error(self) -> float:
         return 1.0 - float(np.mean(np.concatenate(self.correct)))
 
 
-def _onsets(record: Optional[Record], level: float = 0.99) -> List[Optional[int]]:
-    """Per layer, the first measured step whose 98th percentile of |activation| passed ``level``."""
+def _onsets(record: Optional[Record], level: float = 0.99, until: Optional[int] = None) -> List[Optional[int]]:
+    """Per layer, the first measured step (up to ``until``) whose 98th percentile of |activation|
+    passed ``level`` (Fig. 3's "reaches ±1"), or None."""
     if record is None or "act_p98" not in record.scalars:
         return []
     p98 = np.maximum(np.abs(record.scalar("act_p98")), np.abs(record.scalar("act_p2")))
-    steps = list(record.steps)
-    return [next((steps[i] for i in range(len(steps)) if p98[i, l] >= level), None) for l in range(p98.shape[1])]
+    steps = [int(x) for x in record.steps]
+    last = len(steps) if until is None else sum(x <= until for x in steps)
+    return [next((steps[i] for i in range(last) if p98[i, l] >= level), None) for l in range(p98.shape[1])]
+
+
+def _at_step(record: Record, key: str, step: int) -> Optional[NDArray[np.float64]]:
+    """A per-layer scalar at the measurement made at ``step``, or None if there was none."""
+    steps = [int(x) for x in record.steps]
+    return record.scalar(key)[steps.index(step)] if step in steps else None
+
+
+def _fig2_window(sig: RowOutcome) -> Tuple[str, ev.Evidence, int]:
+    """Fig. 2's top layer at epoch 2 (``HORIZON_FIG2``), from the runs' Records: (measured, evidence,
+    the updates the records reached)."""
+    records = [r for r in sig.records if "act_mean" in r.scalars]
+    if len(records) != sig.seeds:  # no trajectory, nothing measured past init
+        return "no Record of the trajectory", ev.not_reached(HORIZON_FIG2, 0), 0
+    reached = min(int(r.steps[-1]) for r in records)
+    means = [_at_step(r, "act_mean", HORIZON_FIG2) for r in records]
+    if any(m is None for m in means):
+        return "", ev.not_reached(HORIZON_FIG2, reached), reached
+    top = [float(cast(NDArray[np.float64], m)[-1]) for m in means]
+    traj = ", ".join(
+        f"{int(x):,}: {v:.3f}"
+        for x, v in zip(records[0].steps, records[0].scalar("act_mean")[:, -1])
+        if x <= HORIZON_FIG2
+    )
+    measured = f"top-layer mean at {HORIZON_FIG2:,} updates {np.mean(top):.3f} (seed 0 over training {traj})"
+    if len(records) > 1:
+        return measured, ev.equivalence(top, 0.0, SIGMOID_SATURATED, unit="seeds"), reached
+    # One network: the Record keeps the layer's mean and std over probe examples x units; std/√n
+    # bounds the standard error of the mean over the n probe examples from above (a conservative TOST).
+    std = float(cast(NDArray[np.float64], _at_step(records[0], "act_std", HORIZON_FIG2))[-1])
+    n = int(records[0].meta.get("monitor", {}).get("probe_size", PROBE_SIZE))
+    return measured, _tost_from_moments(top[0], std, n, 0.0, SIGMOID_SATURATED), reached
+
+
+def _tost_from_moments(mean: float, std: float, n: int, low: float, high: float) -> ev.Evidence:
+    """TOST of a mean known by its value, an upper bound ``std`` on its units' spread and ``n`` units."""
+    se = std / np.sqrt(n)
+    if se == 0:
+        p = 0.0 if low < mean < high else 1.0
+    else:
+        p = max(ev.t_sf((mean - low) / se, n - 1), ev.t_sf((high - mean) / se, n - 1))
+    half = ev.t_ppf(1.0 - ev.ALPHA, n - 1) * se
+    lo, hi = mean - half, mean + half
+    v: ev.Verdict = ev.PASS if p < ev.ALPHA else (ev.FAIL if hi < low or lo > high else ev.NOT_RESOLVED)
+    return ev.Evidence(
+        "TOST from the Record's mean and std over probe examples x units (a bound on the standard error)",
+        f"mean {mean:.4g}, std ≤ {std:.3g} over {n} probe examples, 99% interval [{lo:.4g}, {hi:.4g}] "
+        f"against the band [{low:g}, {high:g}]",
+        float(p),
+        v,
+        n,
+    )
 
 
 def _at_prior(correct: Sequence[NDArray[np.bool_]], errors: int, n: int, prior: float) -> ev.Evidence:
@@ -292,28 +395,40 @@ def _at_prior(correct: Sequence[NDArray[np.bool_]], errors: int, n: int, prior: 
 
 
 def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
-    """Claims about trained networks and their test errors, for the rows that were run."""
+    """Claims about trained networks and their test errors, for the rows that were run, each judged
+    at its horizon (``Claim.at_horizon``)."""
     claims = []
     sig, tanh, soft = rows.get("Sigmoid"), rows.get("Tanh"), rows.get("Softsign")
     note = "" if dataset == "shapeset" else " (the paper's figure is on Shapeset; §3.1: similar on the other datasets)"
-    if sig is not None and sig.profiles:
-        top = _stack(sig.profiles, "act_mean")[:, -1]
-        traj = ""
-        if sig.record is not None and "act_mean" in sig.record.scalars:
-            m = sig.record.scalar("act_mean")[:, -1]
-            traj = "; top-layer mean over training " + ", ".join(
-                f"{s:,}: {v:.3f}" for s, v in list(zip(sig.record.steps, m))[:: max(1, len(m) // 6)]
-            )
+    if sig is not None:
+        measured, evidence, reached = _fig2_window(sig)
         claims.append(
             Claim(
                 "fig2_sigmoid_top_saturates",
-                "Sigmoid: the top hidden layer is pushed to its lower saturation 0 early "
-                "and stays there (depth 5 never escapes)" + note,
+                "Sigmoid: the top hidden layer is pushed to its lower saturation 0 early" + note,
                 "Fig. 2, §3.1",
                 "top-layer mean falls from ≈0.5 to ≈0.02 within 1–2 epochs of 20k updates",
-                f"top-layer mean activation at the end {top.mean():.3f}{traj}",
-                ev.equivalence(top, 0.0, SIGMOID_SATURATED, seeds=len(sig.profiles)),
+                measured,
+                evidence,
+                horizon_updates=HORIZON_FIG2,
+                updates=reached,
+                seeds=sig.seeds,
+            )
+        )
+    if sig is not None and sig.profiles:
+        top = _stack(sig.profiles, "act_mean")[:, -1]
+        claims.append(
+            Claim(
+                "fig2_sigmoid_top_stays",
+                "Depth-5 sigmoid: the top hidden layer stays saturated at 0 (it never escapes)" + note,
+                "Fig. 2, Fig. 11, §3.1",
+                "depth 5 does not leave the saturated regime within 2.5M updates (depth 4 escapes)",
+                f"top-layer mean activation at the end ({sig.updates:,} updates) {top.mean():.3f}",
+                ev.equivalence(top, 0.0, SIGMOID_SATURATED, seeds=sig.seeds),
                 {"top_mean": float(top.mean())},
+                horizon_updates=HORIZON_TABLE1,
+                updates=sig.updates,
+                seeds=sig.seeds,
             )
         )
     if sig is not None and dataset == "shapeset":
@@ -328,41 +443,47 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
                 f"flat ≈83.5% in Fig. 11; Table 1: {paper.TABLE1['Sigmoid']['shapeset']}% (prior {100 * prior:.1f}%)",
                 f"{100 * errors / n:.2f}% (band {100 * prior:.1f} ± {100 * PRIOR_TOLERANCE:g})",
                 _at_prior(sig.correct, errors, n, prior),
+                horizon_updates=HORIZON_TABLE1,
+                updates=sig.updates,
+                seeds=sig.seeds,
             )
         )
-    if tanh is not None and tanh.profiles:
-        s = _stack(tanh.profiles, "saturated")
-        onsets = _onsets(tanh.record)
+    if tanh is not None:
+        onsets = [_onsets(r, until=HORIZON_FIG3) for r in tanh.records]
+        reached = min((int(r.steps[-1]) for r in tanh.records), default=0)
         claims.append(
             Claim(
                 "fig3_tanh_saturates_from_layer1",
                 "Tanh, standard init: saturation starts with layer 1 and propagates up, layer after layer" + note,
                 "Fig. 3 (top), §3.2",
                 "layer 1's 98th percentile reaches ±1 by epoch ≈0–5, layer 2 ≈15–20, 3 ≈30, 4 ≈55–60, 5 ≈75–90",
-                f"saturated fraction per layer at the end {_per_layer(s)}"
-                + (f"; first step with |p98| ≥ 0.99 per layer: {onsets}" if onsets else ""),
-                ev.sign_test(s[:, 0] - s[:, -1], seeds=len(tanh.profiles)),
-                {"saturated": s.mean(axis=0).tolist(), "onsets": onsets},
+                "first measurement with |98th percentile| ≥ 0.99 per layer, up to epoch 90: "
+                + "; ".join(str(o) for o in onsets),
+                ev.onset_order(onsets) if onsets and all(onsets) else ev.not_reached(HORIZON_FIG3, reached),
+                {"onsets": onsets},
+                horizon_updates=HORIZON_FIG3,
+                updates=min(reached, tanh.updates),
+                seeds=tanh.seeds,
             )
         )
-    if (
-        tanh is not None
-        and soft is not None
-        and tanh.profiles
-        and soft.profiles
-        and len(tanh.profiles) == len(soft.profiles)
-    ):
+    if tanh is not None and soft is not None and tanh.profiles and soft.profiles and tanh.seeds == soft.seeds:
         pt, ps = _stack(tanh.profiles, "act_abs_p98"), _stack(soft.profiles, "act_abs_p98")
+        lt, ls = _stack(tanh.profiles, "low_slope"), _stack(soft.profiles, "low_slope")
+        reached = min(tanh.updates, soft.updates)
         claims.append(
             Claim(
                 "fig3_softsign_saturates_less",
                 "Softsign saturates less than tanh (standard init)" + note,
                 "Figs. 3, 4, §3.3",
                 "softsign 98th percentiles ≈0.8–0.9, never 1; tanh's reach ±1",
-                f"98th percentile of |activation| per layer: softsign {_per_layer(ps)}, tanh {_per_layer(pt)}",
-                ev.sign_test(
-                    pt.mean(axis=1) - ps.mean(axis=1), unit="probe examples (paired)", seeds=len(tanh.profiles)
-                ),
+                f"fraction of units with f′(s) < {LOW_SLOPE:g}·max f′ per layer: softsign {_per_layer(ls)}, "
+                f"tanh {_per_layer(lt)}; 98th percentile of |activation|: softsign {_per_layer(ps)}, "
+                f"tanh {_per_layer(pt)}",
+                ev.sign_test(lt.mean(axis=1) - ls.mean(axis=1), unit="probe examples (paired)", seeds=tanh.seeds),
+                {"low_slope_tanh": lt.mean(axis=0).tolist(), "low_slope_softsign": ls.mean(axis=0).tolist()},
+                horizon_updates=HORIZON_FIG3,
+                updates=reached,
+                seeds=tanh.seeds,
             )
         )
         claims.append(
@@ -373,13 +494,14 @@ def training_claims(rows: Dict[str, RowOutcome], dataset: str) -> List[Claim]:
                 'softsign: "all layers move together"; tanh: sequential saturation',
                 f"spread (max − min over layers) of the 98th percentile of |activation|: softsign "
                 f"{np.mean(np.ptp(ps, axis=1)):.3f}, tanh {np.mean(np.ptp(pt, axis=1)):.3f}",
-                ev.sign_test(
-                    np.ptp(pt, axis=1) - np.ptp(ps, axis=1), unit="probe examples (paired)", seeds=len(tanh.profiles)
-                ),
+                ev.sign_test(np.ptp(pt, axis=1) - np.ptp(ps, axis=1), unit="probe examples (paired)", seeds=tanh.seeds),
+                horizon_updates=HORIZON_FIG3,
+                updates=reached,
+                seeds=tanh.seeds,
             )
         )
     claims += comparison_claims(rows, dataset)
-    return claims
+    return [c.at_horizon() for c in claims]
 
 
 def _compare(
@@ -395,6 +517,9 @@ def _compare(
         f"{better} {pa}% vs {worse} {pb}%" if pa is not None else "n/a",
         f"{better} {100 * a.error:.2f}% vs {worse} {100 * b.error:.2f}%",
         ev.error_comparison(a.correct, b.correct),
+        horizon_updates=HORIZON_TABLE1,
+        updates=min(a.updates, b.updates),
+        seeds=a.seeds,
     )
 
 
@@ -472,4 +597,7 @@ def ordering_claim(rows: Dict[str, RowOutcome], dataset: str) -> Optional[Claim]
         ours,
         ev.combine_all(parts, f"{parts[0].test}, per pair; all pairs must hold (intersection-union)"),
         {"pairs": lines, "groups": groups},
+        horizon_updates=HORIZON_TABLE1,
+        updates=min(rows[k].updates for g in groups for k in g),
+        seeds=min(rows[k].seeds for g in groups for k in g),
     )

@@ -163,19 +163,28 @@ def table1(content: Mapping[str, Any], columns: Sequence[str] = REPORT_COLUMNS) 
 
 
 def claims_table(claims: Sequence[Mapping[str, Any]]) -> str:
-    lines = ["| claim | paper | measured | test | p | verdict |", "|---|---|---|---|---:|---|"]
+    lines = [
+        "| claim | paper | measured | paper's point / reached (updates) | test | p | verdict |",
+        "|---|---|---|---:|---|---:|---|",
+    ]
     for c in claims:
+        horizon, reached = c.get("horizon_updates", 0), c.get("updates", 0)
+        unit = c.get("unit")
+        scope = f" ({unit})" if unit and c["verdict"] in (ev.PASS, ev.FAIL, ev.NOT_RESOLVED) else ""
         lines.append(
             f"| **{c['statement']}** ({c['source']}) | {c['paper']} | {c['measured']} | "
-            f"{c['test']}: {c['statistic']} | {ev.fmt_p(c['p_value'])} | **{c['verdict']}** |"
+            f"{horizon:,} / {reached:,} | {c['test']}: {c['statistic']} | {ev.fmt_p(c['p_value'])} | "
+            f"**{c['verdict']}**{scope} |"
         )
-    verdicts = [c["verdict"] for c in claims]
     lines.append("")
-    lines.append(
-        f"{verdicts.count(ev.PASS)} PASS, {verdicts.count(ev.FAIL)} FAIL, "
-        f"{verdicts.count(ev.NOT_RESOLVED)} NOT RESOLVED of {len(claims)} claims."
-    )
+    lines.append(verdict_counts(claims) + ".")
     return "\n".join(lines)
+
+
+def verdict_counts(claims: Sequence[Mapping[str, Any]]) -> str:
+    """'11 PASS, 0 FAIL, 1 NOT RESOLVED, 5 NOT REACHED of 17 claims'."""
+    verdicts = [c["verdict"] for c in claims]
+    return ", ".join(f"{verdicts.count(v)} {v}" for v in ev.VERDICTS) + f" of {len(claims)} claims"
 
 
 def _read_note(settings: Mapping[str, Any]) -> str:
@@ -215,7 +224,9 @@ def render(
         f"minibatches of 10; {protocol}. Seeds {s['seeds']}. Validation/test error every {b['eval_every']:,} "
         f"updates; instruments every {b['monitor_every']:,} updates on 300 test examples. Every claim is tested at "
         f"p < {s['alpha']} (Table 1's level): **PASS** = the claimed direction is significant, **FAIL** = the "
-        "opposite one is, **NOT RESOLVED** = the test cannot tell it from noise at this budget.",
+        "opposite one is, **NOT RESOLVED** = the test cannot tell it from noise, **NOT REACHED** = the runs "
+        "stopped before the point where the paper makes the claim (no test is made). Over several seeds "
+        "the seeds are the unit; one seed's verdicts speak for one network.",
         "",
         "Where the chosen runs' time went: " + _profile(content) + ".",
         "",

@@ -634,8 +634,10 @@ def _assemble(
             # The claims on trained networks read activations only; Jacobian spectra, the costly
             # part of a profile, are claimed at initialization (§4.2.2) and measured there, below.
             profiles.append(_claims.layer_profile(net, *probe, jacobian_examples=0))
-        record = Record.from_json(res[0]["record"]) if res[0].get("record") else None
-        outcomes[label] = _claims.RowOutcome(label, correct, profiles, record)
+        records = [Record.from_json(x["record"]) for x in res if x.get("record")]
+        record = records[0] if records else None
+        reached = min(int(x["curve"]["n_updates"][-1]) for x in res)
+        outcomes[label] = _claims.RowOutcome(label, correct, profiles, record, records, reached)
         results[label] = {
             "status": "ok",
             "activation": activation,
