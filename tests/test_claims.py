@@ -181,3 +181,22 @@ def test_fig3_tests_the_order_of_the_onsets_at_its_horizon():
     assert verdict([[3, 3, 3, 3, 3]] * 3).verdict == ev.NOT_RESOLVED
     one = verdict(in_order[:1])
     assert one.verdict == ev.NOT_RESOLVED and one.as_dict()["unit"] == "one network"
+
+
+def test_alike_claims_show_their_verdict_at_every_band(rng):
+    X = rng.random((60, 64))
+    y = rng.integers(0, 4, 60)
+    prof = {
+        label: [claims.layer_profile(ge.MLP([64] * 5 + [4], activation="tanh", init=init, rng=rng), X, y)]
+        for label, init in (("Tanh", "standard"), ("Tanh N", "normalized"))
+    }
+    by_id = {c.id: c for c in claims.init_claims(prof)}
+    order = {ev.FAIL: 0, ev.NOT_RESOLVED: 1, ev.PASS: 2}
+    for cid in ("fig6_normalized_alike", "fig7_normalized_alike", "fig8_weight_gradients_equal"):
+        bands = by_id[cid].details["band_sensitivity"]
+        assert list(bands) == ["1.1", "1.25", "1.5"] and "verdict at band" in by_id[cid].measured
+        # a wider band never judges worse
+        assert [order[v] for v in bands.values()] == sorted(order[v] for v in bands.values()), bands
+        # the claim's own band gives the claim's verdict
+        own = "1.5" if cid.startswith("fig8") else "1.25"
+        assert bands[own] == by_id[cid].verdict
