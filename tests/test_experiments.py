@@ -169,6 +169,11 @@ def test_a_small_reproduction_writes_a_report_with_a_verdict_for_every_claim(tmp
     for label, _, _ in paper.TABLE1_ROWS:
         assert f"| {label} |" in report
     assert "What the paper leaves unknown" in report
+    assert "300 images each in these runs" in report  # the unknowns table says what ran (n_eval=300)
+    from glorot_ext.experiments.report import _span
+
+    assert "Ours cover updates 0–200, epochs 0–0.01" in _span("tanh_fig3_activation_percentiles", content)
+    assert _span("tanh_fig6_hist_act_init", content) == ""
 
 
 def test_the_standard_protocol_continues_the_chosen_rate_and_a_second_call_trains_nothing(tmp_path):

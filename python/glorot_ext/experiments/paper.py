@@ -44,7 +44,8 @@ UNKNOWNS_CHOSEN = [
         "Learning-rate grid and the rate chosen per model",
         "quick: fixed rates per row (DEFAULT_LR, from a {0.01, 0.03, 0.1} grid on Shapeset at 20k updates); "
         "standard: {0.01, 0.03, 0.1} per row, searched on validation error by successive halving (20k updates, the "
-        "best two to 60k, the best to 200k; equal errors go to the lower validation loss)",
+        "best two to 60k, the best to 200k; equal errors go to the lower validation loss); full: the same search, "
+        "the chosen rate continued to 2.5M updates (the paper chose after 5M)",
     ),
     (
         "Table 1: final test error or test error at the best validation point; after how many updates",
@@ -52,7 +53,8 @@ UNKNOWNS_CHOSEN = [
     ),
     (
         "Shapeset validation/test set sizes and seeds",
-        "fixed sets from seeds 2 (validation) and 0 (test), n_eval images each (10,000 as the author's later code)",
+        "fixed sets from seeds 2 (validation) and 0 (test), {n_eval:,} images each in these runs (the author's "
+        "later code: 10,000)",
     ),
     (
         "Input scaling (Shapeset [0, 1] or [-1, 1]; MNIST, CIFAR-10)",
@@ -68,8 +70,8 @@ UNKNOWNS_CHOSEN = [
     (
         "Number of runs per configuration and the details of the p = 0.005 test",
         "seeds as given (--seeds); McNemar's exact test on paired test examples for error comparisons, exact sign "
-        "tests and TOST equivalence tests on per-example statistics, all at p < 0.005; with several seeds each "
-        "claim also needs the same verdict from the test over the seeds (t-test or TOST on per-seed values)",
+        "tests and TOST equivalence tests on per-example statistics, all at p < 0.005; with several seeds the "
+        "verdict is the test's over the seeds (t-test or TOST on per-seed values), the pooled test detail",
     ),
     (
         "Which Table 1 cells are bold (significant)",

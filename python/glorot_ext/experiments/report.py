@@ -35,12 +35,16 @@ FIGURES = [
     (
         "tanh_n_fig7_hist_bp_init",
         "Fig. 7 (bottom): back-propagated gradients at init, normalized",
-        "all layers overlap, peak ≈8–10, span ±0.25",
+        "all layers overlap, peak ≈8–10, span ±0.25. Our softmax layer takes the normalized init under "
+        "either scheme (the author's code; the paper does not say), the choice that fits Fig. 7 (top) "
+        "best: see the unknowns table",
     ),
     (
         "tanh_fig8_hist_wg_init",
         "Fig. 8 (top): weight gradients at init, standard",
-        "all layers nearly identical, peak ≈270 within ±0.005 (layer 1 ≈225)",
+        "all layers nearly identical, peak ≈270 within ±0.005 (layer 1 ≈225). A known gap: our histograms "
+        "are 2–3× narrower than the paper's (its ∂C/∂W scaling is not stated); the claim compares layers "
+        "within one network, which the scale does not change",
     ),
     (
         "tanh_n_fig8_hist_wg_init",
@@ -262,7 +266,7 @@ def render(
     for stem, title, readoff in FIGURES:
         path = figure_paths.get(stem)
         if path:
-            lines += [f"**{title}.** Paper: {readoff}.", "", f"![{stem}]({_rel(path, out)})", ""]
+            lines += [f"**{title}.** Paper: {readoff}.{_span(stem, content)}", "", f"![{stem}]({_rel(path, out)})", ""]
             shown += 1
     if not figure_paths:
         lines += ["(figures not written: run without --no-figures, with matplotlib installed)", ""]
@@ -274,6 +278,20 @@ def render(
         "`runs/` holds its checkpoint, curve and record.",
     ]
     return "\n".join(lines) + "\n"
+
+
+#: Figures drawn over training, whose paper axes run over "epochs of 20k updates".
+_DYNAMICS = ("fig2", "fig3", "fig9", "fig10")
+
+
+def _span(stem: str, content: Mapping[str, Any]) -> str:
+    """' Ours cover epochs 0–N ...' for a figure over training; '' for the others."""
+    if not any(f"_{d}_" in stem for d in _DYNAMICS):
+        return ""
+    n = max((int(r.get("n_updates") or 0) for r in content["rows"].values()), default=0)
+    return (
+        f" Ours cover updates 0–{n:,}, epochs 0–{n / 20_000:g} of 20k updates (the paper's axes run to epoch ≈95–125)."
+    )
 
 
 def _missing(content: Mapping[str, Any]) -> list[str]:

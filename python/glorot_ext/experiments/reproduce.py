@@ -552,7 +552,7 @@ def reproduce(
         "settings": settings,
         "rows": results,
         "claims": [c.as_dict() for c in claims],
-        "unknowns": paper.UNKNOWNS_CHOSEN,
+        "unknowns": [(u, c.replace("{n_eval:,}", f"{fields['n_eval']:,}")) for u, c in paper.UNKNOWNS_CHOSEN],
     }
     fig_paths = _figures(results, dataset, out, log, figure_workers) if figures else {}
     from glorot_ext.experiments import report as _report
