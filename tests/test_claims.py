@@ -200,3 +200,30 @@ def test_alike_claims_show_their_verdict_at_every_band(rng):
         # the claim's own band gives the claim's verdict
         own = "1.5" if cid.startswith("fig8") else "1.25"
         assert bands[own] == by_id[cid].verdict
+
+
+def test_layers_together_compares_when_each_layer_moved_over_seeds():
+    steps = list(range(0, claims.HORIZON_FIG3 + 1, 20_000))
+
+    def rec(move_epochs):  # each layer's 98th percentile steps from 0.3 to 0.9 at its epoch
+        p98 = [[0.9 if k >= e else 0.3 for e in move_epochs] for k in range(len(steps))]
+        return _record(steps, [0.0] * len(steps), p98=p98)
+
+    def claim(tanh_moves, soft_moves):
+        n = len(tanh_moves)
+        rows = {}
+        for label, moves in (("Tanh", tanh_moves), ("Softsign", soft_moves)):
+            out = claims.RowOutcome(label, [_outcome(label, 0.3, seed=s).correct[0] for s in range(n)])
+            out.records, out.updates = [rec(m) for m in moves], claims.HORIZON_FIG3
+            out.profiles = [
+                {k: np.full((4, 5), 0.5) for k in ("act_abs_p98", "low_slope", "act_mean", "saturated")}
+            ] * n
+            rows[label] = out
+        return {c.id: c for c in claims.training_claims(rows, "shapeset")}["fig3_softsign_layers_together"]
+
+    sequential = [[2, 17, 30, 57, 80], [3, 15, 33, 60, 85], [1, 20, 28, 55, 78]]
+    together = [[3, 4, 4, 5, 4], [4, 4, 3, 4, 5], [2, 3, 4, 4, 4]]
+    assert claim(sequential, together).verdict == ev.PASS
+    assert claim(together, sequential).verdict == ev.FAIL
+    c = claim(sequential[:1], together[:1])  # one network: nothing to test over
+    assert c.verdict == ev.NOT_RESOLVED and "+76 epochs" in c.measured
