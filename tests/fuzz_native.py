@@ -4,12 +4,18 @@ crash, an abort or a sanitizer report fails the test instead of killing pytest).
     python tests/fuzz_native.py PROPERTY [MAX_EXAMPLES]
 
 Arguments of random dtype, rank, shape, strides, byte offset and writeability, some of them views
-of the network's own parameters, go to ``_core`` and to the public ``MLP``. Every call must either
+of the network's own parameters and some through pickle or a read-only np.load memmap (an equal
+dtype that is another object, issue 23), go to ``_core`` and to the public ``MLP``. Every call must either
 succeed with the reference's answer or raise TypeError/ValueError naming the problem, and a call
 that raises must leave every parameter as it was.
 """
 
+import atexit
+import pickle
+import shutil
 import sys
+import tempfile
+from pathlib import Path
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings, strategies as st
@@ -19,8 +25,22 @@ from glorot_ext import _core, reference
 
 SIZES = [5, 7, 3]
 DTYPES = [np.float32, np.float64, np.float16, np.int64, np.int32, np.uint8, np.bool_, np.complex64]
-LAYOUTS = ["c", "fortran", "strided", "offset", "readonly", "list"]
+LAYOUTS = ["c", "fortran", "strided", "offset", "readonly", "list", "pickled", "memmap"]
 REFUSED = (TypeError, ValueError)
+_MEMMAP_DIR = Path(tempfile.mkdtemp(prefix="glorot_fuzz_"))
+atexit.register(shutil.rmtree, _MEMMAP_DIR, ignore_errors=True)
+_memmaps = iter(range(10**9))
+
+
+def _transported(a, how):
+    """``a`` as pickle or np.load(mmap_mode="r") give it back (np.memmap cannot map 0 bytes)."""
+    if how == "pickled":
+        return pickle.loads(pickle.dumps(a))
+    if how == "memmap" and a.size:
+        path = _MEMMAP_DIR / f"{next(_memmaps)}.npy"
+        np.save(path, a)
+        return np.load(path, mmap_mode="r")
+    return a
 
 
 def _params(dtype, seed=0):
@@ -60,25 +80,30 @@ def arrays(draw, shapes=None, dtypes=DTYPES, values=None):
         a.flags.writeable = False
     elif layout == "list":
         return a.tolist()
+    elif layout in ("pickled", "memmap"):
+        a = _transported(a, layout)
     return a
 
 
 def _x_and_y(draw, net_params, dtype):
-    """X and y: random arrays, valid ones, or views of the parameters themselves."""
+    """X and y: random arrays, valid ones (as they are, pickled or memmapped), or views of the
+    parameters themselves; the third value says whether every method must accept them."""
     kind = draw(st.sampled_from(["random", "valid", "alias"]))
     n = draw(st.integers(0, 30))
     rng = np.random.default_rng(n)
     if kind == "random":
         X = draw(arrays(shapes=st.sampled_from([(n, SIZES[0]), (n, SIZES[0] + 1), (n,), (n, SIZES[0], 1)])))
         y = draw(arrays(shapes=st.sampled_from([(n,), (n + 1,), (n, 1)]), values=st.just("labels")))
-        return X, y
+        return X, y, False
     y = rng.integers(0, SIZES[-1], n)
     if kind == "valid":
-        return rng.standard_normal((n, SIZES[0])).astype(dtype), y
+        how = draw(st.sampled_from(["c", "pickled", "memmap"]))
+        X = rng.standard_normal((n, SIZES[0])).astype(dtype)
+        return _transported(X, how), _transported(y, how), n > 0
     W0 = net_params[0][0]  # (5, 7): its first rows of 5 values overlap with X
     flat = W0.reshape(-1)
     X = flat[: (flat.size // SIZES[0]) * SIZES[0]].reshape(-1, SIZES[0])
-    return X, y[: X.shape[0]]
+    return X, y[: X.shape[0]], False
 
 
 def _snapshot(params):
@@ -104,7 +129,7 @@ def core_network_calls(max_examples):
         dtype = data.draw(st.sampled_from([np.float32, np.float64]))
         params = _params(dtype)
         net = _core.Network(*params, ["tanh"], "nll", kernels=data.draw(st.sampled_from(["auto", "gemm"])))
-        X, y = _x_and_y(data.draw, params, dtype)
+        X, y, valid = _x_and_y(data.draw, params, dtype)
         lr = data.draw(st.sampled_from([0.1, 0.0, -1.0, float("nan"), 1e-3]))
         method = data.draw(st.sampled_from(["sgd_step", "predict_proba", "evaluate", "forward", "gradients"]))
         args = {
@@ -119,6 +144,7 @@ def core_network_calls(max_examples):
         try:
             out = getattr(net, method)(*args)
         except REFUSED as e:
+            assert not (valid and (method != "sgd_step" or lr > 0)), f"{method} refused valid arguments: {e!r}"
             assert str(e), "an error must say what is wrong"
             assert _unchanged(params, before), f"{method} raised {e!r} after changing a parameter"
             return
@@ -204,7 +230,7 @@ def public_mlp(max_examples):
             rng=np.random.default_rng(0),
             kernels=data.draw(st.sampled_from(["auto", "gemm"])),
         )
-        X, y = _x_and_y(data.draw, (net.weights, net.biases), dtype)
+        X, y, valid = _x_and_y(data.draw, (net.weights, net.biases), dtype)
         method = data.draw(st.sampled_from(["train_step", "predict_proba", "evaluate", "forward", "gradients"]))
         args = {
             "train_step": (X, y, 0.1),
@@ -217,6 +243,7 @@ def public_mlp(max_examples):
         try:
             getattr(net, method)(*args)
         except REFUSED as e:
+            assert not valid, f"{method} refused valid arguments: {e!r}"
             assert str(e)
             assert _unchanged((net.weights, net.biases), before)
 

@@ -18,13 +18,21 @@ enum class DType { F32, F64 };
 
 inline std::string describe(const py::handle& obj) { return py::str(py::type::handle_of(obj).attr("__name__")); }
 
+/// Whether `a` is an ndarray whose dtype is equivalent to V's, in native byte order. By equality,
+/// not identity: an array that went through pickle, joblib or np.load has an equal dtype that is
+/// another object (issue 23). array_t<V>'s check is numpy's PyArray_EquivTypes and never converts.
+template <class V>
+bool has_dtype(const py::handle& a) {
+    return py::isinstance<py::array_t<V>>(a);
+}
+
 /// The float dtype of array `a`, which picks the kernel instantiation.
 inline DType float_dtype(const py::handle& a, const std::string& fn, const char* name) {
     if (!py::isinstance<py::array>(a))
         throw py::type_error(fn + ": " + name + " must be a numpy.ndarray, got " + describe(a));
     const auto arr = py::reinterpret_borrow<py::array>(a);
-    if (arr.dtype().is(py::dtype::of<float>())) return DType::F32;
-    if (arr.dtype().is(py::dtype::of<double>())) return DType::F64;
+    if (has_dtype<float>(a)) return DType::F32;
+    if (has_dtype<double>(a)) return DType::F64;
     throw py::type_error(fn + ": " + name + " must be float32 or float64, got " + std::string(py::str(arr.dtype())));
 }
 
@@ -46,7 +54,7 @@ py::array_t<V> checked(const py::handle& a, const std::string& fn, const char* n
     if (!py::isinstance<py::array>(a))
         throw py::type_error(fn + ": " + name + " must be a numpy.ndarray, got " + describe(a));
     const auto arr = py::reinterpret_borrow<py::array>(a);
-    if (!arr.dtype().is(py::dtype::of<V>()))
+    if (!has_dtype<V>(a))
         throw py::type_error(fn + ": " + name + " must be " +
                              (want ? want : "of dtype " + std::string(py::str(py::dtype::of<V>()))) + ", got " +
                              std::string(py::str(arr.dtype())));

@@ -280,6 +280,7 @@ class MLP:
         batch_size: int = 10,
         validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
         rng: RngLike = None,
+        shuffle: bool = True,
         callbacks: Iterable[Callback] = (),
         progress: bool = False,
     ) -> History:
@@ -297,6 +298,7 @@ class MLP:
             batch_size=batch_size,
             validation=self._validation(validation),
             rng=rng,
+            shuffle=shuffle,
             callbacks=callbacks,
             progress=progress,
         )
@@ -313,14 +315,26 @@ class MLP:
         batch_size: int = 10,
         rng: RngLike = None,
         validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
+        shuffle: bool = True,
+        callbacks: Iterable[Callback] = (),
     ) -> MLP:
         """One epoch of minibatch SGD over (X, y), appended to ``history_`` (scikit-learn's
-        ``partial_fit``: call it once per chunk of a stream too large to hold)."""
+        ``partial_fit``: call it once per chunk of a stream too large to hold). A ``Monitor`` in
+        ``callbacks`` measures on its schedule across calls, not once per call."""
         from glorot_ext.training import fit
 
         X, y = _inputs(X, self.dtype, "partial_fit"), _labels(y, "partial_fit")
         history = fit(
-            self, X, y, epochs=1, lr=lr, batch_size=batch_size, validation=self._validation(validation), rng=rng
+            self,
+            X,
+            y,
+            epochs=1,
+            lr=lr,
+            batch_size=batch_size,
+            validation=self._validation(validation),
+            rng=rng,
+            shuffle=shuffle,
+            callbacks=callbacks,
         )
         self._extend_history(history)
         return self

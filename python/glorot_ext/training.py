@@ -92,6 +92,7 @@ def fit(
     batch_size: int = 10,
     validation: Optional[Tuple[ArrayLike, ArrayLike]] = None,
     rng: RngLike = None,
+    shuffle: bool = True,
     callbacks: Iterable[Callback] = (),
     progress: bool = False,
 ) -> History:
@@ -107,6 +108,7 @@ def fit(
         validation: optional (X_val, y_val), evaluated after every epoch.
         rng: numpy Generator (or int seed) for the shuffling (default: unseeded); the order of
             epoch e depends only on one seed drawn from it and e (``datasets.MinibatchIterator``).
+        shuffle: False visits the examples in their stored order every epoch.
         callbacks: ``Callback`` instances.
         progress: show a tqdm bar when tqdm is installed.
 
@@ -127,7 +129,7 @@ def fit(
         )
     if X.shape[0] == 0:
         raise ValueError("fit: empty training set")
-    batches = MinibatchIterator(X, y, batch_size, rng=np.random.default_rng() if rng is None else rng)
+    batches = MinibatchIterator(X, y, batch_size, rng=np.random.default_rng() if rng is None else rng, shuffle=shuffle)
     history = History()
     bar = _progress(epochs * batches.batches_per_epoch, progress, "fit")
     for cb in callbacks:
