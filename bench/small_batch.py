@@ -2,7 +2,7 @@
 min and median per dtype and thread count, interleaved rounds, and the per-phase breakdown.
 
 python bench/small_batch.py [--rounds 5] [--steps 60] [--threads 2] [--dtypes float32,float64] [--phases]
-                            [--numpy]
+                            [--numpy] [--gemm]
 
 Run it under `flock /tmp/timing.lock` on a shared machine; the full comparison is bench_step.py.
 """
@@ -26,6 +26,7 @@ def main() -> None:
     p.add_argument("--network", default="mnist")
     p.add_argument("--phases", action="store_true", help="also print the per-phase breakdown (thread 0)")
     p.add_argument("--numpy", action="store_true", help="also time the NumPy reference, interleaved")
+    p.add_argument("--gemm", action="store_true", help='also time kernels="gemm" (the GEMM path), interleaved')
     args = p.parse_args()
     sizes = NETWORKS[args.network]
     threads = [int(t) for t in args.threads.split(",")]
@@ -33,12 +34,13 @@ def main() -> None:
     for dt in args.dtypes.split(","):
         dtype = np.dtype(dt)
         for nt in threads:
-            w, b = _params(sizes, dtype)
-            net = _core.Network(w, b, ["tanh"] * (len(sizes) - 2), "nll")
-            X, y = _data(sizes, args.batch, dtype)
-            contenders[(dt, nt)] = (net, X, y)
+            for kernels in ("auto", "gemm") if args.gemm else ("auto",):
+                w, b = _params(sizes, dtype)
+                net = _core.Network(w, b, ["tanh"] * (len(sizes) - 2), "nll", kernels=kernels)
+                X, y = _data(sizes, args.batch, dtype)
+                contenders[(dt, nt, kernels)] = (net, X, y)
         if args.numpy:
-            contenders[(dt, "numpy")] = (_numpy_step(sizes, args.batch, dtype), None, None)
+            contenders[(dt, "numpy", "")] = (_numpy_step(sizes, args.batch, dtype), None, None)
     times = {k: [] for k in contenders}
     phases = {k: None for k in contenders}
     for _ in range(args.rounds):
@@ -66,7 +68,7 @@ def main() -> None:
             net.set_profiling(False)
     for key, t in times.items():
         t = np.array(t) * 1e3
-        line = f"{key[0]:8s} threads={key[1]!s:6s} min {t.min():7.3f} ms  median {np.median(t):7.3f} ms"
+        line = f"{key[0]:8s} threads={key[1]!s:6s} {key[2]:5s} min {t.min():7.3f} ms  median {np.median(t):7.3f} ms"
         if phases[key] is not None:
             line += "  phases(ms, best round): " + " ".join(f"{1e3 * x:.3f}" for x in phases[key])
         print(line)

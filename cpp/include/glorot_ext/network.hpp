@@ -25,7 +25,8 @@
 namespace glorot {
 
 /// Which kernels an SGD step may use: Auto takes the small-batch kernels for batch ≤
-/// kernels::kSmallBatchMax where they are built, Gemm always takes Eigen's GEMM path.
+/// kernels::kSmallBatchMax where they are built (AVX-512F or AVX2+FMA), Gemm always takes the
+/// GEMM path.
 enum class Kernels { Auto, Gemm };
 
 inline Kernels kernels_from_name(const std::string& name) {

@@ -10,8 +10,9 @@
 //             W[k, :]  += Σ_b (-lr·Z[b, k])·D[b, :]   (∂C/∂W is never stored).
 // Every output element is computed by the same instruction sequence whatever thread runs it, and
 // the blocks are fixed by the shapes alone, so results are bitwise identical for any thread count.
-// The kernels need AVX-512F (GLOROT_SMALL_BATCH_KERNELS is then 1); elsewhere the network keeps
-// the GEMM path, which gives the same results up to rounding.
+// The kernels need AVX-512F, or AVX2 with FMA (GLOROT_SMALL_BATCH_KERNELS is then 1; AVX2 has
+// half the vector registers, so smaller tiles and batches); elsewhere the network keeps the GEMM
+// path, which gives the same results up to rounding.
 #pragma once
 
 #include "glorot_ext/types.hpp"
@@ -25,17 +26,35 @@
 #if defined(__AVX512F__)
 #include <immintrin.h>
 #define GLOROT_SMALL_BATCH_KERNELS 1
+#define GLOROT_SMALL_BATCH_AVX2 0
+#elif defined(__AVX2__) && defined(__FMA__)
+#include <immintrin.h>
+#define GLOROT_SMALL_BATCH_KERNELS 1
+#define GLOROT_SMALL_BATCH_AVX2 1
 #else
 #define GLOROT_SMALL_BATCH_KERNELS 0
+#define GLOROT_SMALL_BATCH_AVX2 0
 #endif
 
 namespace glorot::kernels {
 
+#if GLOROT_SMALL_BATCH_AVX2
+/// Largest batch the small-batch step handles; larger batches use the GEMM path. Bound by the
+/// backward's registers (the static_assert below), not measured as a crossover.
+constexpr Index kSmallBatchMax = 11;
+/// Batch rows per forward register tile: the paper's batch of 10 in one tile.
+constexpr int kMaxTile = 11;
+/// Vector registers (ymm0-15).
+constexpr int kVectorRegisters = 16;
+#else
 /// Largest batch the small-batch step handles; larger batches use Eigen's packed GEMM. The
 /// crossover measured on Zen 4 (1 thread, float32) lies between 24 and 32: see BENCHMARKS.md.
 constexpr Index kSmallBatchMax = 24;
 /// Batch rows per forward register tile (NB·NC accumulators fit in 32 vector registers).
 constexpr int kMaxTile = 12;
+/// Vector registers (zmm0-31).
+constexpr int kVectorRegisters = 32;
+#endif
 /// Rows of W per fixed backward block shared among threads.
 constexpr Index kRowBlock = 16;
 
@@ -43,6 +62,8 @@ constexpr Index kRowBlock = 16;
 
 template <class T>
 struct Simd;
+
+#if !GLOROT_SMALL_BATCH_AVX2
 
 template <>
 struct Simd<float> {
@@ -78,6 +99,68 @@ struct Simd<double> {
     static M mask(Index n) { return n >= width ? M(0xFF) : M((1u << n) - 1u); }
 };
 
+/// Vectors per forward column block for a tile of nb batch rows: nb·NC ≤ 24 accumulators, and
+/// small tiles take wide blocks, so each row of W is read in longer contiguous runs and enough
+/// independent FMAs are in flight.
+constexpr int forward_vectors(int nb) { return nb >= 9 ? 2 : nb >= 6 ? 3 : nb >= 4 ? 4 : nb == 3 ? 6 : 8; }
+
+#else  // AVX2 + FMA: no mask registers, so a lane mask of all-ones/zero integers.
+
+template <>
+struct Simd<float> {
+    using V = __m256;
+    using M = __m256i;
+    static constexpr int width = 8;
+    static V zero() { return _mm256_setzero_ps(); }
+    static V set1(float x) { return _mm256_set1_ps(x); }
+    static V load(const float* p) { return _mm256_loadu_ps(p); }
+    static V load(const float* p, M m) { return _mm256_maskload_ps(p, m); }
+    static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+    static void store(float* p, V v, M m) { _mm256_maskstore_ps(p, m, v); }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+    static V add(V a, V b) { return _mm256_add_ps(a, b); }
+    /// Fixed order: halves, then pairs, then the last two lanes.
+    static float sum(V v) {
+        __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+        s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+        return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+    }
+    static M mask(Index n) {
+        return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(std::min<Index>(n, width))),
+                                  _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    }
+};
+
+template <>
+struct Simd<double> {
+    using V = __m256d;
+    using M = __m256i;
+    static constexpr int width = 4;
+    static V zero() { return _mm256_setzero_pd(); }
+    static V set1(double x) { return _mm256_set1_pd(x); }
+    static V load(const double* p) { return _mm256_loadu_pd(p); }
+    static V load(const double* p, M m) { return _mm256_maskload_pd(p, m); }
+    static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+    static void store(double* p, V v, M m) { _mm256_maskstore_pd(p, m, v); }
+    static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+    static V add(V a, V b) { return _mm256_add_pd(a, b); }
+    /// Fixed order: halves, then the last two lanes.
+    static double sum(V v) {
+        const __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+        return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+    }
+    static M mask(Index n) {
+        return _mm256_cmpgt_epi64(_mm256_set1_epi64x(static_cast<long long>(std::min<Index>(n, width))),
+                                  _mm256_setr_epi64x(0, 1, 2, 3));
+    }
+};
+
+/// Vectors per forward column block for a tile of nb batch rows: the nb·NC accumulators, NC
+/// vectors of W and a broadcast of X fit in 16 registers.
+constexpr int forward_vectors(int nb) { return nb >= 7 ? 1 : nb >= 5 ? 2 : nb >= 3 ? 3 : nb == 2 ? 5 : 7; }
+
+#endif  // GLOROT_SMALL_BATCH_AVX2
+
 /// Rows of W ahead to prefetch while walking down a column block: W's rows are a page apart
 /// and the hardware prefetcher does not cross pages.
 constexpr Index kPrefetchRows = 32;
@@ -88,11 +171,6 @@ constexpr Index kPrefetchRows = 32;
 /// arrives, L2 tracks many more. Measured (bench/small_batch_micro.cpp, batch 10, 2 threads):
 /// float64 step 4.39 -> 3.6 ms, float32 unchanged.
 constexpr auto kPrefetchHint = _MM_HINT_T1;
-
-/// Vectors per forward column block for a tile of nb batch rows: nb·NC ≤ 24 accumulators, and
-/// small tiles take wide blocks, so each row of W is read in longer contiguous runs and enough
-/// independent FMAs are in flight.
-constexpr int forward_vectors(int nb) { return nb >= 9 ? 2 : nb >= 6 ? 3 : nb >= 4 ? 4 : nb == 3 ? 6 : 8; }
 
 #define GLOROT_UNROLL _Pragma("GCC unroll 32")
 
@@ -116,12 +194,13 @@ void forward_tile(const T* X, Index ldx, Index K, const T* W, Index ldw, const T
     const Index kp = std::max<Index>(0, K - kPrefetchRows);
     auto step = [&](Index k, bool prefetch) __attribute__((always_inline)) {
         if (prefetch) {
-            // NC vectors span NC+1 lines when the row is not 64-byte aligned (fan_out 1000 in
+            // NC vectors span one line more when the row is not 64-byte aligned (fan_out 1000 in
             // float32: every other row), so the last line gets its own prefetch.
+            constexpr int bytes = NC * S::width * static_cast<int>(sizeof(T));
             const char* p = reinterpret_cast<const char*>(wp + kPrefetchRows * ldw);
             GLOROT_UNROLL
-            for (int c = 0; c < NC; ++c) _mm_prefetch(p + 64 * c, kPrefetchHint);
-            _mm_prefetch(p + NC * 64 - 1, kPrefetchHint);
+            for (int o = 0; o < bytes; o += 64) _mm_prefetch(p + o, kPrefetchHint);
+            _mm_prefetch(p + bytes - 1, kPrefetchHint);
         }
         typename S::V wv[NC];
         GLOROT_UNROLL
@@ -211,10 +290,16 @@ void backward_rows(const T* D, Index ldd, Index N, T* W, Index ldw, Index k0, co
 
 namespace detail {
 
-// The backward kernel holds the whole batch in registers: NB accumulators for ∂C/∂z, two
-// partial update sums and the row of W, in the 32 vector registers of AVX-512.
-static_assert(kSmallBatchMax >= kMaxTile && kSmallBatchMax + 3 <= 32,
-              "small-batch limit: the backward tile must fit the 32 vector registers");
+// The backward kernel holds the whole batch in registers: NB accumulators for ∂C/∂z, the row of
+// W, two partial update sums, a row of D and a broadcast.
+static_assert(kSmallBatchMax >= kMaxTile && kSmallBatchMax + 5 <= kVectorRegisters,
+              "small-batch limit: the backward tile must fit the vector registers");
+
+// Every forward tile up to kMaxTile rows: nb·NC accumulators, NC vectors of W, one broadcast.
+constexpr bool forward_tiles_fit(int nb) {
+    return nb == 0 || ((nb + 1) * forward_vectors(nb) + 1 <= kVectorRegisters && forward_tiles_fit(nb - 1));
+}
+static_assert(forward_tiles_fit(kMaxTile), "forward tile: must fit the vector registers");
 
 template <class F, int... I>
 bool with_tile_impl(Index n, F& f, std::integer_sequence<int, I...>) {
@@ -257,11 +342,12 @@ Index forward_panel_width(Index batch, Index N) {
 /// lines (measured: float64 forward 0.31 -> 0.36 ms per 1000×1000 layer, 2 threads). Else 0.
 /// Only where the strips start depends on the address, never what each output element sums:
 /// that is the same FMA chain in k whichever strip or lane holds it, so results stay the same.
+/// The head is taken modulo the strip, which must hold it (AVX2's strips can be half a line).
 template <class T>
-Index forward_strip_head(const T* w, Index N, Index pw) {
+Index forward_strip_head(const T* w, Index N, Index pw, Index strip) {
     const auto addr = reinterpret_cast<std::uintptr_t>(w);
     if ((N * static_cast<Index>(sizeof(T))) % 64 != 0 || addr % sizeof(T) != 0) return 0;
-    const Index head = static_cast<Index>((64 - addr % 64) % 64 / sizeof(T));
+    const Index head = static_cast<Index>((64 - addr % 64) % 64 / sizeof(T)) % strip;
     return head < pw ? head : 0;
 }
 
@@ -280,7 +366,7 @@ void forward_panel(const T* X, Index batch, Index K, const T* W, Index N, const 
         constexpr int NBM = decltype(nbmax)::value;
         if constexpr (NBM <= kMaxTile) {
             constexpr int NC = forward_vectors(NBM);
-            const Index head = forward_strip_head(W + p0, N, pw);
+            const Index head = forward_strip_head(W + p0, N, pw, strip);
             for (Index c0 = p0; c0 < p0 + pw; c0 += c0 == p0 && head > 0 ? head : strip) {
                 const Index w = std::min(c0 == p0 && head > 0 ? head : strip, p0 + pw - c0);
                 auto tile = [&](auto nb, Index r0) {
