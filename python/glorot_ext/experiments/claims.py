@@ -385,14 +385,7 @@ def _fig2_window(sig: RowOutcome) -> Tuple[str, ev.Evidence, int]:
 
 def _tost_from_moments(mean: float, std: float, n: int, low: float, high: float) -> ev.Evidence:
     """TOST of a mean known by its value, an upper bound ``std`` on its units' spread and ``n`` units."""
-    se = std / np.sqrt(n)
-    if se == 0:
-        p = 0.0 if low < mean < high else 1.0
-    else:
-        p = max(ev.t_sf((mean - low) / se, n - 1), ev.t_sf((high - mean) / se, n - 1))
-    half = ev.t_ppf(1.0 - ev.ALPHA, n - 1) * se
-    lo, hi = mean - half, mean + half
-    v: ev.Verdict = ev.PASS if p < ev.ALPHA else (ev.FAIL if hi < low or lo > high else ev.NOT_RESOLVED)
+    p, lo, hi, v = ev.tost(mean, std / np.sqrt(n), n - 1, low, high)
     return ev.Evidence(
         "TOST from the Record's mean and std over probe examples x units (a bound on the standard error)",
         f"mean {mean:.4g}, std ≤ {std:.3g} over {n} probe examples, 99% interval [{lo:.4g}, {hi:.4g}] "

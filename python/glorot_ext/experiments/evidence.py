@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, replace
-from typing import Any, Dict, Final, List, Literal, Optional, Sequence, Union
+from typing import Any, Dict, Final, List, Literal, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -306,6 +306,23 @@ def sign_test(differences: ArrayLike, alpha: float = ALPHA, unit: str = "probe e
     )
 
 
+def tost(
+    mean: float, se: float, df: int, low: float, high: float, alpha: float = ALPHA
+) -> Tuple[float, float, float, Verdict]:
+    """TOST of a mean with standard error ``se`` on ``df`` degrees of freedom against [low, high]:
+    (p, the 1 - 2α interval's ends, verdict). PASS: both one-sided tests reject; FAIL: the interval
+    lies wholly outside the band; NOT RESOLVED: it straddles an edge."""
+    if se == 0.0:
+        p = 0.0 if low < mean < high else 1.0
+        lo_ci = hi_ci = mean
+    else:
+        p = max(t_sf((mean - low) / se, df), t_sf((high - mean) / se, df))
+        half = t_ppf(1.0 - alpha, df) * se
+        lo_ci, hi_ci = mean - half, mean + half
+    v: Verdict = PASS if p < alpha else (FAIL if hi_ci < low or lo_ci > high else NOT_RESOLVED)
+    return p, lo_ci, hi_ci, v
+
+
 def equivalence(
     values: ArrayLike, low: float, high: float, alpha: float = ALPHA, unit: str = "probe examples", seeds: int = 1
 ) -> Evidence:
@@ -325,21 +342,7 @@ def equivalence(
     if n < 2:
         return Evidence("TOST (two one-sided t-tests)", "fewer than 2 values", float("nan"), NOT_RESOLVED, n)
     mean = float(x.mean())
-    se = float(x.std(ddof=1)) / math.sqrt(n)
-    df = n - 1
-    if se == 0.0:
-        p = 0.0 if low < mean < high else 1.0
-        lo_ci = hi_ci = mean
-    else:
-        p = max(t_sf((mean - low) / se, df), t_sf((high - mean) / se, df))
-        half = t_ppf(1.0 - alpha, df) * se
-        lo_ci, hi_ci = mean - half, mean + half
-    if p < alpha:
-        v: Verdict = PASS
-    elif hi_ci < low or lo_ci > high:
-        v = FAIL
-    else:
-        v = NOT_RESOLVED
+    p, lo_ci, hi_ci, v = tost(mean, float(x.std(ddof=1)) / math.sqrt(n), n - 1, low, high, alpha)
     return Evidence(
         "TOST (two one-sided t-tests)",
         f"mean {mean:.4g} over {n} {unit}, {100 * (1 - 2 * alpha):g}% interval "
