@@ -174,13 +174,17 @@ def _cpu_flags():
     return next((set(line.split(":", 1)[1].split()) for line in lines if line.startswith("flags")), set())
 
 
-def test_native_builds_run_the_small_batch_kernels():
+def test_simd_builds_run_the_small_batch_kernels():
     flags = _cpu_flags()
-    if not _core.native_build or not ("avx512f" in flags or {"avx2", "fma"} <= flags):
+    if _core.simd_path == "baseline" or (
+        _core.simd_path == "native" and not ("avx512f" in flags or {"avx2", "fma"} <= flags)
+    ):
         pytest.skip("the small-batch kernels need AVX-512F or AVX2+FMA; this build uses the GEMM path for every batch")
     assert _core.small_batch_kernels
     # Eigen's simd string names AVX512 but not AVX2; AVX2's 16 registers bound the batch to 11.
     assert _core.small_batch_max == (24 if "AVX512" in _core.simd else 11)
+    if _core.simd_path != "native":
+        assert ("AVX512" in _core.simd) == (_core.simd_path == "avx512")
 
 
 def test_kernel_choice_belongs_to_each_network_and_leaks_to_no_other():

@@ -19,6 +19,7 @@ void bind_parallel(pybind11::module_& m) {
                               std::to_string(EIGEN_MINOR_VERSION);
     m.attr("gemm") = std::string(block_gemm_name());
     m.attr("simd") = std::string(Eigen::SimdInstructionSetsInUse());
+    m.attr("simd_path") = GLOROT_STR(GLOROT_SIMD_PATH);  // baseline, avx2, avx512 or native (CMakeLists.txt)
     m.def("get_num_threads", &get_num_threads,
           "Threads the kernels called from this thread use (1 in a serial build).");
     m.def(

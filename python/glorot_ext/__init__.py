@@ -13,6 +13,10 @@ from __future__ import annotations
 import contextlib
 from typing import Iterator, Optional, TypedDict
 
+# First: _dispatch imports the kernel build this CPU runs and installs it as glorot_ext._core.
+from glorot_ext import _dispatch  # noqa: F401
+
+# isort: split
 from glorot_ext import _core, datasets, init, reference, stats, theory
 from glorot_ext._core import get_num_threads, has_openmp
 from glorot_ext.monitor import Monitor
@@ -78,6 +82,7 @@ class BuildInfo(TypedDict):
     version: str
     openmp: bool
     native: bool
+    simd_path: str
     simd: str
     eigen: str
     gemm: str
@@ -85,12 +90,15 @@ class BuildInfo(TypedDict):
 
 
 def build_info() -> BuildInfo:
-    """How the native module was built: OpenMP, -march=native, SIMD in use, Eigen version, and
-    the GEMM of batches above the small-batch limit ("openblas" or "eigen")."""
+    """How the native module was built: OpenMP, -march=native, the kernel build this process
+    runs (``simd_path``: "baseline", "avx2", "avx512", chosen at import from the CPU or forced by
+    ``GLOROT_SIMD``; "native" for a GLOROT_NATIVE=ON build), Eigen's SIMD sets in it, Eigen's
+    version, and the GEMM of batches above the small-batch limit ("openblas" or "eigen")."""
     return {
         "version": __version__,
         "openmp": _core.has_openmp,
         "native": _core.native_build,
+        "simd_path": _core.simd_path,
         "simd": _core.simd,
         "eigen": _core.eigen_version,
         "gemm": _core.gemm,

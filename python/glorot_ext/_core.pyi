@@ -10,6 +10,7 @@ import numpy.typing as npt
 __version__: str
 has_openmp: bool
 native_build: bool
+simd_path: str  # baseline, avx2, avx512 or native: which build glorot_ext._dispatch loaded
 eigen_version: str
 gemm: str
 simd: str
