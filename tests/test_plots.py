@@ -155,3 +155,22 @@ def test_training_and_monitoring_never_import_matplotlib():
         "assert 'matplotlib' not in sys.modules, 'matplotlib imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_error_curves_draw_seed_bands_and_flag_curves_above_the_axis(tmp_path, monkeypatch):
+    seen = {}
+    real_legend = plots._legend
+
+    def spy(ax, **kwargs):
+        seen["labels"] = [line.get_label() for line in ax.get_lines()]
+        seen["ylim"] = ax.get_ylim()
+        seen["bands"] = len(ax.collections)
+        real_legend(ax, **kwargs)
+
+    monkeypatch.setattr(plots, "_legend", spy)
+    low = [History(n_updates=[0, 10, 20], val_error=[0.9, 0.03, 0.02 + d]) for d in (0.0, 0.002, 0.004)]
+    high = History(n_updates=[0, 10, 20], val_error=[0.9, 0.9, 0.88])
+    plots.error_curves([low, high], tmp_path / "e.png", labels=["tanh", "sigmoid"], ylim=(1.0, 4.0))
+    assert seen["labels"] == ["tanh, median of 3 seeds, band min–max", "sigmoid (above the axis: 88.0% at the end)"]
+    assert seen["ylim"] == (1.0, 4.0)
+    assert seen["bands"] == 1  # one shaded band, for the row with seeds

@@ -283,32 +283,53 @@ def _curve(run: Run, key: str, batch_size: int) -> Tuple[NDArray[Any], Float64Ar
 
 
 def error_curves(
-    runs: Sequence[Run],
+    runs: Sequence[Union[Run, Sequence[Run]]],
     path: PathLike,
     labels: Optional[Sequence[str]] = None,
     key: str = "test_error",
     batch_size: int = 10,
     title: Optional[str] = None,
+    ylim: Optional[Tuple[float, float]] = None,
 ) -> Path:
     """Figs. 11, 12: error (%) against examples seen, one curve per run.
 
     Args:
         runs: ``Record``s (their ``key`` global, e.g. "test_error" or "val_error") or ``History``s
-            (their ``val_error``).
+            (their ``val_error``); an entry that is a list of them (one per seed) is drawn as the
+            median over seeds with the band from the lowest to the highest seed shaded.
         labels: one legend entry per run (default: each Record's label).
         batch_size: examples per update, for the x-axis (the paper: 10).
+        ylim: the error axis (%), e.g. the paper's Fig. 12 range; a curve that ends above it
+            says so, with its final error, in its legend entry.
     """
     fig = _figure()
     ax = fig.add_subplot()
-    for i, run in enumerate(runs):
-        x, err = _curve(run, key, batch_size)
+    records: List[Record] = []
+    for i, entry in enumerate(runs):
+        seeds: List[Run] = list(entry) if isinstance(entry, (list, tuple)) else [entry]  # type: ignore[arg-type,list-item]
+        records += [r for r in seeds if isinstance(r, Record)]
+        curves = [_curve(r, key, batch_size) for r in seeds]
+        n = min(len(x) for x, _ in curves)
+        x = curves[0][0][:n]
+        errs = np.array([err[:n] for _, err in curves])
+        err = np.median(errs, axis=0)
         ok = np.isfinite(err)
-        label = labels[i] if labels else (run.label() if isinstance(run, Record) else f"run {i + 1}")
-        ax.plot(x[ok], err[ok], lw=1.3, label=label)
+        first = seeds[0]
+        label = labels[i] if labels else (first.label() if isinstance(first, Record) else f"run {i + 1}")
+        if len(seeds) > 1:
+            label += f", median of {len(seeds)} seeds, band min–max"
+        if ylim is not None and ok.any() and err[ok][-1] > ylim[1]:
+            label += f" (above the axis: {err[ok][-1]:.1f}% at the end)"
+        (line,) = ax.plot(x[ok], err[ok], lw=1.3, label=label)
+        if len(seeds) > 1:
+            lo, hi = np.min(errs, axis=0), np.max(errs, axis=0)
+            ax.fill_between(x[ok], lo[ok], hi[ok], color=line.get_color(), alpha=0.2, lw=0)
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.set_xlabel("# examples seen")
     ax.set_ylabel("Test error %" if "test" in key else key.replace("_", " ").capitalize() + " %")
     _legend(ax)
-    datasets = {r.meta.get("dataset") for r in runs if isinstance(r, Record)} - {None}
+    datasets = {r.meta.get("dataset") for r in records} - {None}
     default = "Figs. 11, 12: error during training" + (f", {datasets.pop()}" if len(datasets) == 1 else "")
     ax.set_title(title or default, fontsize=10)
     return _save(fig, path)
