@@ -174,3 +174,70 @@ def test_error_curves_draw_seed_bands_and_flag_curves_above_the_axis(tmp_path, m
     assert seen["labels"] == ["tanh, median of 3 seeds, band min–max", "sigmoid (above the axis: 88.0% at the end)"]
     assert seen["ylim"] == (1.0, 4.0)
     assert seen["bands"] == 1  # one shaded band, for the row with seeds
+
+
+@pytest.fixture(scope="module")
+def seed_records():
+    """Three seeds of one small monitored network."""
+    out = []
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        net = ge.MLP([16, 12, 12, 3], activation="tanh", init="standard", dtype=np.float64, rng=rng)
+        X, y = rng.uniform(0, 1, (60, 16)), rng.integers(0, 3, 60)
+        mon = Monitor((X, y), every=4, jacobian_examples=3, meta={"dataset": "synthetic"})
+        net.fit_stream(iter([(X[i : i + 10], y[i : i + 10]) for i in range(0, 50, 10)] * 4), 20, 0.1, callbacks=[mon])
+        out.append(mon.record)
+    return out
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        plots.activation_mean_std,
+        plots.activation_percentiles,
+        plots.weight_gradient_bands,
+        plots.jacobian_mean,
+        lambda r, p: plots.histograms(r, p, "bp", 0),
+    ],
+)
+def test_figures_of_several_seeds_draw_the_median_with_the_seeds_band(tmp_path, seed_records, figures, draw):
+    draw(seed_records[:1], tmp_path / "one.png")
+    draw(seed_records, tmp_path / "three.png")
+    one, three = figures[0].axes[0], figures[1].axes[0]
+    assert "median of 3 seeds, band min–max" in three.get_title() and "median of" not in one.get_title()
+    assert len(three.collections) > len(one.collections)  # a shaded band per layer
+    assert three.get_legend_handles_labels()[1] == ["Layer 1", "Layer 2"]
+
+
+def test_dynamics_figures_say_which_part_of_the_paper_axis_they_cover(tmp_path, seed_records, figures):
+    plots.activation_percentiles(seed_records[0], tmp_path / "f.png")
+    plots.activation_mean_std(seed_records[0], tmp_path / "g.png")
+    assert "updates 0–20 = epochs 0–0.001 of the paper's 0–95" in figures[0].axes[0].get_title()
+    assert "of the paper's 0–140" in figures[1].axes[0].get_title()
+
+
+def test_records_measured_at_different_updates_cannot_share_a_figure(tmp_path, seed_records):
+    from glorot_ext.record import Record
+
+    other = Record.from_dict(seed_records[1].to_dict())
+    other.steps = [s + 1 for s in other.steps]
+    with pytest.raises(ValueError, match="different updates"):
+        plots.activation_percentiles([seed_records[0], other], tmp_path / "f.png")
+
+
+def test_a_histogram_axis_holds_the_widest_layers_tails(tmp_path, figures):
+    """A flat (uniform) widest layer, as layer 5 of Fig. 7, ends inside the axis, not at its edge."""
+    from glorot_ext import stats
+    from glorot_ext.record import Record
+
+    rng = np.random.default_rng(1)
+    bins = stats.GRADIENT_BINS
+    layers = [rng.standard_normal(50_000) * 0.01, rng.uniform(-0.08, 0.08, 50_000)]
+    mass = np.stack([bins.counts(v)[0] for v in layers])
+    rec = Record({"config": {"activations": ["tanh"] * 2, "init": "standard"}})
+    rec.append(0, scalars={"bp_std": [0.01, 0.046]}, hists={"bp": (mass / mass.sum(axis=1, keepdims=True), bins)})
+    plots.histograms(rec, tmp_path / "h.png", "bp", 0)
+    ax = figures[0].axes[0]
+    assert ax.get_xscale() == "linear" and ax.get_xlim()[1] > 0.08 * 1.05
+    flat = next(line for line in ax.get_lines() if line.get_label() == "Layer 2")
+    assert np.asarray(flat.get_ydata())[-1] == 0.0  # the density has fallen to zero inside the axis

@@ -69,6 +69,21 @@ def test_rebin_keeps_the_mass_inside_the_new_range_and_the_quantiles(rng):
     )
 
 
+@pytest.mark.parametrize("q", [0.0, 0.0005, 0.0025, 0.5, 0.9975, 1.0])
+def test_histogram_quantiles_of_a_distribution_with_empty_bins_stay_inside_its_support(rng, q):
+    """A uniform on ±0.08 leaves the octave bins below its lower end empty: the quantile must not
+    interpolate from the histogram's first edge (-16) across them."""
+    x = rng.uniform(-0.08, 0.08, 50_000)
+    mass = stats.histogram(x, stats.GRADIENT_BINS)
+    got = stats.quantile_from_histogram(mass, stats.GRADIENT_BINS.edges, q)
+    assert got == pytest.approx(np.quantile(x, q), abs=0.0025)
+
+
+def test_the_quantile_of_an_empty_histogram_is_refused():
+    with pytest.raises(ValueError, match="empty histogram"):
+        stats.quantile_from_histogram(np.zeros(4), np.arange(5.0), 0.5)
+
+
 def test_running_moments_over_float32_chunks_match_numpy_in_float64(rng):
     x = (rng.standard_normal(100_000) * 3e-3 + 1e-4).astype(np.float32)
     m = stats.RunningMoments()

@@ -22,6 +22,11 @@ coloured from dark blue to pink (matplotlib's "plasma", cut before its pale yell
 layer stays readable on white). Histograms whose layers differ in spread by more than
 ``SYMLOG_RATIO`` (the weight gradients of the sigmoid network: layers 1–3 would collapse into one
 spike) are drawn on their log-spaced bins on a symmetric-log axis, so every layer shows.
+
+Every per-record figure also takes a list of records, one per seed: it then draws each layer's
+median over the seeds and shades the band from the lowest to the highest seed, so a multi-seed
+report shows how much of a curve is the seed. The dynamics figures (2, 3, 9, 10, Eq. 17) say in
+their title which updates they cover and how far that is along the paper's axis.
 """
 
 from __future__ import annotations
@@ -53,6 +58,13 @@ Run = Union[Record, "History", Mapping[str, Sequence[float]]]
 
 #: Updates per plotted "epoch" (the paper's x-axis of Figs. 2, 3, 9, 10).
 PAPER_EPOCH = 20_000
+
+#: The paper's x-range, in its epochs, of each dynamics figure (PAPER.md: Fig. 2 spans 0-140, Figs. 3,
+#: 9 and 10 span 0-95; Eq. 17's Jacobian has no figure over training).
+PAPER_EPOCHS = {"Fig. 2": 140, "Figs. 3, 10": 95, "Fig. 9": 95}
+
+#: Mass left out of a histogram's displayed range on each side.
+DISPLAY_TAIL = 0.0005
 
 #: Spread ratio between the widest and the narrowest layer above which histograms use a symlog axis.
 SYMLOG_RATIO = 8.0
@@ -96,55 +108,98 @@ def _legend(ax: Axes, **kwargs: Any) -> None:
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.02, 1.0), borderaxespad=0.0, **kwargs)
 
 
-def _x(record: Record) -> Tuple[Float64Array, str]:
-    steps = np.asarray(record.steps, dtype=np.float64)
+#: One record, or one per seed.
+Records = Union[Record, Sequence[Record]]
+
+
+def _seeds(records: Records) -> List[Record]:
+    """The records as a list, cut to the steps they all share (a run still going is shorter)."""
+    rs = [records] if isinstance(records, Record) else list(records)
+    if not rs:
+        raise ValueError("no records to draw")
+    n = min(r.n_steps for r in rs)
+    if any(list(r.steps[:n]) != list(rs[0].steps[:n]) for r in rs):
+        raise ValueError("the records were measured at different updates; they cannot share a figure")
+    return rs
+
+
+def _stacked(records: List[Record], name: str) -> Float64Array:
+    """(seeds, steps, layers) of a per-layer scalar over the steps all records share."""
+    n = min(r.n_steps for r in records)
+    return np.stack([r.scalar(name)[:n] for r in records])
+
+
+def _band(ax: Axes, x: Float64Array, values: Float64Array, color: Color, alpha: float = 0.18) -> Float64Array:
+    """Shades the seeds' min-max band of ``values`` (seeds, steps) where finite; returns the median."""
+    ok = np.all(np.isfinite(values), axis=0)
+    if values.shape[0] > 1 and ok.any():
+        ax.fill_between(x[ok], values[:, ok].min(axis=0), values[:, ok].max(axis=0), color=color, alpha=alpha, lw=0)
+    med: Float64Array = np.median(values, axis=0)
+    return med
+
+
+def _x(records: List[Record]) -> Tuple[Float64Array, str]:
+    n = min(r.n_steps for r in records)
+    steps = np.asarray(records[0].steps[:n], dtype=np.float64)
     if steps.size and steps.max() >= PAPER_EPOCH:
         return steps / PAPER_EPOCH, "Epochs of 20k mini-batch updates"
     return steps, "updates"
 
 
-def _title(ax: Axes, record: Record, what: str, figure: str) -> None:
-    ax.set_title(f"{figure}: {what}\n{record.label()}", fontsize=10)
+def _title(ax: Axes, records: List[Record], what: str, figure: str, dynamics: bool = False) -> None:
+    lines = [f"{figure}: {what}", records[0].label()]
+    if len(records) > 1:
+        lines[1] += f"; median of {len(records)} seeds, band min–max"
+    if dynamics:
+        last = int(min(r.steps[r.n_steps - 1] for r in records)) if records[0].n_steps else 0
+        covered = f"updates 0–{last:,} = epochs 0–{last / PAPER_EPOCH:.3g}"
+        paper = PAPER_EPOCHS.get(figure)
+        lines.append(covered + (f" of the paper's 0–{paper}" if paper else ""))
+    ax.set_title("\n".join(lines), fontsize=10)
 
 
-def activation_mean_std(record: Record, path: PathLike) -> Path:
+def activation_mean_std(records: Records, path: PathLike) -> Path:
     """Fig. 2: mean activation per hidden layer over training, with ±std as vertical bars."""
+    rs = _seeds(records)
     fig = _figure()
     ax = fig.add_subplot()
-    x, xlabel = _x(record)
-    mean, std = record.scalar("act_mean"), record.scalar("act_std")
+    x, xlabel = _x(rs)
+    means, std = _stacked(rs, "act_mean"), np.median(_stacked(rs, "act_std"), axis=0)
     # shift the layers a little sideways so that their std bars, all at the same steps, stay apart
     spacing = float(np.median(np.diff(x))) if len(x) > 1 else 1.0
-    for l, c in enumerate(_layer_colors(record.n_layers)):
-        dx = (l - (record.n_layers - 1) / 2) * 0.06 * spacing
-        ax.errorbar(
-            x + dx, mean[:, l], yerr=std[:, l], color=c, marker="o", ms=3, capsize=2, lw=1, label=f"Layer {l + 1}"
-        )
+    for l, c in enumerate(_layer_colors(rs[0].n_layers)):
+        dx = (l - (rs[0].n_layers - 1) / 2) * 0.06 * spacing
+        mean = _band(ax, x + dx, means[:, :, l], c)
+        ax.errorbar(x + dx, mean, yerr=std[:, l], color=c, marker="o", ms=3, capsize=2, lw=1, label=f"Layer {l + 1}")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Activation value")
     _legend(ax)
-    _title(ax, record, "Mean and standard deviation of the activations", "Fig. 2")
+    _title(ax, rs, "Mean and standard deviation of the activations", "Fig. 2", dynamics=True)
     return _save(fig, path)
 
 
-def activation_percentiles(record: Record, path: PathLike) -> Path:
+def activation_percentiles(records: Records, path: PathLike) -> Path:
     """Figs. 3, 10: 98th and 2nd percentiles (markers alone) and ±std (solid lines with markers)."""
+    rs = _seeds(records)
     fig = _figure()
     ax = fig.add_subplot()
-    x, xlabel = _x(record)
-    p98, p2, std = record.scalar("act_p98"), record.scalar("act_p2"), record.scalar("act_std")
+    x, xlabel = _x(rs)
+    p98s, p2s, stds = _stacked(rs, "act_p98"), _stacked(rs, "act_p2"), _stacked(rs, "act_std")
     markers = "o^sDv*pP"
-    for l, c in enumerate(_layer_colors(record.n_layers)):
+    for l, c in enumerate(_layer_colors(rs[0].n_layers)):
         m = markers[l % len(markers)]
-        ax.plot(x, p98[:, l], ls="none", marker=m, ms=4, color=c, label=f"Layer {l + 1}")
-        ax.plot(x, p2[:, l], ls="none", marker=m, ms=4, color=c, mfc="none")
-        ax.plot(x, std[:, l], ls="-", marker=m, ms=3, color=c)
-        ax.plot(x, -std[:, l], ls="-", marker=m, ms=3, color=c)
+        p98, p2 = _band(ax, x, p98s[:, :, l], c, 0.12), _band(ax, x, p2s[:, :, l], c, 0.12)
+        std = np.median(stds[:, :, l], axis=0)
+        ax.plot(x, p98, ls="none", marker=m, ms=4, color=c, label=f"Layer {l + 1}")
+        ax.plot(x, p2, ls="none", marker=m, ms=4, color=c, mfc="none")
+        ax.plot(x, std, ls="-", marker=m, ms=3, color=c)
+        ax.plot(x, -std, ls="-", marker=m, ms=3, color=c)
     ax.axhline(0, color="0.7", lw=0.5)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Activation value")
     _legend(ax)
-    _title(ax, record, "98th / 2nd percentiles (markers) and ±std (lines) of the activations", "Figs. 3, 10")
+    what = "98th / 2nd percentiles (markers) and ±std (lines) of the activations"
+    _title(ax, rs, what, "Figs. 3, 10", dynamics=True)
     return _save(fig, path)
 
 
@@ -152,50 +207,58 @@ def _display_grid(
     record: Record, name: str, masses: Float64Array, n_display: int = 121
 ) -> Tuple[Float64Array, Float64Array]:
     """Edges to draw a histogram on: the bins themselves for linear bins, else a linear grid over
-    the range holding 99.5% of every layer's mass."""
+    the range holding 99.9% of every layer's mass and a tenth more, so that the widest layer's
+    tails reach the axis inside the figure (a flat layer 5 of Fig. 7 used to run off its edges)."""
     bins, edges = record.bins[name], record.edges(name)
     if isinstance(bins, _stats.LinearBins):
         return edges, masses
-    lo = min(_stats.quantile_from_histogram(m, edges, 0.0025) for m in masses if m.sum() > 0)
-    hi = max(_stats.quantile_from_histogram(m, edges, 0.9975) for m in masses if m.sum() > 0)
+    flat = masses.reshape(-1, masses.shape[-1])
+    lo = min(_stats.quantile_from_histogram(m, edges, DISPLAY_TAIL) for m in flat if m.sum() > 0)
+    hi = max(_stats.quantile_from_histogram(m, edges, 1 - DISPLAY_TAIL) for m in flat if m.sum() > 0)
     if bins.signed:
-        r = max(abs(lo), abs(hi))
+        r = 1.1 * max(abs(lo), abs(hi))
         grid = np.linspace(-r, r, n_display + 1)
     else:
-        grid = np.linspace(0.0, hi * 1.05, n_display + 1)
+        grid = np.linspace(0.0, hi * 1.1, n_display + 1)
     return grid, _stats.rebin(masses, edges, grid)
 
 
-def histograms(record: Record, path: PathLike, quantity: str = "act", step: int = -1) -> Path:
+def histograms(records: Records, path: PathLike, quantity: str = "act", step: int = -1) -> Path:
     """Figs. 4, 6, 7, 8: per-layer normalized histograms (density) of one quantity at one step.
 
     Args:
-        record: a ``Record`` with histograms.
+        records: a ``Record`` with histograms, or one per seed (median and min-max band per bin).
         path: PNG to write.
         quantity: "act" (activations, Figs. 4, 6), "bp" (back-propagated gradients, Fig. 7),
             "wg" (weight gradients, Fig. 8) or "jac" (Jacobian singular values).
         step: index into ``record.steps`` (default: the last; 0 is initialization).
     """
+    rs = _seeds(records)
+    record = rs[0]
     if quantity not in record.hists:
         raise ValueError(f"record has no {quantity!r} histograms; it has {sorted(record.hists)}")
-    masses = record.hist(quantity)[step]
+    n = min(r.n_steps for r in rs)
+    step = step % n if -n <= step < n else step
+    masses = np.stack([r.hist(quantity)[:n][step] for r in rs])  # (seeds, layers, bins)
     if not masses.any():
         raise ValueError(
             f"no {quantity!r} histogram at step index {step} (update {record.steps[step]}); it was not measured there"
         )
     fig = _figure()
     ax = fig.add_subplot()
-    drawn = [l for l in range(record.n_layers) if masses[l].sum() > 0]
+    drawn = [l for l in range(record.n_layers) if masses[:, l].sum() > 0]
     colors = _layer_colors(record.n_layers)
-    spreads = [_spread(record, quantity, masses[l]) for l in drawn]
+    pooled = masses.mean(axis=0)  # each seed's layer holds mass 1
+    spreads = [_spread(record, quantity, pooled[l]) for l in drawn]
     bins = record.bins[quantity]
     if isinstance(bins, _stats.OctaveBins) and min(spreads) > 0 and max(spreads) / min(spreads) > SYMLOG_RATIO:
         # log-spaced bins: the mass per bin is a density in log|x|, fair to every layer's scale
         edges = record.edges(quantity)
-        keep = _covering(record, quantity, masses[drawn])
+        keep = _covering(record, quantity, pooled[drawn])
         centers = (edges[:-1] + edges[1:]) / 2
         for l in drawn:
-            ax.plot(centers[keep], masses[l][keep], color=colors[l], lw=1.2, label=f"Layer {l + 1}")
+            line = _band(ax, centers[keep], masses[:, l][:, keep], colors[l])
+            ax.plot(centers[keep], line, color=colors[l], lw=1.2, label=f"Layer {l + 1}")
         ax.set_xscale("symlog", linthresh=min(spreads) / 10)
         ax.set_ylabel("Fraction per bin (log-spaced bins)")
         ax.set_xlabel(_XLABELS[quantity] + " (symmetric log scale)")
@@ -203,15 +266,16 @@ def histograms(record: Record, path: PathLike, quantity: str = "act", step: int 
         edges, shown = _display_grid(record, quantity, masses)
         centers = (edges[:-1] + edges[1:]) / 2
         for l in drawn:
-            ax.plot(centers, _stats.density(shown[l], edges), color=colors[l], lw=1.2, label=f"Layer {l + 1}")
+            density = np.stack([_stats.density(shown[i, l], edges) for i in range(len(rs))])
+            ax.plot(centers, _band(ax, centers, density, colors[l]), color=colors[l], lw=1.2, label=f"Layer {l + 1}")
         ax.set_xlim(edges[0], edges[-1])
         ax.set_ylabel("Normalized histogram (density)")
         ax.set_xlabel(_XLABELS[quantity])
     ax.set_ylim(bottom=0)
     _legend(ax)
-    n = record.steps[step]
-    when = "at initialization" if n == 0 else f"after {n:,} updates"
-    _title(ax, record, f"{_TITLES[quantity]} {when}", _hist_figure(quantity, n))
+    updates = record.steps[step]
+    when = "at initialization" if updates == 0 else f"after {updates:,} updates"
+    _title(ax, rs, f"{_TITLES[quantity]} {when}", _hist_figure(quantity, updates))
     return _save(fig, path)
 
 
@@ -238,38 +302,44 @@ def _covering(record: Record, quantity: str, masses: Float64Array) -> NDArray[np
     return (edges[1:] >= lo) & (edges[:-1] <= hi)
 
 
-def weight_gradient_bands(record: Record, path: PathLike) -> Path:
+def weight_gradient_bands(records: Records, path: PathLike) -> Path:
     """Fig. 9: ±std intervals of the weight gradients of each layer over training."""
+    rs = _seeds(records)
     fig = _figure()
     ax = fig.add_subplot()
-    x, xlabel = _x(record)
-    std = record.scalar("wg_std")
-    for l, c in enumerate(_layer_colors(record.n_layers)):
-        ax.fill_between(x, -std[:, l], std[:, l], color=c, alpha=0.15)
-        ax.plot(x, std[:, l], color=c, lw=1.2, marker="o", ms=2, label=f"Layer {l + 1}")
-        ax.plot(x, -std[:, l], color=c, lw=1.2, marker="o", ms=2)
+    x, xlabel = _x(rs)
+    stds = _stacked(rs, "wg_std")
+    for l, c in enumerate(_layer_colors(rs[0].n_layers)):
+        std = np.median(stds[:, :, l], axis=0)
+        ax.fill_between(x, -std, std, color=c, alpha=0.08)
+        _band(ax, x, stds[:, :, l], c, 0.3)
+        _band(ax, x, -stds[:, :, l], c, 0.3)
+        ax.plot(x, std, color=c, lw=1.2, marker="o", ms=2, label=f"Layer {l + 1}")
+        ax.plot(x, -std, color=c, lw=1.2, marker="o", ms=2)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Weight gradient")
     _legend(ax)
-    _title(ax, record, "Standard deviation intervals of the weight gradients", "Fig. 9")
+    _title(ax, rs, "Standard deviation intervals of the weight gradients", "Fig. 9", dynamics=True)
     return _save(fig, path)
 
 
-def jacobian_mean(record: Record, path: PathLike) -> Path:
+def jacobian_mean(records: Records, path: PathLike) -> Path:
     """Mean singular value of each layer's Jacobian (Eq. 17) over training; 1 is the ideal."""
+    rs = _seeds(records)
     fig = _figure()
     ax = fig.add_subplot()
-    x, xlabel = _x(record)
-    jac = record.scalar("jac_mean")
-    for l, c in enumerate(_layer_colors(record.n_layers)):
-        ok = np.isfinite(jac[:, l])
-        ax.plot(x[ok], jac[ok, l], color=c, marker="o", ms=3, label=f"Layer {l + 1}")
+    x, xlabel = _x(rs)
+    jacs = _stacked(rs, "jac_mean")
+    for l, c in enumerate(_layer_colors(rs[0].n_layers)):
+        jac = _band(ax, x, jacs[:, :, l], c)
+        ok = np.isfinite(jac)
+        ax.plot(x[ok], jac[ok], color=c, marker="o", ms=3, label=f"Layer {l + 1}")
     ax.axhline(1.0, color="0.5", lw=0.8, ls="--")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Mean singular value of ∂z$^{i}$/∂z$^{i-1}$")
     ax.set_ylim(bottom=0)
     _legend(ax)
-    _title(ax, record, "Mean Jacobian singular value per layer", "Eq. 17")
+    _title(ax, rs, "Mean Jacobian singular value per layer", "Eq. 17", dynamics=True)
     return _save(fig, path)
 
 
@@ -400,24 +470,28 @@ def plot_cost_surface(
     return _save(fig, path)
 
 
-def all_figures(record: Record, out_dir: PathLike, prefix: str = "") -> List[Path]:
-    """Every per-record figure type into ``out_dir``; returns the written paths."""
+def all_figures(records: Records, out_dir: PathLike, prefix: str = "") -> List[Path]:
+    """Every per-record figure type into ``out_dir`` (of one record, or of one per seed with their
+    band); returns the written paths."""
+    rs = _seeds(records)
+    record = rs[0]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = [
-        activation_mean_std(record, out / f"{prefix}fig2_activation_mean_std.png"),
-        activation_percentiles(record, out / f"{prefix}fig3_activation_percentiles.png"),
-        weight_gradient_bands(record, out / f"{prefix}fig9_weight_gradient_bands.png"),
+        activation_mean_std(rs, out / f"{prefix}fig2_activation_mean_std.png"),
+        activation_percentiles(rs, out / f"{prefix}fig3_activation_percentiles.png"),
+        weight_gradient_bands(rs, out / f"{prefix}fig9_weight_gradient_bands.png"),
     ]
     if "jac_mean" in record.scalars:
-        paths.append(jacobian_mean(record, out / f"{prefix}eq17_jacobian_mean.png"))
+        paths.append(jacobian_mean(rs, out / f"{prefix}eq17_jacobian_mean.png"))
+    n = min(r.n_steps for r in rs)
     for q in record.hists:
-        measured = np.flatnonzero(record.hist(q).sum(axis=(1, 2)) > 0)  # e.g. Jacobians every k-th step
+        measured = np.flatnonzero(record.hist(q)[:n].sum(axis=(1, 2)) > 0)  # e.g. Jacobians every k-th step
         if measured.size:
             for step, tag in (
                 (measured[0], "init" if record.steps[measured[0]] == 0 else "first"),
                 (measured[-1], "end"),
             ):
                 number = _hist_figure(q, record.steps[step]).lower().replace(". ", "")
-                paths.append(histograms(record, out / f"{prefix}{number}_hist_{q}_{tag}.png", q, int(step)))
+                paths.append(histograms(rs, out / f"{prefix}{number}_hist_{q}_{tag}.png", q, int(step)))
     return paths

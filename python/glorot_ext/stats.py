@@ -290,10 +290,21 @@ def rebin(mass: ArrayLike, edges: NDArray[np.floating[Any]], new_edges: NDArray[
 
 
 def quantile_from_histogram(mass: ArrayLike, edges: ArrayLike, q: float) -> float:
-    """The q-quantile (0 <= q <= 1) of a histogram, interpolating linearly within bins."""
-    cdf = np.concatenate([[0.0], np.cumsum(np.asarray(mass, dtype=np.float64))])
-    keep = np.concatenate([[True], np.diff(cdf) > 0])  # np.interp needs increasing x
-    return float(np.interp(q, cdf[keep], np.asarray(edges, dtype=np.float64)[keep]))
+    """The q-quantile (0 <= q <= 1) of a histogram, interpolating linearly within bins.
+
+    Empty bins hold no quantile: q = 0 is the lower edge of the first bin with mass (not the first
+    edge of the histogram), and a quantile never falls inside a run of empty bins."""
+    m = np.asarray(mass, dtype=np.float64)
+    e = np.asarray(edges, dtype=np.float64)
+    full = np.flatnonzero(m > 0)
+    if full.size == 0:
+        raise ValueError("the quantile of an empty histogram is undefined")
+    cdf = np.cumsum(m[full]) / m[full].sum()
+    k = min(int(np.searchsorted(cdf, q, side="left")), full.size - 1)
+    b = full[k]
+    below = cdf[k - 1] if k > 0 else 0.0
+    frac = min(max((q - below) / (cdf[k] - below), 0.0), 1.0)
+    return float(e[b] + frac * (e[b + 1] - e[b]))
 
 
 def minibatch_gradient_histogram(z: ArrayLike, delta: ArrayLike, batch: int, bins: Bins) -> HistogramAccumulator:

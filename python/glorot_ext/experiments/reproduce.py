@@ -705,11 +705,11 @@ def _slug(label: str) -> str:
     return label.lower().replace(" ", "_")
 
 
-def _row_figures(record: str, out_dir: str, prefix: str) -> List[str]:
-    """``plots.all_figures`` of one row's record (a worker task of ``_figures``)."""
+def _row_figures(records: List[str], out_dir: str, prefix: str) -> List[str]:
+    """``plots.all_figures`` of one row's records, one per seed (a worker task of ``_figures``)."""
     from glorot_ext import plots
 
-    return [str(p) for p in plots.all_figures(Record.from_json(record), out_dir, prefix=prefix)]
+    return [str(p) for p in plots.all_figures([Record.from_json(r) for r in records], out_dir, prefix=prefix)]
 
 
 def _figures(
@@ -734,7 +734,9 @@ def _figures(
     order = sorted(results, key=lambda k: -float(np.mean(results[k]["ours"])))  # as the paper: worst first
     number = 11 if dataset == "shapeset" else 12
     records = [
-        (str(rec), str(out / "figures"), f"{_slug(k)}_") for k in order if (rec := results[k].get("records", [None])[0])
+        ([str(r) for r in recs], str(out / "figures"), f"{_slug(k)}_")
+        for k in order
+        if (recs := [r for r in results[k].get("records", []) if r])
     ]
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"figure_workers must be a positive integer, got {workers!r}")
