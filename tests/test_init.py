@@ -89,8 +89,17 @@ def test_bad_mode_distribution_and_scale_raise_value_errors():
 def test_bad_fans_and_missing_generator_raise(rng):
     with pytest.raises(ValueError, match="fan_in must be a positive integer"):
         init.normalized_uniform(0, 3, rng=rng)
-    with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
-        init.normalized_uniform(3, 3, rng=42)
+    with pytest.raises(TypeError, match="rng must be a non-negative int seed or a numpy.random.Generator"):
+        init.normalized_uniform(3, 3, rng=None)
+    with pytest.raises(TypeError, match="got -1"):
+        init.normalized_uniform(3, 3, rng=-1)
+
+
+def test_an_int_seed_is_the_generator_it_seeds():
+    """One rng contract across the package: a Generator or a non-negative int seed."""
+    np.testing.assert_array_equal(
+        init.normalized_uniform(5, 4, rng=7), init.normalized_uniform(5, 4, rng=np.random.default_rng(7))
+    )
 
 
 def test_unknown_initializer_name_lists_the_valid_ones():

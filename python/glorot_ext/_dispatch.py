@@ -68,6 +68,7 @@ def load() -> ModuleType:
     path = choose(os.environ.get(ENV), built, runnable_paths() if "native" not in built else ["native"])
     module = importlib.import_module(f"glorot_ext._core_{path}")
     sys.modules["glorot_ext._core"] = module
+    setattr(sys.modules["glorot_ext"], "_core", module)  # noqa: B010 (as the import system binds a submodule; the root does not type it)
     return module
 
 

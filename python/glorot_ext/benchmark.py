@@ -374,7 +374,7 @@ def run(
     """Runs the step benchmark; returns a JSON-ready dict (see ``write_results``)."""
     import numpy as np
 
-    import glorot_ext
+    from glorot_ext import _core, runtime
 
     use_torch = torch and _torch_available()
     results: Dict[str, Any] = {
@@ -386,12 +386,12 @@ def run(
             "python": platform.python_version(),
             "loadavg_start": os.getloadavg(),
         },
-        "glorot_ext": glorot_ext.build_info(),
+        "glorot_ext": runtime.build_info(),
         "numpy": np.__version__,
         "blas": _blas_info(),
         "blas_env_unset": [k for k in _SLOW_BLAS_ENV if k not in os.environ],
         "torch": sys.modules["torch"].__version__ if use_torch else None,
-        "small_batch_max": glorot_ext._core.small_batch_max,
+        "small_batch_max": _core.small_batch_max,
         "rounds": rounds,
         "lr": LR,
         "activation": ACTIVATION,

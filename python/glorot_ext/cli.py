@@ -155,10 +155,10 @@ _TRAIN_DEFAULTS = {"updates": 20_000, "eval_every": 2_000, "n_eval": 10_000, "mo
 
 
 def _parser() -> argparse.ArgumentParser:
-    from glorot_ext import __version__
     from glorot_ext.activations import ACTIVATIONS
     from glorot_ext.experiments import paper
     from glorot_ext.experiments.reproduce import BUDGETS
+    from glorot_ext.runtime import __version__
 
     p = argparse.ArgumentParser(prog="glorot-ext", description=__doc__.split("\n")[0], formatter_class=_HelpFormatter)
     p.add_argument("--version", action="version", version=f"glorot-ext {__version__}")
@@ -454,9 +454,9 @@ def _cmd_bench(a: argparse.Namespace) -> int:
 
 
 def _cmd_info(_: argparse.Namespace) -> None:
-    import glorot_ext
+    from glorot_ext import runtime
 
-    print(json.dumps(dict(glorot_ext.build_info(), numpy=np.__version__), indent=1))
+    print(json.dumps(dict(runtime.build_info(), numpy=np.__version__), indent=1))
 
 
 def _close_progress_bars() -> int:
@@ -476,10 +476,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         args.args = extra + args.args
     elif extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    import glorot_ext
+    from glorot_ext import runtime
 
     if args.threads is not None:
-        glorot_ext.set_num_threads(args.threads)
+        runtime.set_num_threads(args.threads)
     if hasattr(args, "progress"):  # bars by default in a terminal; never with --quiet
         args.progress = (args.progress or sys.stderr.isatty()) and not args.quiet
     handler: Callable[[argparse.Namespace], Optional[int]] = {

@@ -1,8 +1,8 @@
 """Weight initializers: one ``variance_scaling`` and the named schemes as its specializations.
 
 Every initializer is a function ``init(fan_in, fan_out, *, rng, dtype=np.float64)`` returning a
-(fan_in, fan_out) array (the package's W convention). Randomness only comes from the
-``numpy.random.Generator`` passed as ``rng``: the same seed gives the same weights.
+(fan_in, fan_out) array (the package's W convention). Randomness only comes from ``rng``, a
+``numpy.random.Generator`` or an int seed: the same seed gives the same weights.
 
 The two schemes of Glorot & Bengio (2010):
 
@@ -22,7 +22,7 @@ from typing import Any, Callable, Dict, Literal, Optional, Protocol, Union, cast
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
-from glorot_ext import activations as _activations
+from glorot_ext import _validation, activations as _activations
 
 #: Which fan divides the variance numerator in ``variance_scaling``.
 Mode = Literal["fan_in", "fan_out", "fan_avg"]
@@ -34,7 +34,7 @@ class Initializer(Protocol):
     """``init(fan_in, fan_out, *, rng, dtype)``: a (fan_in, fan_out) array of ``dtype``."""
 
     def __call__(
-        self, fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = ...
+        self, fan_in: int, fan_out: int, *, rng: Union[np.random.Generator, int], dtype: DTypeLike = ...
     ) -> NDArray[np.floating[Any]]: ...
 
 
@@ -60,11 +60,6 @@ def _check_dtype(dtype: DTypeLike) -> np.dtype[np.floating[Any]]:
     if not np.issubdtype(dt, np.floating):
         raise TypeError(f"dtype must be a floating-point dtype such as float32 or float64, got {dt}")
     return cast("np.dtype[np.floating[Any]]", dt)  # checked just above
-
-
-def _check_rng(rng: object) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise TypeError(f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), got {type(rng).__name__}")
 
 
 def variance_scaling(scale: float = 1.0, mode: Mode = "fan_avg", distribution: Distribution = "uniform") -> Initializer:
@@ -95,10 +90,10 @@ def variance_scaling(scale: float = 1.0, mode: Mode = "fan_avg", distribution: D
         raise ValueError(f"scale must be a finite number > 0, got {scale!r}")
 
     def init(
-        fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = np.float64
+        fan_in: int, fan_out: int, *, rng: Union[np.random.Generator, int], dtype: DTypeLike = np.float64
     ) -> NDArray[np.floating[Any]]:
         _check_fans(fan_in, fan_out)
-        _check_rng(rng)
+        rng = _validation.generator(rng, "init", allow_none=False)
         dtype = _check_dtype(dtype)
         n = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[mode]
         var = scale / n
@@ -126,7 +121,7 @@ def _named(name: str, scale: float, mode: Mode, distribution: Distribution, doc:
 
     @functools.wraps(base)
     def init(
-        fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = np.float64
+        fan_in: int, fan_out: int, *, rng: Union[np.random.Generator, int], dtype: DTypeLike = np.float64
     ) -> NDArray[np.floating[Any]]:
         return base(fan_in, fan_out, rng=rng, dtype=dtype)
 
@@ -169,7 +164,7 @@ lecun_normal = _named("lecun_normal", 1.0, "fan_in", "normal", "N(0, 1/fan_in) (
 
 
 def orthogonal(
-    fan_in: int, fan_out: int, *, rng: np.random.Generator, dtype: DTypeLike = np.float64, gain: float = 1.0
+    fan_in: int, fan_out: int, *, rng: Union[np.random.Generator, int], dtype: DTypeLike = np.float64, gain: float = 1.0
 ) -> NDArray[np.floating[Any]]:
     """A (semi-)orthogonal matrix times ``gain`` (Saxe et al. 2014): all singular values = gain.
 
@@ -177,7 +172,7 @@ def orthogonal(
     so the result is uniform over orthogonal matrices.
     """
     _check_fans(fan_in, fan_out)
-    _check_rng(rng)
+    rng = _validation.generator(rng, "init", allow_none=False)
     dtype = _check_dtype(dtype)
     rows, cols = max(fan_in, fan_out), min(fan_in, fan_out)
     Q, R = np.linalg.qr(rng.normal(size=(rows, cols)))
@@ -187,7 +182,7 @@ def orthogonal(
 
 
 def zeros(
-    fan_in: int, fan_out: int, *, rng: Optional[np.random.Generator] = None, dtype: DTypeLike = np.float64
+    fan_in: int, fan_out: int, *, rng: Union[np.random.Generator, int, None] = None, dtype: DTypeLike = np.float64
 ) -> NDArray[np.floating[Any]]:
     """All zeros (the paper's biases). ``rng`` is accepted and ignored."""
     _check_fans(fan_in, fan_out)

@@ -12,7 +12,6 @@ The weights are NumPy arrays owned by the MLP; the C++ kernels update them in pl
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
@@ -22,59 +21,24 @@ from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from glorot_ext import _core, activations as _activations, init as _init, reference as _reference
 from glorot_ext._io import atomic_write
+from glorot_ext._validation import (
+    RngLike,
+    generator as _generator,
+    inputs as _inputs,
+    kernel_dtype as _kernel_dtype,
+    labels as _labels,
+    learning_rate as _learning_rate,
+)
 
 if TYPE_CHECKING:
     from glorot_ext.training import Callback, History
 
-#: What ``rng=`` accepts: None (unseeded), an int seed, or a Generator.
-RngLike = Union[None, int, np.random.Generator]
 #: An initializer name or a callable ``init(fan_in, fan_out, *, rng, dtype)``.
 InitLike = Union[str, Callable[..., NDArray[Any]]]
 Batch = Tuple[NDArray[Any], NDArray[Any]]
 
-_DTYPES = {np.dtype(np.float32): np.float32, np.dtype(np.float64): np.float64}
 _BACKENDS = ("native", "reference")
 _KERNELS = ("auto", "gemm")
-
-
-def _labels(y: ArrayLike, fn: str) -> NDArray[np.int64]:
-    """Labels as a 1-D int64 array: int64 arrays pass as they are; other integer arrays and
-    sequences are converted once (a copy of n integers)."""
-    if not (isinstance(y, np.ndarray) and y.dtype == np.int64):
-        y = np.asarray(y)
-        if not np.issubdtype(y.dtype, np.integer):
-            raise TypeError(
-                f"{fn}: y must hold integer class labels, got dtype {y.dtype}; "
-                "if the values are whole numbers, pass y.astype(np.int64)"
-            )
-        y = y.astype(np.int64)
-    return y
-
-
-def _inputs(X: ArrayLike, dtype: np.dtype[Any], fn: str) -> NDArray[Any]:
-    """X as the C-contiguous 2-D array of the network's dtype the kernels need.
-
-    The scikit-learn rule, applied once at the public API: an exact array (numpy.ndarray of
-    the network's dtype, C-contiguous, 2-D) passes through without a copy; any other array-like
-    (a list, a pandas DataFrame or anything with ``__array__``, another dtype, Fortran order, a
-    strided view) is converted by ``np.ascontiguousarray(X, dtype)``, one copy. ``_core``
-    itself never converts.
-    """
-    if type(X) is np.ndarray and X.dtype == dtype and X.ndim == 2 and X.flags.c_contiguous:
-        return X
-    try:
-        A = np.asarray(X)
-    except (TypeError, ValueError) as e:  # ragged lists and the like
-        raise ValueError(f"{fn}: X must be an array-like of shape (n_examples, n_inputs): {e}") from None
-    if A.dtype.kind not in "biuf":
-        raise TypeError(
-            f"{fn}: X must hold real numbers, got dtype {A.dtype}; convert it first, e.g. X.astype(np.{dtype.name})"
-        )
-    if A.ndim != 2:
-        raise ValueError(
-            f"{fn}: X must be 2-D (n_examples, n_inputs), got shape {A.shape}; one example is X.reshape(1, -1)"
-        )
-    return np.ascontiguousarray(A, dtype=dtype)
 
 
 def _on_cache_lines(a: NDArray[Any], align: int = 64) -> NDArray[Any]:
@@ -88,28 +52,6 @@ def _on_cache_lines(a: NDArray[Any], align: int = 64) -> NDArray[Any]:
     out = buf[start : start + a.nbytes].view(a.dtype).reshape(a.shape)
     out[...] = a
     return out
-
-
-def _learning_rate(lr: object, fn: str) -> float:
-    """lr as a Python float, checked at the public API (the engine checks its value again):
-    TypeError if it is not a real number (booleans included), ValueError unless finite and > 0."""
-    if isinstance(lr, (bool, np.bool_)) or not isinstance(lr, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{fn}: lr must be a number, got {type(lr).__name__} {lr!r}; pass float(lr)")
-    if not (math.isfinite(lr) and lr > 0):
-        raise ValueError(f"{fn}: lr must be a finite number > 0, got {lr!r}")
-    return float(lr)
-
-
-def _generator(rng: RngLike, fn: str) -> np.random.Generator:
-    """None (a fresh unseeded Generator), an int seed, or a numpy Generator, as a Generator."""
-    if rng is None or isinstance(rng, np.random.Generator):
-        return np.random.default_rng(rng)
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
-        return np.random.default_rng(int(rng))
-    raise TypeError(
-        f"{fn}: rng must be None, a non-negative int seed or a numpy.random.Generator, got {rng!r}; "
-        "e.g. rng=np.random.default_rng(0)"
-    )
 
 
 class MLP:
@@ -170,8 +112,7 @@ class MLP:
             _activations.get(a)
         if cost not in _reference.COSTS:
             raise ValueError(f"cost must be one of {sorted(_reference.COSTS)}, got {cost!r}")
-        if np.dtype(dtype) not in _DTYPES:
-            raise TypeError(f"dtype must be float32 or float64, got {np.dtype(dtype)}")
+        _kernel_dtype(dtype)
         if backend not in _BACKENDS:
             raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
         if kernels not in _KERNELS:

@@ -59,7 +59,7 @@ Run = Union[Record, "History", Mapping[str, Sequence[float]]]
 #: Updates per plotted "epoch" (the paper's x-axis of Figs. 2, 3, 9, 10).
 PAPER_EPOCH = 20_000
 
-#: The paper's x-range, in its epochs, of each dynamics figure (PAPER.md: Fig. 2 spans 0-140, Figs. 3,
+#: The paper's x-range, in its epochs, of each dynamics figure (the paper's axes: Fig. 2 spans 0-140, Figs. 3,
 #: 9 and 10 span 0-95; Eq. 17's Jacobian has no figure over training).
 PAPER_EPOCHS = {"Fig. 2": 140, "Figs. 3, 10": 95, "Fig. 9": 95}
 
@@ -424,7 +424,7 @@ def cost_surface(
     Returns:
         (W1, W2, nll, quadratic): (n,) grids and (n, n) costs indexed [i2, i1].
     """
-    import glorot_ext
+    from glorot_ext.network import MLP
 
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((n_examples, 1))
@@ -434,7 +434,7 @@ def cost_surface(
     w = np.linspace(-lim, lim, n)
     out = {}
     for cost in ("nll", "quadratic"):
-        net = glorot_ext.MLP([1, 1, 2], activation="tanh", init="zeros", cost=cost, dtype=np.float64)
+        net = MLP([1, 1, 2], activation="tanh", init="zeros", cost=cost, dtype=np.float64)
         C = np.empty((n, n))
         for i2, w2 in enumerate(w):
             net.weights[1][0, 1] = w2

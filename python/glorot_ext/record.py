@@ -47,10 +47,10 @@ FORMAT = "glorot_ext.Record/1"
 
 def versions() -> Dict[str, str]:
     """Library, NumPy and Python versions, for a record's provenance."""
-    import glorot_ext
+    from glorot_ext.runtime import __version__
 
     return {
-        "glorot_ext": glorot_ext.__version__,
+        "glorot_ext": __version__,
         "numpy": np.__version__,
         "python": platform.python_version(),
         "platform": platform.platform(),

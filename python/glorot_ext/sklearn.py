@@ -24,6 +24,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from glorot_ext import _validation
 from glorot_ext.network import MLP
 from glorot_ext.training import Callback
 
@@ -166,7 +167,7 @@ class MLPClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc]
         except TypeError:
             dtype = None
         if dtype not in _DTYPES:
-            raise ValueError(f"MLPClassifier: dtype must be np.float32 or np.float64, got {self.dtype!r}")
+            raise _validation.DtypeError(f"MLPClassifier: dtype must be np.float32 or np.float64, got {self.dtype!r}")
         return dtype
 
     def _start(self, n_features: int) -> None:

@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, Iterable, List, Optional,
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from glorot_ext import _validation
 from glorot_ext.datasets import MinibatchIterator
 
 if TYPE_CHECKING:
-    from glorot_ext.network import MLP, RngLike
+    from glorot_ext._validation import RngLike
+    from glorot_ext.network import MLP
 
 Batch = Tuple[NDArray[Any], NDArray[Any]]
 
@@ -115,14 +117,16 @@ def fit(
     Returns:
         A ``History`` with one entry per epoch.
     """
-    from glorot_ext.network import _inputs, _labels, _learning_rate
 
-    lr = _learning_rate(lr, "fit")
+    lr = _validation.learning_rate(lr, "fit")
     if not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
-    X, y = _inputs(X, net.dtype, "fit"), _labels(y, "fit")  # array-likes: one copy, as MLP's methods
+    X, y = (
+        _validation.inputs(X, net.dtype, "fit"),
+        _validation.labels(y, "fit"),
+    )  # array-likes: one copy, as MLP's methods
     if y.shape != (X.shape[0],):
         raise ValueError(
             f"y must be a 1-D array with one label per row of X ({X.shape[0]}), got shape {getattr(y, 'shape', None)}"
@@ -182,9 +186,8 @@ def fit_stream(
     Returns:
         A ``History``.
     """
-    from glorot_ext.network import _learning_rate
 
-    lr = _learning_rate(lr, "fit_stream")
+    lr = _validation.learning_rate(lr, "fit_stream")
     if not isinstance(n_updates, (int, np.integer)) or n_updates < 0:
         raise ValueError(f"n_updates must be an integer >= 0, got {n_updates!r}")
     if eval_every is not None and (not isinstance(eval_every, (int, np.integer)) or eval_every <= 0):

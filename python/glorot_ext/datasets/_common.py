@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union, cast
+from typing import Any, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, TypedDict, Union
 
 import numpy as np
 from numpy.typing import DTypeLike, NDArray
+
+from glorot_ext import _validation
 
 #: Environment variable naming the directory that holds the datasets' files.
 DATA_ENV = "GLOROT_EXT_DATA"
@@ -46,11 +48,8 @@ class DatasetError(ValueError):
 
 
 def check_dtype(dtype: DTypeLike) -> np.dtype[np.floating[Any]]:
-    """float32 or float64 as an ``np.dtype``; anything else is a ``ValueError``."""
-    dt = np.dtype(dtype)
-    if dt not in (np.float32, np.float64):
-        raise ValueError(f"dtype must be float32 or float64, got {dt}")
-    return cast("np.dtype[np.floating[Any]]", dt)  # checked just above
+    """float32 or float64 as an ``np.dtype``; anything else is a ``DtypeError`` (a ValueError)."""
+    return _validation.kernel_dtype(dtype)
 
 
 def scale_uint8(pixels: NDArray[np.uint8], dtype: DTypeLike) -> Inputs:
@@ -178,12 +177,7 @@ class MinibatchIterator:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         if drop_last and batch_size > len(y):  # would loop over empty epochs forever
             raise ValueError(f"drop_last with batch_size {batch_size} > {len(y)} examples yields nothing")
-        if isinstance(rng, np.random.Generator):
-            self.seed = int(rng.integers(0, 2**63 - 1))
-        elif isinstance(rng, (int, np.integer)) and not isinstance(rng, bool) and rng >= 0:
-            self.seed = int(rng)
-        else:
-            raise TypeError(f"rng must be a numpy.random.Generator or a non-negative int, got {rng!r}")
+        self.seed = _validation.seed(rng, "MinibatchIterator")
         self.X, self.y = X, y
         self.batch_size = int(batch_size)
         self.shuffle = bool(shuffle)

@@ -64,7 +64,7 @@ from typing import Any, Iterator, List, Mapping, Optional, Tuple, TypedDict, Uni
 import numpy as np
 from numpy.typing import DTypeLike
 
-from glorot_ext import _core
+from glorot_ext import _core, _validation
 
 from ._common import Split, Splits, check_dtype
 
@@ -597,12 +597,7 @@ def sample(
     Returns:
         ``(X, y)``: X (n, size*size) ``dtype``, y (n,) int64 in 0..8.
     """
-    if isinstance(rng, np.random.Generator):
-        seed = int(rng.integers(0, 2**63 - 1))
-    elif isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        seed = int(rng)
-    else:
-        raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}")
+    seed = _validation.seed(rng, "shapeset.sample")
     return generate(n, seed=seed, size=size, neg=neg, dtype=dtype, num_threads=num_threads)
 
 

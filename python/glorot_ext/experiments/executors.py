@@ -93,7 +93,7 @@ def execute_spec(spec: RunSpec, echo: Optional[Log] = None, callbacks: Iterable[
     result.json (status "diverged"), not raised. The result gets ``resumed_from``: the update this
     attempt started at (0 for a fresh run). Every line also goes to the folder's ``run.log``.
     """
-    import glorot_ext
+    from glorot_ext import runtime
 
     cfg, out = spec.config, Path(spec.run_dir)
     if spec.past_ok:
@@ -116,7 +116,7 @@ def execute_spec(spec: RunSpec, echo: Optional[Log] = None, callbacks: Iterable[
         f"starting at update {start} of {cfg.n_updates}",
     )
     try:
-        with glorot_ext.num_threads(threads):
+        with runtime.num_threads(threads):
             res, _ = run(cfg, out, resume=True, callbacks=callbacks, log=log)
     except DivergedError as e:
         res = _read_json(out / "result.json")
@@ -204,9 +204,9 @@ def _pool_task(spec: RunSpec, echo_lines: bool) -> Result:
 
 
 def _pool_init(threads: int) -> None:
-    import glorot_ext
+    from glorot_ext import runtime
 
-    glorot_ext.set_num_threads(threads)
+    runtime.set_num_threads(threads)
 
 
 class LocalExecutor:

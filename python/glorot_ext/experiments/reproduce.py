@@ -505,7 +505,7 @@ def reproduce(
         label: list(b.lr_grid) if b.lr_grid else [lr if lr is not None else DEFAULT_LR[label]] for label, _, _ in wanted
     }
     t_start = time.perf_counter()
-    import glorot_ext
+    from glorot_ext import runtime
     from glorot_ext.experiments.executors import make_executor
 
     echo = log if log and not progress else None  # a bar shows progress; run.log keeps every line
@@ -521,7 +521,7 @@ def reproduce(
             log=log,
         )
 
-    with glorot_ext.num_threads(threads):
+    with runtime.num_threads(threads):
         final = _execute(wanted, seeds, b, lrs, make_config, out, resume, executor_for, progress, log)
         missing = {k: f["missing"] for k, f in final.items() if f.get("status") == "missing"}
         if log:
