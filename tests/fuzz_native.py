@@ -5,7 +5,7 @@ crash, an abort or a sanitizer report fails the test instead of killing pytest).
 
 Arguments of random dtype, rank, shape, strides, byte offset and writeability, some of them views
 of the network's own parameters and some through pickle or a read-only np.load memmap (an equal
-dtype that is another object, issue 23), go to ``_core`` and to the public ``MLP``. Every call must either
+dtype that is another object), go to ``_core`` and to the public ``MLP``. Every call must either
 succeed with the reference's answer or raise TypeError/ValueError naming the problem, and a call
 that raises must leave every parameter as it was.
 """

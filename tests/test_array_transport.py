@@ -1,4 +1,4 @@
-"""Arrays that went through pickle, joblib or np.load(mmap_mode=...) (issue 23): their dtype equals
+"""Arrays that went through pickle, joblib or np.load(mmap_mode=...): their dtype equals
 float32/float64/int64 but may be another dtype object, and a memmap is read-only. Every method that
 only reads an array takes it as it is; one that writes into it refuses a read-only one by name."""
 
@@ -60,7 +60,7 @@ def _twins(dtype):
 
 
 def test_a_pickled_array_has_an_equal_dtype_that_is_another_object():
-    # the premise of the tests below: without it they would not test issue 23
+    # the premise of the tests below: without it they would test nothing
     X = pickle.loads(pickle.dumps(np.zeros((2, 2))))
     assert X.dtype == np.float64 and X.dtype is not np.dtype(np.float64)
 

@@ -1,4 +1,4 @@
-"""One source for each fact (issue 13): the docstrings cite the paper, not the repository's notes."""
+"""One source for each fact: the docstrings cite the paper, not the repository's notes."""
 
 from pathlib import Path
 

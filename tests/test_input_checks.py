@@ -1,4 +1,4 @@
-"""Inputs that used to be silently accepted (issue 11, point 8): boolean learning rates,
+"""Inputs that used to be silently accepted: boolean learning rates,
 non-float initializer dtypes, and the thread count's reach."""
 
 import threading

@@ -1,4 +1,4 @@
-"""MLP.save / MLP.load: every field of a model file is checked; writes are fsynced (issue 11, 7-8)."""
+"""MLP.save / MLP.load: every field of a model file is checked; writes are fsynced."""
 
 import json
 import os

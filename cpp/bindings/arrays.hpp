@@ -20,7 +20,7 @@ inline std::string describe(const py::handle& obj) { return py::str(py::type::ha
 
 /// Whether `a` is an ndarray whose dtype is equivalent to V's, in native byte order. By equality,
 /// not identity: an array that went through pickle, joblib or np.load has an equal dtype that is
-/// another object (issue 23). array_t<V>'s check is numpy's PyArray_EquivTypes and never converts.
+/// another object. array_t<V>'s check is numpy's PyArray_EquivTypes and never converts.
 template <class V>
 bool has_dtype(const py::handle& a) {
     return py::isinstance<py::array_t<V>>(a);

@@ -265,7 +265,7 @@ def weight_bytes_per_step(sizes: Sequence[int], dtype: DTypeLike) -> int:
     return 3 * sum(a * b for a, b in zip(sizes, sizes[1:])) * int(np.dtype(dtype).itemsize)
 
 
-# The goals of issue 9 (MNIST network, 2 threads): (label, batch, dtype, what, target), where
+# The speed goals (MNIST network, 2 threads): (label, batch, dtype, what, target), where
 # what is "ratio" (NumPy ms / glorot_ext ms, at least target) or "ms" (glorot_ext, at most target).
 GOALS: List[Tuple[str, int, str, str, float]] = [
     ("2", 100, "float32", "ratio", 1.3),
@@ -522,7 +522,7 @@ def markdown(results: Mapping[str, Any]) -> str:
     goals = goals_table(results)
     if goals:
         lines += [
-            "Goals of issue 9 (from the rows below; met? judged on the min, the median beside it):",
+            "Speed goals (from the rows below; met? judged on the min, the median beside it):",
             "",
             *goals,
             "",
@@ -615,13 +615,12 @@ _GEMM_CHOICE = (
 #: Below this line a BENCHMARKS file holds hand-written notes (why a goal is missed, what was tried);
 #: a rerun replaces the measurements above it and keeps them.
 _NOTES = "<!-- notes: kept when glorot-ext bench rewrites this file -->"
-_OLD_HEADER = "# Benchmarks\n\nThe paper's SGD step ("  # files written before the marker existed
 
 
 def _written_by_bench(path: Path) -> bool:
     with open(path, encoding="utf-8", errors="replace") as f:
         head = f.read(200)
-    return head.startswith((_MARK, _OLD_HEADER, '{\n "started": '))
+    return head.startswith((_MARK, '{\n "started": '))
 
 
 def _refuse_foreign(paths: Iterable[Path], force: bool) -> None:

@@ -155,6 +155,7 @@ _TRAIN_DEFAULTS = {"updates": 20_000, "eval_every": 2_000, "n_eval": 10_000, "mo
 
 
 def _parser() -> argparse.ArgumentParser:
+    from glorot_ext import datasets
     from glorot_ext.activations import ACTIVATIONS
     from glorot_ext.experiments import paper
     from glorot_ext.experiments.reproduce import BUDGETS
@@ -166,7 +167,7 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_CommandParser)
 
     r = sub.add_parser("reproduce", help="Table 1 and Fig. 11/12 next to the paper's numbers")
-    r.add_argument("--dataset", choices=["shapeset", "mnist", "cifar10"], default="shapeset")
+    r.add_argument("--dataset", choices=list(datasets.PAPER_DATASETS), default="shapeset")
     budget = r.add_mutually_exclusive_group()
     budget.add_argument(
         "--quick",
@@ -242,7 +243,7 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument("--progress", action="store_true", help="progress bar even when not in a terminal (needs tqdm)")
 
     t = sub.add_parser("train", help="train one network, checkpointed and resumable")
-    t.add_argument("--dataset", choices=["shapeset", "mnist", "cifar10"], default="shapeset", help="training data")
+    t.add_argument("--dataset", choices=list(datasets.PAPER_DATASETS), default="shapeset", help="training data")
     t.add_argument("--activation", default="tanh", choices=list(ACTIVATIONS), help="hidden-layer activation")
     t.add_argument("--init", default="normalized", help="standard, normalized, or any glorot_ext.init name")
     t.add_argument("--depth", type=_positive_int, default=5, help="hidden layers")

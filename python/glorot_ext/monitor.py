@@ -164,6 +164,20 @@ class Monitor(Callback):
         self._loss_count = 0
         self._n_measured = 0
 
+    # -- state, for a checkpoint ----------------------------------------------------------------
+
+    def state(self) -> Dict[str, Any]:
+        """What a resumed run needs besides ``record``: the count of measurements (it decides
+        which of them measure the Jacobian) and the training loss summed since the last one."""
+        return {"n_measured": self._n_measured, "loss_sum": self._loss_sum, "loss_count": self._loss_count}
+
+    def load_state(self, record: Record, state: Mapping[str, Any]) -> None:
+        """Continues from ``record`` and a ``state()``, as if this monitor had measured them."""
+        self.record = record
+        self._n_measured = int(state["n_measured"])
+        self._loss_sum = float(state["loss_sum"])
+        self._loss_count = int(state["loss_count"])
+
     # -- callback hooks ---------------------------------------------------------------------------
 
     def _measured_now(self, net: MLP) -> bool:

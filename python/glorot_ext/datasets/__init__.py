@@ -40,6 +40,7 @@ from .shapeset import ShapesetStream
 
 __all__ = [
     "DATASETS",
+    "PAPER_DATASETS",
     "DATA_ENV",
     "DatasetError",
     "MinibatchIterator",
@@ -52,8 +53,12 @@ __all__ = [
     "shapeset",
 ]
 
-#: Names accepted by ``load``.
-DATASETS = ("shapeset", "mnist", "cifar10", "npz")
+#: The paper's datasets that experiments run on: name -> (inputs, classes). The CLI, runs and
+#: sweeps take their dataset names from here.
+PAPER_DATASETS = {"shapeset": (1024, 9), "mnist": (784, 10), "cifar10": (3072, 10)}
+
+#: Names accepted by ``load``: the paper's, and a user's own .npz file.
+DATASETS = (*PAPER_DATASETS, "npz")
 
 _NPZ_SPLITS = (
     ("train", ("train",)),

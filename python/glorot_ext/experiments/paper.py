@@ -24,9 +24,6 @@ TABLE1 = {
     "Sigmoid": {"shapeset": 82.61, "mnist": 2.21, "cifar10": 57.28, "imagenet": 70.66},
 }
 
-#: Input and output sizes per dataset (§2).
-DATASET_SHAPES = {"shapeset": (1024, 9), "mnist": (784, 10), "cifar10": (3072, 10), "imagenet": (1369, 10)}
-
 #: Mean Jacobian singular value at initialization (§4.2.2): "around 0.8" normalized, "0.5" standard.
 JACOBIAN_MEAN_SINGULAR_VALUE = {"normalized": 0.8, "standard": 0.5}
 

@@ -381,7 +381,6 @@ def reproduce(
     *,
     dataset: str = "shapeset",
     budget: Union[str, Budget] = "quick",
-    quick: Optional[bool] = None,
     seeds: Sequence[int] = (0,),
     rows: Optional[Sequence[str]] = None,
     lr: Optional[float] = None,
@@ -410,7 +409,6 @@ def reproduce(
         out_dir: folder for runs, report, table and figures.
         dataset: "shapeset" (default, built in), "mnist" or "cifar10" (need ``data_dir``).
         budget: "quick", "standard" or "full" (see ``BUDGETS``), or a ``Budget``.
-        quick: deprecated spelling: True is "quick", False is "full".
         seeds: one run per seed and row; Table 1 shows mean ± std over seeds, the tests pool them.
         rows: subset of Table 1 labels (default all five).
         lr: one learning rate for every row (no grid).
@@ -442,8 +440,6 @@ def reproduce(
     Returns:
         dict: the content of ``results-<dataset>.json`` (rows, claims, settings).
     """
-    if quick is not None:
-        budget = "quick" if quick else "full"
     b = budget if isinstance(budget, Budget) else budget_for(budget, dataset)
     if n_updates is not None:
         n = int(n_updates)

@@ -32,7 +32,6 @@ from numpy.typing import NDArray
 from glorot_ext import datasets, init as _init
 from glorot_ext._io import atomic_write
 from glorot_ext.datasets._common import Split
-from glorot_ext.experiments.paper import DATASET_SHAPES
 from glorot_ext.monitor import Monitor
 from glorot_ext.network import MLP
 from glorot_ext.record import Record, dumps as _dumps, write_json as _write_json
@@ -150,8 +149,8 @@ class RunConfig:
     softmax_init: str = "normalized"
 
     def __post_init__(self) -> None:
-        if self.dataset not in ("shapeset", "mnist", "cifar10"):
-            raise ValueError(f"dataset must be shapeset, mnist or cifar10, got {self.dataset!r}")
+        if self.dataset not in datasets.PAPER_DATASETS:
+            raise ValueError(f"dataset must be one of {', '.join(datasets.PAPER_DATASETS)}, got {self.dataset!r}")
         for name in (
             "depth",
             "width",
@@ -197,7 +196,7 @@ class RunConfig:
 def _remove_orphans(out: Path) -> None:
     """Deletes temporary files a killed run left beside its checkpoint, record or result."""
     for name in (_CHECKPOINT, _RECORD, _RESULT):
-        for pattern in (f".{name}.*.tmp", f"{name}*.tmp"):  # today's atomic_write, and older versions'
+        for pattern in (f".{name}.*.tmp",):  # atomic_write's
             for tmp in out.glob(pattern):
                 tmp.unlink(missing_ok=True)
 
@@ -224,7 +223,7 @@ def _restore_source(config: RunConfig, source: Source, state: Mapping[str, Any])
 
 
 def _build(config: RunConfig) -> MLP:
-    n_in, n_out = DATASET_SHAPES[config.dataset]
+    n_in, n_out = datasets.PAPER_DATASETS[config.dataset]
     sizes = [n_in] + [config.width] * config.depth + [n_out]
     net = MLP(
         sizes,
@@ -263,12 +262,7 @@ def _save(
     record = None
     if monitor is not None:
         record = _dumps(monitor.record.to_dict())
-        state["monitor"] = {
-            "record": _RECORD_SLOT,
-            "n_measured": monitor._n_measured,
-            "loss_sum": monitor._loss_sum,
-            "loss_count": monitor._loss_count,
-        }
+        state["monitor"] = {"record": _RECORD_SLOT, **monitor.state()}
     text = _dumps(state)
     if record is not None:  # the slot's JSON string, replaced by the record's JSON object
         slot = json.dumps(_RECORD_SLOT)
@@ -396,46 +390,21 @@ def _load(path: Path, net: MLP, config: RunConfig, fresh_source: Optional[Source
     return state
 
 
-def _legacy_monitor_state(path: Path, n_updates: int) -> Dict[str, Any]:
-    """The monitor state of an older run folder whose record lived only in record.json: its
-    measurements up to ``n_updates`` (steps increasing, repeats and later ones dropped, as a
-    record written before its checkpoint may hold); one measurement per step counted."""
-    try:
-        d = Record.from_json(path).to_dict()
-    except Exception as e:
-        raise ValueError(f"{path}: not a valid record ({e}); delete it or pass restart to start over") from e
-    keep: List[int] = []
-    last = -1
-    for i, step in enumerate(d["steps"]):
-        if last < step <= n_updates:
-            keep.append(i)
-            last = step
-    d["steps"] = [d["steps"][i] for i in keep]
-    for table in ("scalars", "globals", "hists"):
-        d[table] = {k: [v[i] for i in keep] for k, v in d[table].items()}
-    return {"record": d, "n_measured": len(keep), "loss_sum": 0.0, "loss_count": 0}
-
-
 def _restore_monitor(path: Path, monitor: Monitor, state: Mapping[str, Any], out: Path) -> None:
     """Puts the checkpoint's record and counters back into ``monitor``; rewrites record.json."""
     mon = state.get("monitor")
-    if mon is None:  # a checkpoint written before the record moved into it
-        if not (out / _RECORD).exists():
-            raise ValueError(
-                f"{path}: checkpoint field 'monitor' is missing but this run has a monitor; "
-                "delete the file or pass restart to start over"
-            )
-        mon = _legacy_monitor_state(out / _RECORD, state["n_updates"])
+    if mon is None:
+        raise ValueError(
+            f"{path}: checkpoint field 'monitor' is missing but this run has a monitor; "
+            "delete the file or pass restart to start over"
+        )
     try:
         record = Record.from_dict(mon["record"])
     except Exception as e:
         raise ValueError(f"{path}: checkpoint field 'monitor.record' is not a valid record ({e})") from e
     if record.n_steps and record.steps[-1] > state["n_updates"]:
         raise ValueError(f"{path}: checkpoint field 'monitor.record' has steps past update {state['n_updates']}")
-    monitor.record = record
-    monitor._n_measured = mon["n_measured"]
-    monitor._loss_sum = float(mon["loss_sum"])
-    monitor._loss_count = mon["loss_count"]
+    monitor.load_state(record, mon)
     record.to_json(out / _RECORD)
 
 

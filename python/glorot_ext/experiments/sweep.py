@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Callable, Dict, List, Mapping, Optional, 
 
 import numpy as np
 
+from glorot_ext import datasets
 from glorot_ext._io import atomic_write
 from glorot_ext.experiments.run import RunConfig
 
@@ -112,8 +113,8 @@ def _check_value(where: str, key: str, v: Any) -> None:  # v: a value parsed fro
             _init.get(v)
         except ValueError as e:
             raise ValueError(f"{where} {key}: {e}") from None
-    if key == "dataset" and v not in ("shapeset", "mnist", "cifar10"):
-        raise ValueError(f"{where} dataset must be shapeset, mnist or cifar10, got {v!r}")
+    if key == "dataset" and v not in datasets.PAPER_DATASETS:
+        raise ValueError(f"{where} dataset must be one of {', '.join(datasets.PAPER_DATASETS)}, got {v!r}")
     if key == "dtype" and v not in ("float32", "float64"):
         raise ValueError(f"{where} dtype must be float32 or float64, got {v!r}")
 
