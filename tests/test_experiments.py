@@ -370,3 +370,70 @@ def test_the_checkpoint_holds_the_record_that_record_json_exports(tmp_path):
     assert state["monitor"]["record"] == json.loads(exported)
     assert exported == dumps(Record.from_json(tmp_path / "record.json").to_dict())
     assert Record.from_json(tmp_path / "record.json").steps == [0, 50, 100]
+
+
+def test_the_report_loads_no_network_and_reads_each_record_once(tmp_path, monkeypatch):
+    import sys
+
+    from glorot_ext.record import Record
+
+    rep = sys.modules["glorot_ext.experiments.reproduce"]  # the module, which the package's function hides
+    loads, reads = [], []
+    monkeypatch.setattr(rep, "load_network", lambda *a: loads.append(a))
+    real = Record.from_json.__func__
+    monkeypatch.setattr(Record, "from_json", classmethod(lambda cls, p: reads.append(str(p)) or real(cls, p)))
+    content = reproduce(tmp_path, rows=["Tanh", "Tanh N"], n_updates=100, **dict(SMALL, figures=True))
+    assert loads == []  # the workers measured the networks they held
+    assert sorted(reads) == sorted(set(reads)) and len(reads) == 2  # one record per run, figures included
+    assert {"jacobian_standard", "fig6_standard_narrows"} <= {c["id"] for c in content["claims"]}
+
+
+def test_runs_finished_without_evidence_give_the_same_report(tmp_path):
+    """A run folder finished by an earlier version has no evidence in its result.json: the report
+    measures its saved network instead, and says the same."""
+    kw = dict(rows=["Tanh", "Tanh N"], n_updates=100, **SMALL)
+    first = reproduce(tmp_path, **kw)
+    for path in (tmp_path / "runs").rglob("result.json"):
+        res = json.loads(path.read_text())
+        assert "evidence" in res
+        del res["evidence"]
+        path.write_text(json.dumps(res))
+    again = reproduce(tmp_path, **kw)
+    assert json.dumps(again["claims"]) == json.dumps(first["claims"])  # NaN p-values compare as text
+    for label in ("Tanh", "Tanh N"):
+        assert again["rows"][label]["ours"] == first["rows"][label]["ours"]
+
+
+def test_run_evidence_survives_its_json_bit_for_bit(rng):
+    import glorot_ext as ge
+    from glorot_ext.experiments import claims
+
+    net = ge.MLP([8, 6, 6, 3], activation="tanh", dtype=np.float32, rng=rng)
+    X, y = rng.uniform(0, 1, (400, 8)).astype(np.float32), rng.integers(0, 3, 400)
+    ev = json.loads(json.dumps(claims.run_evidence(net, (X, y))))
+    correct, profile = claims.read_evidence(ev)
+    np.testing.assert_array_equal(correct, net.predict(X) == y)
+    want = claims.layer_profile(net, X[: claims.PROBE_SIZE], y[: claims.PROBE_SIZE], jacobian_examples=0)
+    assert profile.keys() == want.keys()
+    for k in want:
+        assert profile[k].dtype == np.float64 and profile[k].tobytes() == want[k].tobytes()
+
+
+def test_a_folder_parses_its_checkpoint_once_per_write(tmp_path, monkeypatch):
+    from glorot_ext.experiments.folder import RunFolder
+
+    cfg = RunConfig(n_updates=50, **TOY)
+    run(cfg, tmp_path)
+    parsed = []
+    real = np.load
+    monkeypatch.setattr(np, "load", lambda *a, **k: parsed.append(a[0]) or real(*a, **k))
+    folder = RunFolder(tmp_path)
+    for _ in range(5):
+        n, curve = folder.progress(cfg.identity())
+    assert n == 50 and len(parsed) == 1
+    curve["n_updates"].append(-1)  # the caller's copy: the next answer is not changed by it
+    assert folder.progress(cfg.identity())[1]["n_updates"] == [0, 50]
+    run(RunConfig(n_updates=100, **TOY), tmp_path)
+    parsed.clear()
+    assert folder.progress(cfg.identity())[0] == 100 and len(parsed) == 1  # a new write is read
+    assert folder.progress(RunConfig(n_updates=50, **dict(TOY, lr=0.1)).identity()) is None  # another run's

@@ -22,6 +22,7 @@ claim: ×/÷1.25 for "alike across layers" read off overlapping histograms, ×/�
 
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, cast
 
@@ -168,6 +169,33 @@ def layer_profile(
 #: The bands every "alike / about equal" claim is also judged at, so a reader sees how much the
 #: verdict owes to the band chosen (the paper gives none).
 SENSITIVITY_BANDS = (1.1, 1.25, 1.5)
+
+
+def run_evidence(net: MLP, test: Tuple[NDArray[Any], NDArray[Any]]) -> Dict[str, Any]:
+    """What the claims need of a trained network, as JSON: its per-example test correctness and the
+    ``layer_profile`` of its layers on the probe (the first ``PROBE_SIZE`` test examples, no
+    Jacobians). A run's worker measures it on the network it holds, so a report loads no network."""
+    correct = net.predict(test[0]) == test[1]
+    n = min(PROBE_SIZE, test[0].shape[0])
+    profile = layer_profile(net, test[0][:n], test[1][:n], jacobian_examples=0)
+    return {
+        "n_test": int(correct.size),
+        "correct": np.packbits(correct).tobytes().hex(),
+        "profile": {
+            k: [list(v.shape), base64.b64encode(v.astype("<f8").tobytes()).decode()] for k, v in profile.items()
+        },
+    }
+
+
+def read_evidence(evidence: Mapping[str, Any]) -> Tuple[NDArray[np.bool_], Profile]:
+    """(per-example correctness, layer profile) from ``run_evidence``'s JSON, bit for bit."""
+    n = int(evidence["n_test"])
+    correct = np.unpackbits(np.frombuffer(bytes.fromhex(evidence["correct"]), dtype=np.uint8), count=n).astype(bool)
+    profile = {
+        k: np.frombuffer(base64.b64decode(data), dtype="<f8").astype(np.float64).reshape(shape)
+        for k, (shape, data) in evidence["profile"].items()
+    }
+    return correct, profile
 
 
 def _band_sensitivity(ratio: NDArray[np.float64], seeds: int, unit: str = "probe examples") -> Dict[str, str]:

@@ -33,6 +33,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait as _wa
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, Iterable, List, Optional, Protocol, Tuple, Union
 
+from glorot_ext.experiments.folder import RunFolder
 from glorot_ext.experiments.run import DivergedError, RunConfig, checkpoint_progress, run
 from glorot_ext.training import Callback
 
@@ -43,10 +44,6 @@ if TYPE_CHECKING:
 Result = Dict[str, Any]
 #: A log function taking one line of text (e.g. print).
 Log = Callable[[str], object]
-
-#: The file of each run folder that says what each attempt at the run did.
-RUN_LOG = "run.log"
-_STATE_FILES = ("checkpoint.npz", "result.json", "record.json")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,6 +58,8 @@ class RunSpec:
         past_ok: the run only needs its curve up to ``config.n_updates`` (a rung of a rate
             search): a checkpoint already past it is read, not trained.
         threads: kernel threads of the task (None: 1; the executors fill it in).
+        evidence: the result carries ``claims.run_evidence`` of the final network (a report's
+            chosen run), measured by the worker that holds it.
     """
 
     config: RunConfig
@@ -68,6 +67,7 @@ class RunSpec:
     resume: bool = True
     past_ok: bool = False
     threads: Optional[int] = None
+    evidence: bool = False
 
     @property
     def key(self) -> str:
@@ -78,12 +78,6 @@ def _read_json(path: Path) -> Result:
     with open(path, "rb") as f:
         content: Result = json.loads(f.read())
         return content
-
-
-def _append_line(path: Path, line: str) -> None:
-    now = time.time()
-    with open(path, "a", encoding="utf-8") as f:
-        f.write(f"{time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(now))}.{int(now % 1 * 1000):03d} {line}\n")
 
 
 def execute_spec(spec: RunSpec, echo: Optional[Log] = None, callbacks: Iterable[Callback] = ()) -> Result:
@@ -101,29 +95,32 @@ def execute_spec(spec: RunSpec, echo: Optional[Log] = None, callbacks: Iterable[
         if done is not None and done[0] >= cfg.n_updates:
             return {"status": "ok", "curve": done[1], "config": dataclasses.asdict(cfg), "resumed_from": done[0]}
     out.mkdir(parents=True, exist_ok=True)
+    where = RunFolder(out)
     progress = checkpoint_progress(cfg, out)
     start = int(progress[0]) if progress is not None else 0
 
     def log(line: str) -> None:
-        _append_line(out / RUN_LOG, line)
+        where.append_log(line)
         if echo is not None:
             echo(line)
 
     threads = spec.threads or 1
-    _append_line(
-        out / RUN_LOG,
+    from glorot_ext.experiments.claims import run_evidence
+
+    measure = run_evidence if spec.evidence else None
+    where.append_log(
         f"attempt on {socket.gethostname()} pid {os.getpid()} with {threads} thread(s): "
         f"starting at update {start} of {cfg.n_updates}",
     )
     try:
         with runtime.num_threads(threads):
-            res, _ = run(cfg, out, resume=True, callbacks=callbacks, log=log)
+            res, _ = run(cfg, out, resume=True, callbacks=callbacks, log=log, evidence=measure)
     except DivergedError as e:
-        res = _read_json(out / "result.json")
+        res = _read_json(where.result)
         res["message"] = str(e)
-        _append_line(out / RUN_LOG, f"diverged: {e}")
+        where.append_log(f"diverged: {e}")
     else:
-        _append_line(out / RUN_LOG, f"finished at update {cfg.n_updates}")
+        where.append_log(f"finished at update {cfg.n_updates}")
     res["resumed_from"] = start
     return res
 
@@ -131,14 +128,7 @@ def execute_spec(spec: RunSpec, echo: Optional[Log] = None, callbacks: Iterable[
 def resumed_from(run_dir: Union[str, os.PathLike[str]]) -> List[int]:
     """The update each attempt recorded in ``run_dir/run.log`` really started at, in order: the
     update ``run`` said it resumed at, or 0 when it started from scratch."""
-    path = Path(run_dir) / RUN_LOG
-    starts: List[int] = []
-    for line in path.read_text().splitlines() if path.exists() else []:
-        if ": starting at update " in line:
-            starts.append(0)
-        elif " resumed " in line and " at update " in line and starts:
-            starts[-1] = int(line.rsplit(" at update ", 1)[1].split()[0])
-    return starts
+    return RunFolder(run_dir).starts()
 
 
 def finished_result(spec: RunSpec) -> Optional[Result]:
@@ -153,11 +143,8 @@ def finished_result(spec: RunSpec) -> Optional[Result]:
         return None
     if spec.past_ok and done[0] >= cfg.n_updates:
         return {"status": "ok", "curve": done[1], "config": dataclasses.asdict(cfg), "resumed_from": done[0]}
-    try:
-        res = _read_json(out / "result.json")
-    except (OSError, ValueError):
-        return None
-    if not isinstance(res, dict) or res.get("config") != dataclasses.asdict(cfg):
+    res = RunFolder(out).read_result()
+    if res is None or res.get("config") != dataclasses.asdict(cfg):
         return None
     if res.get("status") == "ok" and done[0] == cfg.n_updates:
         return dict(res, resumed_from=done[0])
@@ -171,11 +158,7 @@ def _clear_state(spec: RunSpec) -> RunSpec:
     """``resume=False``: the folder's checkpoint, result and record go, once, on the client; the task
     then resumes as usual, so a retried attempt continues the new run instead of restarting it."""
     if not spec.resume:
-        out = Path(spec.run_dir)
-        for name in _STATE_FILES:
-            (out / name).unlink(missing_ok=True)
-        if out.exists():
-            _append_line(out / RUN_LOG, "restart asked: checkpoint, result and record removed")
+        RunFolder(spec.run_dir).clear()
         spec = dataclasses.replace(spec, resume=True)
     return spec
 

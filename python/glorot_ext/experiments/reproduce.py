@@ -55,8 +55,10 @@ from typing import (
 
 import numpy as np
 
+from glorot_ext import datasets
 from glorot_ext._io import atomic_write
 from glorot_ext.experiments import claims as _claims, evidence as ev, paper
+from glorot_ext.experiments.folder import RunFolder
 from glorot_ext.experiments.run import (
     RunConfig,
     _build,
@@ -286,8 +288,9 @@ def _execute(
                 stages = state[label]["stages"]
                 cfg = make_config(label, rate, seed, stages[stage][0])
                 # a later stage continues the run the first one (re)started
+                chosen = stages[stage][1] is None  # the chosen rate's run: the report measures its network
                 spec = RunSpec(
-                    cfg, str(out / "runs" / cfg.key()), resume=resume or stage > 0, past_ok=stages[stage][1] is not None
+                    cfg, str(out / "runs" / cfg.key()), resume=resume or stage > 0, past_ok=not chosen, evidence=chosen
                 )
                 start = stages[stage - 1][0] if stage else 0
                 spans[(spec.key, cfg.n_updates)] = (start, cfg.n_updates, spec, span_of(spec, start, cfg.n_updates))
@@ -554,7 +557,8 @@ def reproduce(
         "claims": [c.as_dict() for c in claims],
         "unknowns": [(u, c.replace("{n_eval:,}", f"{fields['n_eval']:,}")) for u, c in paper.UNKNOWNS_CHOSEN],
     }
-    fig_paths = _figures(results, dataset, out, log, figure_workers) if figures else {}
+    loaded = {k: o.records for k, o in outcomes.items()}
+    fig_paths = _figures(results, dataset, out, log, figure_workers, loaded) if figures else {}
     from glorot_ext.experiments import report as _report
 
     atomic_write(out / f"results-{dataset}.json", dumps(_relative_paths(content, out), indent=1))
@@ -624,17 +628,22 @@ def _assemble(
             continue
         correct: List[NDArray[np.bool_]] = []
         profiles: List[Profile] = []
-        for cfg in f["configs"]:
-            if test is None or probe is None:  # set together
-                _, _, test = _data(cfg)
-                n = min(_claims.PROBE_SIZE, test[0].shape[0])
-                probe = (test[0][:n], test[1][:n])
-            net = load_network(cfg, out / "runs" / cfg.key())
-            correct.append(net.predict(test[0]) == test[1])
+        for cfg, x in zip(f["configs"], res):
+            if "evidence" not in x:  # a run finished by an earlier version: measure its saved network
+                if test is None:
+                    _, _, test = _data(cfg)
+                x = dict(x, evidence=_claims.run_evidence(load_network(cfg, out / "runs" / cfg.key()), test))
             # The claims on trained networks read activations only; Jacobian spectra, the costly
             # part of a profile, are claimed at initialization (§4.2.2) and measured there, below.
-            profiles.append(_claims.layer_profile(net, *probe, jacobian_examples=0))
-        records = [Record.from_json(x["record"]) for x in res if x.get("record")]
+            c, p = _claims.read_evidence(x["evidence"])
+            correct.append(c)
+            profiles.append(p)
+        # the record of the run folder itself (a folder copied elsewhere keeps the path it was written at)
+        record_paths = [
+            str(RunFolder(out / "runs" / c.key()).record) if x.get("record") else None
+            for c, x in zip(f["configs"], res)
+        ]
+        records = [Record.from_json(p) for p in record_paths if p]
         record = records[0] if records else None
         reached = min(int(x["curve"]["n_updates"][-1]) for x in res)
         outcomes[label] = _claims.RowOutcome(label, correct, profiles, record, records, reached)
@@ -653,7 +662,7 @@ def _assemble(
             "ms_per_update": float(np.mean([x["ms_per_update"] for x in res])),
             "train_seconds": float(np.sum([x["train_seconds"] for x in res])),
             "profile": sum_profiles(x.get("profile", {}) for x in res),
-            "records": [x["record"] for x in res],
+            "records": record_paths,
             "run_dirs": [str(out / "runs" / c.key()) for c in f["configs"]],
             "jacobian_at_init": _jacobian_at_init(record),
         }
@@ -664,12 +673,21 @@ def _assemble(
         for seed in seeds:
             cfg = RunConfig(**dict(dataclasses.asdict(make_config(wanted[0][0], 0.01, seed, 1)), activation=a, init=i))
             if probe is None:
-                _, _, test = _data(cfg)
-                n = min(_claims.PROBE_SIZE, test[0].shape[0])
-                probe = (test[0][:n], test[1][:n])
+                probe = _probe(cfg)
             profs.append(_claims.layer_profile(_build(cfg), *probe))
         init_profiles[label] = profs
     return results, outcomes, init_profiles
+
+
+def _probe(cfg: RunConfig) -> Split:
+    """The claims' probe: the first ``PROBE_SIZE`` test examples (Shapeset's test set is made in
+    fixed blocks, so its first examples do not depend on how many are made)."""
+    if cfg.dataset == "shapeset":
+        sh = datasets.shapeset
+        return sh.generate(min(_claims.PROBE_SIZE, cfg.n_eval), seed=sh.TEST_SEED, dtype=np.dtype(cfg.dtype))
+    _, _, test = _data(cfg)
+    n = min(_claims.PROBE_SIZE, test[0].shape[0])
+    return test[0][:n], test[1][:n]
 
 
 def _jacobian_at_init(record: Optional[Record]) -> Optional[List[float]]:
@@ -701,11 +719,13 @@ def _slug(label: str) -> str:
     return label.lower().replace(" ", "_")
 
 
-def _row_figures(records: List[str], out_dir: str, prefix: str) -> List[str]:
-    """``plots.all_figures`` of one row's records, one per seed (a worker task of ``_figures``)."""
+def _row_figures(records: Sequence[Union[str, Record]], out_dir: str, prefix: str) -> List[str]:
+    """``plots.all_figures`` of one row's records, one per seed: Records, or paths to read (a
+    worker task of ``_figures``)."""
     from glorot_ext import plots
 
-    return [str(p) for p in plots.all_figures([Record.from_json(r) for r in records], out_dir, prefix=prefix)]
+    loaded = [r if isinstance(r, Record) else Record.from_json(r) for r in records]
+    return [str(p) for p in plots.all_figures(loaded, out_dir, prefix=prefix)]
 
 
 def _figures(
@@ -714,8 +734,10 @@ def _figures(
     out: Path,
     log: Optional[Callable[[str], object]],
     workers: int = 1,
+    loaded: Optional[Mapping[str, List[Record]]] = None,
 ) -> Dict[str, Path]:
-    """Figures per row and the error curves; returns {name: path} for the report.
+    """Figures per row and the error curves; returns {name: path} for the report. ``loaded``:
+    the rows' Records already in memory, drawn from there unless a pool of workers draws them.
 
     Matplotlib draws on one core: with ``workers`` > 1 the rows' figures are drawn in a pool of
     that many spawned processes (at most one per row) while this process draws the error curves
@@ -734,6 +756,7 @@ def _figures(
         for k in order
         if (recs := [r for r in results[k].get("records", []) if r])
     ]
+    row_labels = [k for k in order if any(results[k].get("records", []))]
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"figure_workers must be a positive integer, got {workers!r}")
     workers = min(len(records), workers)
@@ -758,7 +781,10 @@ def _figures(
             )
         }
         surface = plots.plot_cost_surface(out / "fig5_cost_surface.png")
-        rows = [f.result() for f in futures] if pool is not None else [_row_figures(*r) for r in records]
+        if pool is not None:
+            rows = [f.result() for f in futures]
+        else:
+            rows = [_row_figures((loaded or {}).get(k) or recs, *rest) for k, (recs, *rest) in zip(row_labels, records)]
     finally:
         if pool is not None:
             pool.shutdown(cancel_futures=True)

@@ -32,22 +32,20 @@ from numpy.typing import NDArray
 from glorot_ext import datasets, init as _init
 from glorot_ext._io import atomic_write
 from glorot_ext.datasets._common import Split
+from glorot_ext.experiments import folder
 from glorot_ext.monitor import Monitor
 from glorot_ext.network import MLP
 from glorot_ext.record import Record, dumps as _dumps, write_json as _write_json
 from glorot_ext.training import Batch, Callback
 
 PathLike = Union[str, "os.PathLike[str]"]
-#: A run's curve: per evaluation, n_updates, train_loss (None before the first update), val/test error and loss.
-Curve = Dict[str, List[Any]]
+Curve = folder.Curve
 #: A run's training batches: Shapeset's endless stream, or minibatches over a finite set.
 Source = Union[datasets.ShapesetStream, datasets.MinibatchIterator]
 #: A log function taking one line of text (e.g. print).
 Log = Callable[[str], object]
 
-_CHECKPOINT = "checkpoint.npz"
-_RESULT = "result.json"
-_RECORD = "record.json"
+_CHECKPOINT, _RESULT, _RECORD = folder.CHECKPOINT, folder.RESULT, folder.RECORD
 _CURVE_KEYS = ("n_updates", "train_loss", "val_error", "val_loss", "test_error", "test_loss")
 
 
@@ -191,14 +189,6 @@ class RunConfig:
             # the behaviour before the field existed: run folders written then keep their names
             d.pop("softmax_init")
         return d
-
-
-def _remove_orphans(out: Path) -> None:
-    """Deletes temporary files a killed run left beside its checkpoint, record or result."""
-    for name in (_CHECKPOINT, _RECORD, _RESULT):
-        for pattern in (f".{name}.*.tmp",):  # atomic_write's
-            for tmp in out.glob(pattern):
-                tmp.unlink(missing_ok=True)
 
 
 def _data(config: RunConfig) -> Tuple[Source, Split, Split]:
@@ -411,18 +401,7 @@ def _restore_monitor(path: Path, monitor: Monitor, state: Mapping[str, Any], out
 def checkpoint_progress(config: RunConfig, out_dir: PathLike) -> Optional[Tuple[int, Curve]]:
     """(update count, curve) of the checkpoint of ``config`` in ``out_dir``, or None when there is
     none or it belongs to another configuration (``run`` then says why)."""
-    ckpt = Path(out_dir) / _CHECKPOINT
-    try:
-        with np.load(ckpt, allow_pickle=False) as z:
-            state = json.loads(bytes(z["state"]).decode())
-    except Exception:
-        return None
-    if not isinstance(state, dict) or state.get("config") != config.identity():
-        return None
-    n, curve = state.get("n_updates"), state.get("curve")
-    if not isinstance(n, int) or isinstance(n, bool) or n < 0 or not isinstance(curve, dict):  # damaged: no progress
-        return None
-    return n, curve
+    return folder.RunFolder(out_dir).progress(config.identity())
 
 
 def load_network(config: RunConfig, out_dir: PathLike) -> MLP:
@@ -443,6 +422,7 @@ def run(
     callbacks: Iterable[Callback] = (),
     progress: bool = False,
     log: Optional[Log] = None,
+    evidence: Optional[Callable[[MLP, Split], Mapping[str, Any]]] = None,
 ) -> Tuple[Dict[str, Any], MLP]:
     """Trains one configuration, evaluating and checkpointing every ``eval_every`` updates.
 
@@ -453,6 +433,9 @@ def run(
         callbacks: ``glorot_ext.Callback`` objects (e.g. a monitor) passed to training.
         progress: tqdm progress bar where tqdm is installed.
         log: a function taking one line of text (e.g. print), or None.
+        evidence: a function of the final network and the test set whose JSON-able answer the
+            result keeps as ``evidence`` (``claims.run_evidence``: what a report needs of the
+            network, measured while it is in memory), or None.
 
     Returns:
         dict with the config, the curve (updates, validation/test error and loss, train loss),
@@ -460,8 +443,7 @@ def run(
     """
     profile = _Profile()
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    _remove_orphans(out)
+    folder.RunFolder(out).prepare()
     ckpt = out / _CHECKPOINT
     net = _build(config)
     with profile.part("data"):
@@ -487,7 +469,10 @@ def run(
         elapsed = float(state["extra"].get("train_seconds", 0.0))
         profile.resume(state["extra"].get("profile", {}))
         if net.n_updates > config.n_updates:  # a longer run of the same configuration: read, don't train
-            return _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log, profile.parts), net
+            res = _earlier_result(ckpt, config, curve, elapsed, net, out, monitor, log, profile.parts)
+            if evidence is not None:
+                res["evidence"] = dict(evidence(net, test))
+            return res, net
         if monitor is not None:
             with profile.part("checkpoint"):
                 _restore_monitor(ckpt, monitor, state, out)
@@ -544,6 +529,8 @@ def run(
     if bar is not None:
         bar.close()
     result = _result(config, curve, elapsed, net.n_updates, out, monitor, profile.settle())
+    if evidence is not None:
+        result["evidence"] = dict(evidence(net, test))
     if log and sum(profile.parts.values()) > 0:
         log(f"{config.key()}: time " + profile_line(profile.parts))
     _write_json(out / _RESULT, result, indent=1)
