@@ -6,7 +6,7 @@ rounds, so the script times, in interleaved rounds (plain training, then one mea
 training under a Monitor with a short interval; min and median over rounds, so a slow moment of
 a shared machine hits all three alike):
 
-* T_step: one training update (``net.train_step``);
+* T_step: one training update (``net.sgd_step``);
 * T_measure: one ``Monitor.measure`` with the default settings, and with the Jacobian off;
 * the end-to-end overhead of ``fit_stream`` with a Monitor at a short interval (``--check-every``)
   against plain ``fit_stream``, which checks the formula below.

@@ -231,9 +231,9 @@ def public_mlp(max_examples):
             kernels=data.draw(st.sampled_from(["auto", "gemm"])),
         )
         X, y, valid = _x_and_y(data.draw, (net.weights, net.biases), dtype)
-        method = data.draw(st.sampled_from(["train_step", "predict_proba", "evaluate", "forward", "gradients"]))
+        method = data.draw(st.sampled_from(["sgd_step", "predict_proba", "evaluate", "forward", "gradients"]))
         args = {
-            "train_step": (X, y, 0.1),
+            "sgd_step": (X, y, 0.1),
             "predict_proba": (X,),
             "evaluate": (X, y),
             "forward": (X,),

@@ -42,7 +42,7 @@ def test_array_likes_give_the_same_step_as_the_exact_array(data, convert):
     X, y = data
     a = ge.MLP([6, 5, 3], rng=0)
     b = ge.MLP([6, 5, 3], rng=0)
-    assert a.train_step(X, y, 0.1) == pytest.approx(b.train_step(convert(X), y.tolist(), 0.1), rel=1e-6)
+    assert a.sgd_step(X, y, 0.1)[0] == pytest.approx(b.sgd_step(convert(X), y.tolist(), 0.1)[0], rel=1e-6)
     for Wa, Wb in zip(a.weights, b.weights):
         np.testing.assert_allclose(Wa, Wb, rtol=1e-6)
     np.testing.assert_allclose(a.predict_proba(convert(X)), a.predict_proba(X), rtol=1e-6)
@@ -81,15 +81,15 @@ def test_unconvertible_inputs_name_the_fix(X, err, message):
 def test_float_labels_name_the_fix(data):
     X, y = data
     with pytest.raises(TypeError, match=r"y must hold integer class labels, got dtype float64; .*y.astype\(np.int64\)"):
-        ge.MLP([6, 5, 3], rng=0).train_step(X, y.astype(np.float64), 0.1)
+        ge.MLP([6, 5, 3], rng=0).sgd_step(X, y.astype(np.float64), 0.1)[0]
 
 
 def test_a_string_learning_rate_is_a_clean_type_error(data):
     X, y = data
     net = ge.MLP([6, 5, 3], rng=0)
     with pytest.raises(TypeError) as e:
-        net.train_step(X, y, "0.01")
-    assert str(e.value) == "train_step: lr must be a number, got str '0.01'; pass float(lr)"
+        net.sgd_step(X, y, "0.01")
+    assert str(e.value) == "sgd_step: lr must be a number, got str '0.01'; pass float(lr)"
     with pytest.raises((TypeError, ValueError), match="lr must be"):
         net.fit(X, y, epochs=1, lr="0.01")
 
@@ -97,10 +97,10 @@ def test_a_string_learning_rate_is_a_clean_type_error(data):
 def test_a_string_learning_rate_from_a_script_prints_no_pybind_signature():
     code = (
         "import numpy as np, glorot_ext as ge\n"
-        "ge.MLP([3, 2, 2], rng=0).train_step(np.zeros((2, 3), np.float32), np.array([0, 1]), '0.01')\n"
+        "ge.MLP([3, 2, 2], rng=0).sgd_step(np.zeros((2, 3), np.float32), np.array([0, 1]), '0.01')\n"
     )
     err = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stderr
-    assert "TypeError: train_step: lr must be a number" in err
+    assert "TypeError: sgd_step: lr must be a number" in err
     assert "incompatible function arguments" not in err and "array(" not in err
 
 
@@ -124,7 +124,7 @@ def test_mlp_pickles_and_deep_copies_to_an_independent_equal_network(data, clone
     assert repr(twin) == repr(net) and twin.config() == net.config() and twin.n_updates == net.n_updates
     np.testing.assert_array_equal(twin.predict_proba(X), net.predict_proba(X))
     assert twin.loss_curve_ == net.loss_curve_
-    twin.train_step(X[:10], y[:10], 0.1)  # the copy trains on its own buffers
+    twin.sgd_step(X[:10], y[:10], 0.1)  # the copy trains on its own buffers
     assert not np.array_equal(twin.weights[0], net.weights[0])
     assert twin.n_updates == net.n_updates + 1
 

@@ -38,9 +38,9 @@ def test_wrong_rank_or_width_is_a_value_error(net, batch):
     with pytest.raises(ValueError, match=r"X must be 2-D, got shape \(24,\)"):
         net._net.sgd_step(X.ravel(), y, 0.1)
     with pytest.raises(ValueError, match=r"X must be 2-D \(n_examples, n_inputs\), got shape \(24,\)"):
-        net.train_step(X.ravel(), y, 0.1)
+        net.sgd_step(X.ravel(), y, 0.1)
     with pytest.raises(ValueError, match="X has 5 columns but the network takes 6 inputs"):
-        net.train_step(np.ascontiguousarray(X[:, :5]), y, 0.1)
+        net.sgd_step(np.ascontiguousarray(X[:, :5]), y, 0.1)
 
 
 def test_fortran_order_and_sliced_arrays_are_refused_not_copied_by_the_engine(net, batch):
@@ -54,18 +54,18 @@ def test_fortran_order_and_sliced_arrays_are_refused_not_copied_by_the_engine(ne
 def test_labels_out_of_range_or_of_the_wrong_kind_or_count(net, batch):
     X, _ = batch
     with pytest.raises(ValueError, match=r"label 3 at index 1 is outside \[0, 3\)"):
-        net.train_step(X, np.array([0, 3, 1, 1]), 0.1)
+        net.sgd_step(X, np.array([0, 3, 1, 1]), 0.1)
     with pytest.raises(ValueError, match=r"label -1 at index 0"):
-        net.train_step(X, np.array([-1, 0, 1, 1]), 0.1)
+        net.sgd_step(X, np.array([-1, 0, 1, 1]), 0.1)
     with pytest.raises(TypeError, match="y must hold integer class labels, got dtype float64"):
-        net.train_step(X, np.zeros(4), 0.1)
+        net.sgd_step(X, np.zeros(4), 0.1)
     with pytest.raises(ValueError, match="y has 3 labels but X has 4 rows"):
-        net.train_step(X, np.array([0, 1, 2]), 0.1)
+        net.sgd_step(X, np.array([0, 1, 2]), 0.1)
 
 
 def test_int32_labels_are_accepted(net, batch):
     X, y = batch
-    assert np.isfinite(net.train_step(X, y.astype(np.int32), 0.1))
+    assert np.isfinite(net.sgd_step(X, y.astype(np.int32), 0.1)[0])
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
@@ -75,7 +75,7 @@ def test_nan_or_inf_in_x_is_refused_before_any_update(net, batch, bad):
     X[2, 3] = bad
     before = [W.copy() for W in net.weights]
     with pytest.raises(ValueError, match="X contains NaN or infinite values"):
-        net.train_step(X, y, 0.1)
+        net.sgd_step(X, y, 0.1)
     for a, b in zip(before, net.weights):
         np.testing.assert_array_equal(a, b)
     assert net.n_updates == 0
@@ -83,7 +83,7 @@ def test_nan_or_inf_in_x_is_refused_before_any_update(net, batch, bad):
 
 def test_empty_batch_is_a_value_error(net):
     with pytest.raises(ValueError, match="empty batch"):
-        net.train_step(np.zeros((0, 6), np.float32), np.zeros(0, np.int64), 0.1)
+        net.sgd_step(np.zeros((0, 6), np.float32), np.zeros(0, np.int64), 0.1)
     with pytest.raises(ValueError, match="empty"):
         net.evaluate(np.zeros((0, 6), np.float32), np.zeros(0, np.int64))
 
@@ -91,7 +91,7 @@ def test_empty_batch_is_a_value_error(net):
 @pytest.mark.parametrize("lr", [0.0, -0.1, np.nan, np.inf])
 def test_learning_rate_must_be_finite_and_positive(net, batch, lr):
     with pytest.raises(ValueError, match="learning rate must be a finite number > 0"):
-        net.train_step(*batch, lr)
+        net.sgd_step(*batch, lr)
 
 
 def test_read_only_weights_are_refused():

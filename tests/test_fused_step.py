@@ -219,7 +219,7 @@ def test_mlp_passes_its_kernel_choice_to_the_native_network(rng):
     nets = {k: ge.MLP([6, 20, 3], kernels=k, rng=np.random.default_rng(1)) for k in ("auto", "gemm")}
     ref = ge.MLP([6, 20, 3], backend="reference", rng=np.random.default_rng(1))
     for net in (*nets.values(), ref):
-        net.train_step(X, y, 0.1)
+        net.sgd_step(X, y, 0.1)
     for k, net in nets.items():
         assert net._net.kernels == k
         for got, want in zip(net.weights, ref.weights):

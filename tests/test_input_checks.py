@@ -19,8 +19,8 @@ def net_and_batch():
 @pytest.mark.parametrize("lr", [True, np.True_])
 def test_a_boolean_learning_rate_is_refused_everywhere(net_and_batch, lr):
     net, (X, y) = net_and_batch
-    with pytest.raises(TypeError, match="train_step: lr must be a number"):
-        net.train_step(X, y, lr)
+    with pytest.raises(TypeError, match="sgd_step: lr must be a number"):
+        net.sgd_step(X, y, lr)
     with pytest.raises(TypeError, match="fit: lr must be a number"):
         net.fit(X, y, epochs=1, lr=lr)
     with pytest.raises(TypeError, match="fit_stream: lr must be a number"):

@@ -50,8 +50,8 @@ def test_a_failed_workspace_growth_leaves_the_network_exactly_as_it_was():
         net, twin = (ge.MLP([1, 100000, 10], rng=np.random.default_rng(0)) for _ in range(2))
         X, y = np.ones((10, 1), np.float32), np.arange(10) % 10
         big = np.ones((100000, 1), np.float32)
-        assert net.train_step(X, y, 0.1) == twin.train_step(X, y, 0.1)
-        for call in (lambda: net.forward(big, hidden=True), lambda: net.train_step(big, np.zeros(100000, np.int64), 0.1)):
+        assert net.sgd_step(X, y, 0.1)[0] == twin.sgd_step(X, y, 0.1)[0]
+        for call in (lambda: net.forward(big, hidden=True), lambda: net.sgd_step(big, np.zeros(100000, np.int64), 0.1)[0]):
             try:
                 call()
             except MemoryError:
@@ -59,7 +59,7 @@ def test_a_failed_workspace_growth_leaves_the_network_exactly_as_it_was():
             else:
                 sys.exit("no MemoryError")
         for n in (10, 3, 10):
-            assert net.train_step(X[:n], y[:n], 0.1) == twin.train_step(X[:n], y[:n], 0.1)
+            assert net.sgd_step(X[:n], y[:n], 0.1)[0] == twin.sgd_step(X[:n], y[:n], 0.1)[0]
         for a, b in zip(net.weights + net.biases, twin.weights + twin.biases):
             assert np.array_equal(a, b)
         print("intact")
@@ -115,7 +115,7 @@ def test_an_input_sharing_memory_with_a_parameter_is_refused_before_any_update(d
 def test_the_public_api_refuses_aliasing_inputs_too(rng):
     net = ge.MLP([20, 20, 4], rng=rng)
     with pytest.raises(ValueError, match=r"X shares memory with weights\[0\]"):
-        net.train_step(net.weights[0][:5], np.zeros(5, np.int64), 0.1)
+        net.sgd_step(net.weights[0][:5], np.zeros(5, np.int64), 0.1)
 
 
 def test_parameters_sharing_one_buffer_are_refused():

@@ -70,7 +70,7 @@ def test_many_train_steps_match_the_reference(rng, dtype, rtol, cost, activation
         batch = (1, 3, 10, 17)[step % 4]
         X = rng.normal(size=(batch, 20)).astype(dtype)
         y = rng.integers(0, 5, batch)
-        assert net.train_step(X, y, 0.05) == pytest.approx(oracle.train_step(X, y, 0.05), rel=rtol, abs=1e-6)
+        assert net.sgd_step(X, y, 0.05)[0] == pytest.approx(oracle.sgd_step(X, y, 0.05)[0], rel=rtol, abs=1e-6)
     for a, b in zip(net.weights + net.biases, oracle.weights + oracle.biases):
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * 1e-2)
 
@@ -81,7 +81,7 @@ def test_paper_sized_step_matches_the_reference(rng, dtype):
     X = rng.random((10, 784)).astype(dtype)
     y = rng.integers(0, 10, 10)
     for _ in range(3):
-        assert net.train_step(X, y, 0.01) == pytest.approx(oracle.train_step(X, y, 0.01), rel=1e-4)
+        assert net.sgd_step(X, y, 0.01)[0] == pytest.approx(oracle.sgd_step(X, y, 0.01)[0], rel=1e-4)
     for a, b in zip(net.weights, oracle.weights):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6 if dtype == np.float32 else 1e-12)
 
@@ -131,7 +131,7 @@ def test_save_and_load_round_trip_the_model(rng, tmp_path):
     net = ge.MLP([8, 7, 3], activation="softsign", init="standard", rng=rng)
     X = rng.random((10, 8), dtype=np.float32)
     y = rng.integers(0, 3, 10)
-    net.train_step(X, y, 0.1)
+    net.sgd_step(X, y, 0.1)
     net.save(tmp_path / "model.npz")
     back = ge.MLP.load(tmp_path / "model.npz")
     assert back.config() == net.config()
@@ -151,10 +151,10 @@ def test_state_dict_restores_an_earlier_state_exactly(rng):
     net = ge.MLP([5, 4, 2], dtype=np.float64, rng=rng)
     X, y = rng.normal(size=(10, 5)), rng.integers(0, 2, 10)
     saved = net.state_dict()
-    after = [net.train_step(X, y, 0.5) for _ in range(3)]
+    after = [net.sgd_step(X, y, 0.5)[0] for _ in range(3)]
     net.load_state_dict(saved)
     assert net.n_updates == 0
-    assert [net.train_step(X, y, 0.5) for _ in range(3)] == after
+    assert [net.sgd_step(X, y, 0.5)[0] for _ in range(3)] == after
 
 
 def _blobs(rng, n, dim=20, classes=4):

@@ -15,7 +15,7 @@ def _train(threads, dtype, batch, rng_seed=3):
         for _ in range(5):
             X = rng.random((batch, 784)).astype(dtype)
             y = rng.integers(0, 10, batch)
-            losses.append(net.train_step(X, y, 0.05))
+            losses.append(net.sgd_step(X, y, 0.05)[0])
         P = net.predict_proba(rng.random((300, 784)).astype(dtype))
     return losses, net.weights, net.biases, P
 

@@ -44,7 +44,7 @@ _KERNELS = ("auto", "gemm")
 def _on_cache_lines(a: NDArray[Any], align: int = 64) -> NDArray[Any]:
     """``a`` in a buffer that starts on a cache line. NumPy's large arrays start 16 bytes past a
     page, so every row of a float64 (n, 1000) matrix straddles a line and the batch-10 step streams
-    an extra line per row (3.65 against 3.50 ms, ``bench/small_batch_micro.cpp``)."""
+    an extra line per row (measured by ``bench/small_batch_micro.cpp``)."""
     if a.ctypes.data % align == 0:
         return a
     buf = np.empty(a.nbytes + align, dtype=np.uint8)
@@ -198,16 +198,9 @@ class MLP:
         Returns:
             (mean cost of the batch before the update, number of its examples misclassified).
         """
-        return self._sgd_step(X, y, lr, "sgd_step")
-
-    def train_step(self, X: ArrayLike, y: ArrayLike, lr: float) -> float:
-        """``sgd_step`` returning only the mean cost of the batch before the update."""
-        return self._sgd_step(X, y, lr, "train_step")[0]
-
-    def _sgd_step(self, X: ArrayLike, y: ArrayLike, lr: float, fn: str) -> Tuple[float, int]:
         if type(lr) is not float:  # a float's value is checked by the engine
-            lr = _learning_rate(lr, fn)
-        loss, errors = self._net.sgd_step(_inputs(X, self.dtype, fn), _labels(y, fn), lr)
+            lr = _learning_rate(lr, "sgd_step")
+        loss, errors = self._net.sgd_step(_inputs(X, self.dtype, "sgd_step"), _labels(y, "sgd_step"), lr)
         self.n_updates += 1
         return loss, int(errors)
 

@@ -49,7 +49,7 @@ class History:
     train_error: List[float] = field(default_factory=list)  # mean batch error rate since the previous entry
     val_loss: List[float] = field(default_factory=list)
     val_error: List[float] = field(default_factory=list)
-    step_seconds: List[float] = field(default_factory=list)  # wall time inside train_step since the previous entry
+    step_seconds: List[float] = field(default_factory=list)  # wall time inside sgd_step since the previous entry
 
     def as_dict(self) -> Dict[str, List[Any]]:
         return {k: list(v) for k, v in self.__dict__.items()}

@@ -41,7 +41,7 @@ Profile = Dict[str, NDArray[np.float64]]
 
 #: Per-example layer statistics are taken on this many probe examples (the paper: 300).
 PROBE_SIZE = 300
-#: Probe examples whose Jacobians are decomposed per layer (each 1000x1000 costs ~0.07 s).
+#: Probe examples whose Jacobians are decomposed per layer (one SVD of a 1000x1000 matrix each).
 JACOBIAN_EXAMPLES = 20
 #: Minibatch of the weight gradients (the paper's update uses minibatches of 10).
 WEIGHT_GRAD_BATCH = 10
@@ -247,6 +247,34 @@ def _jacobian_claim(profiles: Sequence[Profile], init: str, statement: str) -> C
     )
 
 
+def _alike_claim(
+    profiles: Sequence[Profile],
+    key: str,
+    claim_id: str,
+    statement: str,
+    source: str,
+    paper_says: str,
+    measured: str,
+    top_over_first: bool,
+) -> Claim:
+    """ "Alike across layers": the ratio of the top and first layers' ``key`` (top/first, or
+    first/top) within ÷/× ``ALIKE`` of 1, with the verdict at the other bands beside it."""
+    a = _stack(profiles, key)
+    ratio = a[:, -1] / a[:, 0] if top_over_first else a[:, 0] / a[:, -1]
+    bands = _band_sensitivity(ratio, len(profiles))
+    return Claim(
+        claim_id,
+        statement,
+        source,
+        paper_says,
+        measured.format(per_layer=_per_layer(a), ratio=f"{ratio.mean():.3f}")
+        + f" (band ÷/× {ALIKE})"
+        + _sensitivity_text(bands),
+        ev.equivalence(ratio, 1 / ALIKE, ALIKE, seeds=len(profiles)),
+        {key: a.mean(axis=0).tolist(), "band_sensitivity": bands},
+    )
+
+
 def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
     """Claims about tanh networks at initialization, from ``layer_profile`` of each seed's net.
 
@@ -298,34 +326,28 @@ def init_claims(profiles: Dict[str, List[Profile]]) -> List[Claim]:
         )
         claims.append(_jacobian_claim(std, "standard", "Standard init: mean Jacobian singular value drops to ≈0.5"))
     if nrm:
-        a = _stack(nrm, "act_std")
-        ratio = a[:, -1] / a[:, 0]
-        bands = _band_sensitivity(ratio, len(nrm))
         claims.append(
-            Claim(
+            _alike_claim(
+                nrm,
+                "act_std",
                 "fig6_normalized_alike",
                 "Normalized init, tanh: activation histograms alike across layers",
                 "Fig. 6 (bottom)",
                 "all five layers overlap, peak ≈1.3–1.5",
-                f"activation std per layer {_per_layer(a)}; top/first = {ratio.mean():.3f} (band ÷/× {ALIKE})"
-                + _sensitivity_text(bands),
-                ev.equivalence(ratio, 1 / ALIKE, ALIKE, seeds=len(nrm)),
-                {"act_std": a.mean(axis=0).tolist(), "band_sensitivity": bands},
+                "activation std per layer {per_layer}; top/first = {ratio}",
+                top_over_first=True,
             )
         )
-        b = _stack(nrm, "bp_std")
-        ratio = b[:, 0] / b[:, -1]
-        bands = _band_sensitivity(ratio, len(nrm))
         claims.append(
-            Claim(
+            _alike_claim(
+                nrm,
+                "bp_std",
                 "fig7_normalized_alike",
                 "Normalized init, tanh: back-propagated gradients alike across layers",
                 "Fig. 7 (bottom)",
                 "all layers overlap, peak ≈8–10, span ±0.25",
-                f"∂C/∂s std per layer {_per_layer(b)}; first/top = {ratio.mean():.3f} (band ÷/× {ALIKE})"
-                + _sensitivity_text(bands),
-                ev.equivalence(ratio, 1 / ALIKE, ALIKE, seeds=len(nrm)),
-                {"bp_std": b.mean(axis=0).tolist(), "band_sensitivity": bands},
+                "∂C/∂s std per layer {per_layer}; first/top = {ratio}",
+                top_over_first=False,
             )
         )
         claims.append(_jacobian_claim(nrm, "normalized", "Normalized init: mean Jacobian singular value ≈0.8"))

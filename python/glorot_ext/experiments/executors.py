@@ -31,7 +31,20 @@ import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait as _wait_futures
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Dict, Hashable, Iterable, List, Optional, Protocol, Tuple, Union
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Callable,
+    Dict,
+    Hashable,
+    Iterable,
+    List,
+    Optional,
+    Protocol,
+    Tuple,
+    TypeVar,
+    Union,
+)
 
 from glorot_ext.experiments.folder import RunFolder
 from glorot_ext.experiments.run import DivergedError, RunConfig, checkpoint_progress, run
@@ -362,6 +375,48 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
     def describe(self) -> str: ...
+
+
+#: The tag a grid gives a task, handed back with its outcome.
+Tag = TypeVar("Tag")
+
+
+def run_grid(
+    ex: Executor,
+    take: Callable[[], Optional[Tuple[Tag, RunSpec]]],
+    done: Callable[[Tag, RunSpec, Optional[Result], Optional[BaseException]], None],
+    poll: Optional[Callable[[List[Tuple[Tag, RunSpec]]], None]] = None,
+) -> None:
+    """The loop of every grid (``reproduce``'s rate search, ``sweep``): keeps ``ex`` as busy as its
+    capacity allows with the tasks ``take`` hands out (None: none ready now), and gives each
+    task's result, or the exception that ended it, to ``done``, which may make more tasks ready.
+    Between waits ``poll`` sees the tasks in flight (every 2 s at most). Ends when nothing is ready
+    or in flight."""
+    in_flight: Dict[Any, Tuple[Tag, RunSpec]] = {}  # the executor's futures
+    ready: Optional[Tuple[Tag, RunSpec]] = None
+    polled = 0.0
+    while True:
+        while ex.capacity is None or len(in_flight) < ex.capacity:
+            ready = take()
+            if ready is None:
+                break
+            in_flight[ex.submit(ready[1])] = ready
+            if ex.in_process:  # submit ran it: hand its result over before taking the next
+                break
+        if not in_flight:
+            return
+        finished = ex.wait(in_flight, timeout=2.0)
+        if poll is not None and not ex.in_process and time.perf_counter() - polled > 2.0:
+            polled = time.perf_counter()
+            poll(list(in_flight.values()))
+        for fut in finished:
+            tag, spec = in_flight.pop(fut)
+            try:
+                res = fut.result()
+            except Exception as e:  # noqa: BLE001 - a failed task is its grid's to report; the others go on
+                done(tag, spec, None, e)
+                continue
+            done(tag, spec, res, None)
 
 
 def local_workers(scheduler: object) -> Optional[int]:

@@ -42,28 +42,13 @@ class RunFolder:
 
     def __init__(self, path: PathLike) -> None:
         self.path = Path(path)
+        self.checkpoint, self.result, self.record, self.log = (self.path / n for n in (CHECKPOINT, RESULT, RECORD, LOG))
 
     def __repr__(self) -> str:
         return f"RunFolder({str(self.path)!r})"
 
     def __fspath__(self) -> str:
         return str(self.path)
-
-    @property
-    def checkpoint(self) -> Path:
-        return self.path / CHECKPOINT
-
-    @property
-    def result(self) -> Path:
-        return self.path / RESULT
-
-    @property
-    def record(self) -> Path:
-        return self.path / RECORD
-
-    @property
-    def log(self) -> Path:
-        return self.path / LOG
 
     def prepare(self) -> None:
         """Creates the folder and deletes the temporary files a killed run left in it."""

@@ -230,7 +230,7 @@ def _execute(
     result per seed], "configs": [RunConfig per seed]}}, or for a row with failed runs {"status":
     "missing", "grid": ..., "missing": [what failed]}.
     """
-    from glorot_ext.experiments.executors import GridProgress, RunSpec, StepCounter
+    from glorot_ext.experiments.executors import GridProgress, RunSpec, StepCounter, run_grid
 
     state: Dict[str, _RowState] = {}
     ready: Deque[Task] = deque()
@@ -276,100 +276,99 @@ def _execute(
 
     ex = executor(callbacks) if callable(executor) else executor  # before the bar: it may print
     grid = GridProgress(total_runs, planned, n_rows=len(rows), bar=progress, log=log)
-    in_flight: Dict[Any, Tuple[Task, Tuple[str, int]]] = {}  # the executor's futures
-    polled = 0.0
+
+    def take() -> Optional[Tuple[Tuple[Task, Tuple[str, int]], RunSpec]]:
+        if not ready:
+            return None
+        # later stages are longer: start them as early as their rung allows
+        task = max(ready, key=lambda t: t[3])
+        ready.remove(task)
+        label, rate, seed, stage = task
+        stages = state[label]["stages"]
+        cfg = make_config(label, rate, seed, stages[stage][0])
+        # a later stage continues the run the first one (re)started
+        chosen = stages[stage][1] is None  # the chosen rate's run: the report measures its network
+        spec = RunSpec(
+            cfg, str(out / "runs" / cfg.key()), resume=resume or stage > 0, past_ok=not chosen, evidence=chosen
+        )
+        start = stages[stage - 1][0] if stage else 0
+        spans[(spec.key, cfg.n_updates)] = (start, cfg.n_updates, spec, span_of(spec, start, cfg.n_updates))
+        return (task, (spec.key, cfg.n_updates)), spec
+
+    def poll(flying: List[Tuple[Tuple[Task, Tuple[str, int]], RunSpec]]) -> None:  # the bar follows the checkpoints
+        for (_, skey), _ in flying:
+            start, end, spec, base = spans[skey]
+            counted = span_of(spec, start, end)
+            grid.update_live(skey, counted, max(counted - base, 0))
+
+    def done(
+        tag: Tuple[Task, Tuple[str, int]], spec: RunSpec, res: Optional[Result], error: Optional[BaseException]
+    ) -> None:
+        (label, rate, seed, stage), tkey = tag
+        st = state[label]
+        step, keep = st["stages"][stage]
+        start = spans[tkey][0]
+        row = [r[0] for r in rows].index(label) + 1
+        what = f"{label} lr {rate:g} seed {seed} at {step:,} updates"
+        st["pending"] -= 1
+        if res is None:  # the task raised: its run is missing
+            st["failed"].append(f"{what} ({spec.run_dir}): {type(error).__name__}: {error}")
+            grid.finish(tkey, step - start, 0, f"row {row}: {what}: FAILED ({error})", row_done=not st["pending"])
+            if not st["pending"]:
+                final[label] = {"status": "missing", "grid": st["grid"], "missing": st["failed"]}
+            return
+        st["results"][rate][seeds.index(seed)] = res
+        first = min(max(int(res.get("resumed_from", 0)) - start, 0), step - start)
+        last = res["curve"]["n_updates"][-1] if res.get("curve") else step
+        trained = max(min(last, step) - start - first, 0)
+        row_done = not st["pending"] and (keep is None or bool(st["failed"]))
+        grid.finish(
+            tkey,
+            step - start,
+            trained,
+            f"row {row}/{len(rows)}: {what}: "
+            + (
+                f"diverged ({res.get('message')})"
+                if res.get("status") == "diverged"
+                else f"val error {100 * _val_at(res, step):.2f}%"
+            )
+            if log or grid.bar
+            else None,
+            row_done=row_done,
+        )
+        if st["pending"]:
+            return
+        if st["failed"]:
+            final[label] = {"status": "missing", "grid": st["grid"], "missing": st["failed"]}
+            return
+        if keep is None:  # the full budget: done
+            rate = st["alive"][0]
+            final[label] = {
+                "lr": rate,
+                "grid": st["grid"],
+                "results": st["results"][rate],
+                "configs": [make_config(label, rate, s, step) for s in seeds],
+            }
+            return
+        vals = {
+            r: float(np.mean([_val_at(cast(Result, x), step) for x in st["results"][r]]))  # all in
+            for r in st["alive"]
+        }
+        losses = {
+            r: float(np.mean([_val_loss_at(cast(Result, x), step) for x in st["results"][r]])) for r in st["alive"]
+        }
+        st["grid"][str(step)] = {str(r): v for r, v in vals.items()}
+        st["alive"] = _rank(st["alive"], vals, losses)[:keep]
+        grid.write(
+            f"{label}: at {step:,} updates "
+            + ", ".join(f"lr {r:g} {100 * v:.2f}%" for r, v in vals.items())
+            + f" (validation); going on with {', '.join(f'{r:g}' for r in st['alive'])}"
+        )
+        st["stage"] += 1
+        launch(label)
+
     try:
-        while ready or in_flight:
-            while ready and (ex.capacity is None or len(in_flight) < ex.capacity):
-                # later stages are longer: start them as early as their rung allows
-                task = max(ready, key=lambda t: t[3])
-                ready.remove(task)
-                label, rate, seed, stage = task
-                stages = state[label]["stages"]
-                cfg = make_config(label, rate, seed, stages[stage][0])
-                # a later stage continues the run the first one (re)started
-                chosen = stages[stage][1] is None  # the chosen rate's run: the report measures its network
-                spec = RunSpec(
-                    cfg, str(out / "runs" / cfg.key()), resume=resume or stage > 0, past_ok=not chosen, evidence=chosen
-                )
-                start = stages[stage - 1][0] if stage else 0
-                spans[(spec.key, cfg.n_updates)] = (start, cfg.n_updates, spec, span_of(spec, start, cfg.n_updates))
-                in_flight[ex.submit(spec)] = (task, (spec.key, cfg.n_updates))
-                if ex.in_process:
-                    break
-            finished = ex.wait(in_flight, timeout=2.0)
-            if not ex.in_process and time.perf_counter() - polled > 2.0:  # the bar follows the checkpoints
-                polled = time.perf_counter()
-                for _, skey in in_flight.values():
-                    start, end, spec, base = spans[skey]
-                    counted = span_of(spec, start, end)
-                    grid.update_live(skey, counted, max(counted - base, 0))
-            for fut in finished:
-                (label, rate, seed, stage), tkey = in_flight.pop(fut)
-                st = state[label]
-                step, keep = st["stages"][stage]
-                start, _, spec, _ = spans[tkey]
-                row = [r[0] for r in rows].index(label) + 1
-                what = f"{label} lr {rate:g} seed {seed} at {step:,} updates"
-                st["pending"] -= 1
-                try:
-                    res = fut.result()
-                except Exception as e:  # noqa: BLE001 - any failure of a task leaves its run missing
-                    st["failed"].append(f"{what} ({spec.run_dir}): {type(e).__name__}: {e}")
-                    grid.finish(tkey, step - start, 0, f"row {row}: {what}: FAILED ({e})", row_done=not st["pending"])
-                    if not st["pending"]:
-                        final[label] = {"status": "missing", "grid": st["grid"], "missing": st["failed"]}
-                    continue
-                st["results"][rate][seeds.index(seed)] = res
-                first = min(max(int(res.get("resumed_from", 0)) - start, 0), step - start)
-                last = res["curve"]["n_updates"][-1] if res.get("curve") else step
-                trained = max(min(last, step) - start - first, 0)
-                row_done = not st["pending"] and (keep is None or bool(st["failed"]))
-                grid.finish(
-                    tkey,
-                    step - start,
-                    trained,
-                    f"row {row}/{len(rows)}: {what}: "
-                    + (
-                        f"diverged ({res.get('message')})"
-                        if res.get("status") == "diverged"
-                        else f"val error {100 * _val_at(res, step):.2f}%"
-                    )
-                    if log or grid.bar
-                    else None,
-                    row_done=row_done,
-                )
-                if st["pending"]:
-                    continue
-                if st["failed"]:
-                    final[label] = {"status": "missing", "grid": st["grid"], "missing": st["failed"]}
-                    continue
-                if keep is None:  # the full budget: done
-                    rate = st["alive"][0]
-                    final[label] = {
-                        "lr": rate,
-                        "grid": st["grid"],
-                        "results": st["results"][rate],
-                        "configs": [make_config(label, rate, s, step) for s in seeds],
-                    }
-                    continue
-                vals = {
-                    r: float(np.mean([_val_at(cast(Result, x), step) for x in st["results"][r]]))  # all in
-                    for r in st["alive"]
-                }
-                losses = {
-                    r: float(np.mean([_val_loss_at(cast(Result, x), step) for x in st["results"][r]]))
-                    for r in st["alive"]
-                }
-                st["grid"][str(step)] = {str(r): v for r, v in vals.items()}
-                st["alive"] = _rank(st["alive"], vals, losses)[:keep]
-                grid.write(
-                    f"{label}: at {step:,} updates "
-                    + ", ".join(f"lr {r:g} {100 * v:.2f}%" for r, v in vals.items())
-                    + f" (validation); going on with {', '.join(f'{r:g}' for r in st['alive'])}"
-                )
-                st["stage"] += 1
-                launch(label)
+        run_grid(ex, take, done, poll)
     finally:
         grid.close()
         ex.close()

@@ -504,7 +504,7 @@ def run(
             raise _stop(_diverged(net, d.what, out), config, curve, out, bar) from None
         t1 = time.perf_counter()
         elapsed += t1 - t0
-        # The chunk's time: inside train_step, drawing batches, measuring; the rest (the loop,
+        # The chunk's time: inside sgd_step, drawing batches, measuring; the rest (the loop,
         # callbacks, the progress bar) is "other", settled by profile.settle().
         profile.add("step", float(sum(history.step_seconds)))
         profile.add("data", timed.seconds)
@@ -598,7 +598,7 @@ def _earlier_result(
     return result
 
 
-#: Where a run's wall time goes: inside the SGD steps (``MLP.train_step``), drawing minibatches and
+#: Where a run's wall time goes: inside the SGD steps (``MLP.sgd_step``), drawing minibatches and
 #: making the validation and test sets, the Monitor's measurements, evaluating validation and test
 #: error, reading and writing checkpoints, and everything else (building the network, the training
 #: loop's own Python, callbacks, the progress bar). The parts add up to the run's wall time.

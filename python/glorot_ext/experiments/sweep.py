@@ -203,7 +203,14 @@ def sweep(
     Returns:
         dict: the content of ``results.json`` ("settings", "runs": one row per run, "missing").
     """
-    from glorot_ext.experiments.executors import GridProgress, RunSpec, StepCounter, local_workers, make_executor
+    from glorot_ext.experiments.executors import (
+        GridProgress,
+        RunSpec,
+        StepCounter,
+        local_workers,
+        make_executor,
+        run_grid,
+    )
 
     path = str(config) if not isinstance(config, dict) else "sweep config"
     spec = _load_toml(config) if not isinstance(config, dict) else config
@@ -230,35 +237,31 @@ def sweep(
     grid = GridProgress(len(configs), sum(c.n_updates for c in configs), bar=progress, log=log)
     pending = [RunSpec(c, str(out / "runs" / c.key()), resume=resume) for c in configs]
     results: Dict[str, Dict[str, Any]] = {}
-    in_flight: Dict[Any, RunSpec] = {}  # the executor's futures
+
+    def take() -> Optional[Tuple[str, RunSpec]]:
+        return (pending[0].key, pending.pop(0)) if pending else None
+
+    def done(key: str, s: RunSpec, res: Optional[Dict[str, Any]], error: Optional[BaseException]) -> None:
+        if res is None:  # a failed run is reported missing, the others go on
+            results[key] = {"status": "missing", "message": f"{type(error).__name__}: {error}"}
+            grid.finish(key, s.config.n_updates, 0, f"{key}: FAILED ({error})")
+            return
+        results[key] = res
+        trained = s.config.n_updates - min(int(res.get("resumed_from", 0)), s.config.n_updates)
+        grid.finish(
+            key,
+            s.config.n_updates,
+            trained,
+            f"{key}: "
+            + (
+                f"diverged at update {res['curve']['n_updates'][-1]}"
+                if res.get("status") == "diverged"
+                else f"val error {100 * res['best_val_error']:.2f}% (best), test {100 * res['final_test_error']:.2f}%"
+            ),
+        )
+
     try:
-        while pending or in_flight:
-            while pending and (ex.capacity is None or len(in_flight) < ex.capacity):
-                s = pending.pop(0)
-                in_flight[ex.submit(s)] = s
-                if ex.in_process:
-                    break
-            for fut in ex.wait(in_flight, timeout=2.0):
-                s = in_flight.pop(fut)
-                try:
-                    res = fut.result()
-                except Exception as e:  # noqa: BLE001 - a failed run is reported missing, the others go on
-                    results[s.key] = {"status": "missing", "message": f"{type(e).__name__}: {e}"}
-                    grid.finish(s.key, s.config.n_updates, 0, f"{s.key}: FAILED ({e})")
-                    continue
-                results[s.key] = res
-                trained = s.config.n_updates - min(int(res.get("resumed_from", 0)), s.config.n_updates)
-                grid.finish(
-                    s.key,
-                    s.config.n_updates,
-                    trained,
-                    f"{s.key}: "
-                    + (
-                        f"diverged at update {res['curve']['n_updates'][-1]}"
-                        if res.get("status") == "diverged"
-                        else f"val error {100 * res['best_val_error']:.2f}% (best), test {100 * res['final_test_error']:.2f}%"
-                    ),
-                )
+        run_grid(ex, take, done)
     finally:
         grid.close()
         ex.close()
