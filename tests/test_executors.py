@@ -388,3 +388,18 @@ def test_without_tomllib_or_tomli_sweep_says_what_to_install(tmp_path, monkeypat
     monkeypatch.setitem(sys.modules, "tomli", None)
     with pytest.raises(ImportError, match=r"needs Python 3.11\+ \(tomllib\) or the tomli package: pip install tomli"):
         sweep(tmp_path / "grid.toml", tmp_path / "out", log=None)
+
+
+def test_more_threads_than_cores_over_the_jobs_is_warned_about():
+    import os
+
+    from glorot_ext.experiments.executors import make_executor
+
+    lines = []
+    cores = os.cpu_count() or 1
+    ex = make_executor("local", jobs=2, threads=cores, log=lines.append)
+    ex.close()
+    assert len(lines) == 1 and f"2 jobs x {cores} threads" in lines[0]
+    lines.clear()
+    make_executor("local", jobs=2, log=lines.append).close()  # the threads split the cores
+    assert lines == []

@@ -451,6 +451,13 @@ def make_executor(
     if executor == "local":
         if scheduler is not None:
             raise ValueError("--scheduler belongs to --executor dask")
+        cores = os.cpu_count() or 1
+        if log and threads and jobs > 1 and jobs * threads > cores:
+            # the kernels' threads meet at spinning barriers: a descheduled thread stalls its run
+            log(
+                f"warning: {jobs} jobs x {threads} threads = {jobs * threads} threads on {cores} cores; "
+                f"each run slows several times over (leave --threads out: each job then gets {max(1, cores // jobs)})"
+            )
         return LocalExecutor(jobs, threads, echo=echo, callbacks=callbacks)
     if executor == "dask":
         if scheduler is None:
