@@ -35,7 +35,7 @@ def kernel_dtype(dtype: DTypeLike, where: str = "") -> np.dtype[np.floating[Any]
         dt = np.dtype(dtype)
     except TypeError:
         dt = None
-    if dt not in KERNEL_DTYPES:
+    if dt is None or dt not in KERNEL_DTYPES:  # (np.dtype compares equal to None: float64)
         shown = dtype if dt is None else dt
         raise DtypeError(f"{where}dtype must be float32 or float64, got {shown}")
     return cast("np.dtype[np.floating[Any]]", dt)  # checked just above
