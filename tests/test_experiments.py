@@ -402,6 +402,31 @@ def test_runs_finished_without_evidence_give_the_same_report(tmp_path):
     assert json.dumps(again["claims"]) == json.dumps(first["claims"])  # NaN p-values compare as text
     for label in ("Tanh", "Tanh N"):
         assert again["rows"][label]["ours"] == first["rows"][label]["ours"]
+    # and the report wrote what it measured into the results, so the folders can now lose their weights
+    assert all("evidence" in json.loads(p.read_text()) for p in (tmp_path / "runs").rglob("result.json"))
+
+
+def test_a_search_kept_without_weights_is_read_not_retrained(tmp_path):
+    """docs/results keeps run folders without checkpoints: result.json (with the evidence),
+    record.json and run.log. A reproduction over such folders trains nothing and says the same."""
+    kw = dict(
+        rows=["Tanh N"],
+        budget="standard",
+        lr_grid=[1e-6, 0.05],
+        n_updates=200,
+        grid_updates=100,
+        **dict(SMALL, overrides=dict(n_eval=300, eval_every=50)),
+    )
+    first = reproduce(tmp_path / "a", **kw)
+    shutil.copytree(tmp_path / "a" / "runs", tmp_path / "b" / "runs", ignore=shutil.ignore_patterns("checkpoint.npz"))
+    again = reproduce(tmp_path / "b", **kw)
+    assert not list((tmp_path / "b").rglob("checkpoint.npz"))  # nothing trained
+    assert json.dumps(again["claims"]) == json.dumps(first["claims"])
+    assert again["rows"]["Tanh N"]["ours"] == first["rows"]["Tanh N"]["ours"]
+    assert again["rows"]["Tanh N"]["grid"] == first["rows"]["Tanh N"]["grid"]
+    # asking for more updates than were kept trains again, from scratch: the weights are gone
+    longer = reproduce(tmp_path / "b", **dict(kw, n_updates=250))
+    assert longer["rows"]["Tanh N"]["n_updates"] == 250
 
 
 def test_run_evidence_survives_its_json_bit_for_bit(rng):

@@ -147,13 +147,14 @@ def resumed_from(run_dir: Union[str, os.PathLike[str]]) -> List[int]:
 def finished_result(spec: RunSpec) -> Optional[Result]:
     """The result of a run that needs no task: its folder's result.json when it is of exactly this
     configuration and its checkpoint is at ``n_updates`` (finished or diverged), or for a rung
-    (``past_ok``) the curve of a checkpoint already past it. None otherwise."""
+    (``past_ok``) the curve of a checkpoint already past it; or that of a folder kept without its
+    weights (``kept_result``). None otherwise."""
     if not spec.resume:
         return None
     cfg, out = spec.config, Path(spec.run_dir)
     done = checkpoint_progress(cfg, out)
     if done is None:
-        return None
+        return kept_result(spec)
     if spec.past_ok and done[0] >= cfg.n_updates:
         return {"status": "ok", "curve": done[1], "config": dataclasses.asdict(cfg), "resumed_from": done[0]}
     res = RunFolder(out).read_result()
@@ -164,6 +165,30 @@ def finished_result(spec: RunSpec) -> Optional[Result]:
     if res.get("status") == "diverged":
         res["resumed_from"] = res["curve"]["n_updates"][-1]
         return res
+    return None
+
+
+def kept_result(spec: RunSpec) -> Optional[Result]:
+    """The result of a finished run whose folder was kept without its checkpoint (as
+    ``docs/results`` keeps runs: result, record and log, never weights): its result.json when it is
+    of this configuration (wherever its data was read from) and holds what a report needs of the
+    network (``evidence``), at exactly ``n_updates``; for a rung (``past_ok``), any kept result
+    of the run whose curve reaches the rung. None otherwise: the run then trains."""
+    cfg = spec.config
+    res = RunFolder(spec.run_dir).read_result()
+    if res is None or res.get("status") != "ok" or not isinstance(res.get("config"), dict):
+        return None
+    try:
+        kept = RunConfig(**res["config"])
+    except (TypeError, ValueError):
+        return None
+    if kept.identity() != cfg.identity() or not isinstance(res.get("curve"), dict):
+        return None
+    reached = res["curve"]["n_updates"][-1]
+    if spec.past_ok and reached >= cfg.n_updates and cfg.n_updates in res["curve"]["n_updates"]:
+        return {"status": "ok", "curve": res["curve"], "config": dataclasses.asdict(cfg), "resumed_from": reached}
+    if kept.n_updates == cfg.n_updates == reached and "evidence" in res:
+        return dict(res, config=dataclasses.asdict(cfg), resumed_from=reached)
     return None
 
 

@@ -86,6 +86,17 @@ class RunFolder:
             return None
         return content if isinstance(content, dict) else None
 
+    def add_to_result(self, config: Mapping[str, Any], **fields: Any) -> bool:
+        """Adds ``fields`` to result.json if it is the result of ``config`` (a dict of all its
+        fields); returns whether it did."""
+        res = self.read_result()
+        if res is None or res.get("config") != dict(config):
+            return False
+        from glorot_ext.record import write_json
+
+        write_json(self.result, {**res, **fields}, indent=1)
+        return True
+
     def append_log(self, line: str) -> None:
         """One timestamped line at the end of run.log."""
         now = time.time()

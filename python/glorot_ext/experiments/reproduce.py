@@ -631,7 +631,9 @@ def _assemble(
             if "evidence" not in x:  # a run finished by an earlier version: measure its saved network
                 if test is None:
                     _, _, test = _data(cfg)
-                x = dict(x, evidence=_claims.run_evidence(load_network(cfg, out / "runs" / cfg.key()), test))
+                where = RunFolder(out / "runs" / cfg.key())
+                x = dict(x, evidence=_claims.run_evidence(load_network(cfg, where.path), test))
+                where.add_to_result(x["config"], evidence=x["evidence"])  # so the folder can be kept without weights
             # The claims on trained networks read activations only; Jacobian spectra, the costly
             # part of a profile, are claimed at initialization (§4.2.2) and measured there, below.
             c, p = _claims.read_evidence(x["evidence"])
