@@ -46,7 +46,7 @@ from typing import (
     Union,
 )
 
-from glorot_ext.experiments.folder import RunFolder
+from glorot_ext.experiments.folder import RunFolder, RunResult
 from glorot_ext.experiments.run import DivergedError, RunConfig, checkpoint_progress, run
 from glorot_ext.training import Callback
 
@@ -54,7 +54,7 @@ if TYPE_CHECKING:
     from glorot_ext.network import MLP
 
 #: A run's result: the content of its result.json, with ``resumed_from``.
-Result = Dict[str, Any]
+Result = RunResult
 #: A log function taking one line of text (e.g. print).
 Log = Callable[[str], object]
 
@@ -106,7 +106,7 @@ def execute_spec(spec: RunSpec, echo: Optional[Log] = None, callbacks: Iterable[
     if spec.past_ok:
         done = checkpoint_progress(cfg, out)
         if done is not None and done[0] >= cfg.n_updates:
-            return {"status": "ok", "curve": done[1], "config": dataclasses.asdict(cfg), "resumed_from": done[0]}
+            return RunResult(status="ok", curve=done[1], config=dataclasses.asdict(cfg), resumed_from=done[0])
     out.mkdir(parents=True, exist_ok=True)
     where = RunFolder(out)
     progress = checkpoint_progress(cfg, out)
@@ -156,12 +156,13 @@ def finished_result(spec: RunSpec) -> Optional[Result]:
     if done is None:
         return kept_result(spec)
     if spec.past_ok and done[0] >= cfg.n_updates:
-        return {"status": "ok", "curve": done[1], "config": dataclasses.asdict(cfg), "resumed_from": done[0]}
+        return RunResult(status="ok", curve=done[1], config=dataclasses.asdict(cfg), resumed_from=done[0])
     res = RunFolder(out).read_result()
     if res is None or res.get("config") != dataclasses.asdict(cfg):
         return None
     if res.get("status") == "ok" and done[0] == cfg.n_updates:
-        return dict(res, resumed_from=done[0])
+        res["resumed_from"] = done[0]
+        return res
     if res.get("status") == "diverged":
         res["resumed_from"] = res["curve"]["n_updates"][-1]
         return res
@@ -186,9 +187,10 @@ def kept_result(spec: RunSpec) -> Optional[Result]:
         return None
     reached = res["curve"]["n_updates"][-1]
     if spec.past_ok and reached >= cfg.n_updates and cfg.n_updates in res["curve"]["n_updates"]:
-        return {"status": "ok", "curve": res["curve"], "config": dataclasses.asdict(cfg), "resumed_from": reached}
+        return RunResult(status="ok", curve=res["curve"], config=dataclasses.asdict(cfg), resumed_from=reached)
     if kept.n_updates == cfg.n_updates == reached and "evidence" in res:
-        return dict(res, config=dataclasses.asdict(cfg), resumed_from=reached)
+        res["config"], res["resumed_from"] = dataclasses.asdict(cfg), reached
+        return res
     return None
 
 

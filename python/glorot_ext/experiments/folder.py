@@ -18,13 +18,40 @@ import json
 import os
 import time
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, TypedDict, Union, cast
 
 from glorot_ext._io import atomic_write
 
 PathLike = Union[str, "os.PathLike[str]"]
 #: A run's curve: per evaluation, n_updates, train_loss (None before the first update), val/test error and loss.
 Curve = Dict[str, List[Any]]
+
+
+class RunResult(TypedDict, total=False):
+    """A run's ``result.json``, as ``run`` writes it and every reader relies on."""
+
+    status: str  # "ok", or "diverged" (then update, layer, what, run_dir, message say where)
+    config: Dict[str, Any]  # the RunConfig's fields
+    curve: Curve
+    final_test_error: float
+    best_val_error: float
+    test_error_at_best_val: float
+    best_val_updates: int
+    train_seconds: float
+    ms_per_update: float
+    record: Optional[str]  # record.json's path when the run was monitored
+    profile: Dict[str, float]  # run.PROFILE_PARTS -> seconds
+    evidence: Dict[str, Any]  # claims.run_evidence of the final network, for a report's chosen runs
+    checkpoint_updates: int  # a run asked for fewer updates than its checkpoint holds (with note)
+    note: str
+    update: int
+    layer: Optional[int]
+    what: Optional[str]
+    run_dir: str
+    message: str
+    resumed_from: int  # in memory only: the update the attempt started at (executors)
+    profile_this_call: Dict[str, float]  # in memory only: this call's share of profile
+
 
 CHECKPOINT = "checkpoint.npz"
 RESULT = "result.json"
@@ -77,14 +104,14 @@ class RunFolder:
             return None
         return n, {k: list(v) if isinstance(v, list) else v for k, v in curve.items()}  # the caller's own copy
 
-    def read_result(self) -> Optional[Dict[str, Any]]:
-        """result.json as a dict, or None when it is missing or unreadable."""
+    def read_result(self) -> Optional[RunResult]:
+        """result.json, or None when it is missing or unreadable."""
         try:
             with open(self.result, "rb") as f:
                 content = json.loads(f.read())
         except (OSError, ValueError):
             return None
-        return content if isinstance(content, dict) else None
+        return cast(RunResult, content) if isinstance(content, dict) else None
 
     def add_to_result(self, config: Mapping[str, Any], **fields: Any) -> bool:
         """Adds ``fields`` to result.json if it is the result of ``config`` (a dict of all its
@@ -140,4 +167,4 @@ def _read_progress(path: Path) -> Optional[Tuple[Any, Any, Any]]:
     return state.get("config"), state.get("n_updates"), state.get("curve")
 
 
-__all__ = ["CHECKPOINT", "LOG", "RECORD", "RESULT", "STATE_FILES", "Curve", "RunFolder"]
+__all__ = ["CHECKPOINT", "LOG", "RECORD", "RESULT", "STATE_FILES", "Curve", "RunFolder", "RunResult"]

@@ -58,7 +58,7 @@ import numpy as np
 from glorot_ext import datasets
 from glorot_ext._io import atomic_write
 from glorot_ext.experiments import claims as _claims, evidence as ev, paper
-from glorot_ext.experiments.folder import RunFolder
+from glorot_ext.experiments.folder import RunFolder, RunResult
 from glorot_ext.experiments.run import (
     RunConfig,
     _build,
@@ -94,7 +94,7 @@ class _RowState(TypedDict):
     stage: int
     stages: Stages
     grid: Dict[str, Dict[str, float]]
-    results: Dict[float, List[Optional[Result]]]
+    results: Dict[float, List[Optional[RunResult]]]
     pending: int
     failed: List[str]
 
@@ -302,7 +302,7 @@ def _execute(
             grid.update_live(skey, counted, max(counted - base, 0))
 
     def done(
-        tag: Tuple[Task, Tuple[str, int]], spec: RunSpec, res: Optional[Result], error: Optional[BaseException]
+        tag: Tuple[Task, Tuple[str, int]], spec: RunSpec, res: Optional[RunResult], error: Optional[BaseException]
     ) -> None:
         (label, rate, seed, stage), tkey = tag
         st = state[label]

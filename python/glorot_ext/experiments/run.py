@@ -40,6 +40,7 @@ from glorot_ext.training import Batch, Callback
 
 PathLike = Union[str, "os.PathLike[str]"]
 Curve = folder.Curve
+RunResult = folder.RunResult
 #: A run's training batches: Shapeset's endless stream, or minibatches over a finite set.
 Source = Union[datasets.ShapesetStream, datasets.MinibatchIterator]
 #: A log function taking one line of text (e.g. print).
@@ -423,7 +424,7 @@ def run(
     progress: bool = False,
     log: Optional[Log] = None,
     evidence: Optional[Callable[[MLP, Split], Mapping[str, Any]]] = None,
-) -> Tuple[Dict[str, Any], MLP]:
+) -> Tuple[RunResult, MLP]:
     """Trains one configuration, evaluating and checkpointing every ``eval_every`` updates.
 
     Args:
@@ -547,7 +548,7 @@ def _result(
     out: Path,
     monitor: Optional[Monitor],
     profile: Dict[str, float],
-) -> Dict[str, Any]:
+) -> RunResult:
     best = int(np.argmin(curve["val_error"]))
     return {
         "status": "ok",
@@ -574,7 +575,7 @@ def _earlier_result(
     monitor: Optional[Monitor],
     log: Optional[Log],
     profile: Dict[str, float],
-) -> Dict[str, Any]:
+) -> RunResult:
     """The result at update ``config.n_updates`` of a run whose checkpoint is further on, read
     from its curve; it says so in ``result["note"]`` (and ``log``), with ``checkpoint_updates``.
     Nothing is trained or written. ValueError when the curve has no evaluation at that update."""

@@ -43,6 +43,7 @@ from glorot_ext.experiments.run import RunConfig
 
 if TYPE_CHECKING:
     from glorot_ext.experiments.executors import RunSpec
+    from glorot_ext.experiments.folder import RunResult
     from glorot_ext.training import Callback
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -236,12 +237,12 @@ def sweep(
         log(f"sweep of {len(configs)} run(s) on {ex.describe()}; run folders under {out / 'runs'}")
     grid = GridProgress(len(configs), sum(c.n_updates for c in configs), bar=progress, log=log)
     pending = [RunSpec(c, str(out / "runs" / c.key()), resume=resume) for c in configs]
-    results: Dict[str, Dict[str, Any]] = {}
+    results: Dict[str, Mapping[str, Any]] = {}  # a RunResult, or a missing run's status and message
 
     def take() -> Optional[Tuple[str, RunSpec]]:
         return (pending[0].key, pending.pop(0)) if pending else None
 
-    def done(key: str, s: RunSpec, res: Optional[Dict[str, Any]], error: Optional[BaseException]) -> None:
+    def done(key: str, s: RunSpec, res: Optional[RunResult], error: Optional[BaseException]) -> None:
         if res is None:  # a failed run is reported missing, the others go on
             results[key] = {"status": "missing", "message": f"{type(error).__name__}: {error}"}
             grid.finish(key, s.config.n_updates, 0, f"{key}: FAILED ({error})")
