@@ -277,7 +277,7 @@ def test_ctrl_c_ends_with_one_clean_line_and_exit_130(tmp_path):
         proc.communicate()
         tail = (e.stderr or b"")[-1500:]
         pytest.fail(f"train did not exit within 120 s of SIGINT; the end of its stderr: {tail!r}")
-    assert proc.returncode == 130
+    assert proc.returncode == 130, err[-1500:]
     last = err.rstrip("\n").split("\n")[-1]
     assert last == "interrupted: completed work is checkpointed; run the same command again to resume"
     assert "Traceback" not in err

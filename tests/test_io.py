@@ -67,3 +67,38 @@ def test_models_records_checkpoints_and_results_are_readable_by_others(tmp_path,
         tmp_path / "run" / "result.json",
     ]
     assert {p.name: oct(_mode(p)) for p in written} == {p.name: "0o644" for p in written}
+
+
+def test_ctrl_c_during_a_write_arrives_after_the_file_is_whole(tmp_path):
+    import signal
+
+    arrays = {f"W{i}": np.arange(64.0 * (i + 1)).reshape(8, -1) for i in range(3)}
+
+    def content(f):  # Ctrl-C in the middle of np.savez's zip: raised there, zipfile's clean-up
+        np.savez(f, W0=arrays["W0"])  # would turn it into a ValueError and leave the .tmp file
+        os.kill(os.getpid(), signal.SIGINT)
+        f.seek(0)
+        f.truncate()
+        np.savez(f, **arrays)
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic_write(tmp_path / "checkpoint.npz", content)
+    assert os.listdir(tmp_path) == ["checkpoint.npz"]
+    with np.load(tmp_path / "checkpoint.npz") as got:
+        assert sorted(got.files) == sorted(arrays)
+        for k, a in arrays.items():
+            np.testing.assert_array_equal(got[k], a)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_handler_other_than_keyboard_interrupt_is_called_once_after_the_write(tmp_path):
+    import signal
+
+    calls = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: calls.append(signum))
+    try:
+        atomic_write(tmp_path / "f", lambda f: (os.kill(os.getpid(), signal.SIGINT), f.write(b"whole")))
+        assert calls == [signal.SIGINT]
+        assert (tmp_path / "f").read_bytes() == b"whole"
+    finally:
+        signal.signal(signal.SIGINT, previous)

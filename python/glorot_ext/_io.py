@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import tempfile
+import threading
 from pathlib import Path
-from typing import IO, Callable, Union
+from typing import IO, Any, Callable, Iterator, List, Union
 
 Content = Union[bytes, str, Callable[[IO[bytes]], object]]
 
@@ -24,12 +27,36 @@ def _umask() -> int:
     return mask
 
 
+@contextlib.contextmanager
+def ctrl_c_held() -> Iterator[None]:
+    """Holds SIGINT until the block ends, then lets the handler it had run (KeyboardInterrupt by
+    default). A KeyboardInterrupt raised inside zipfile's writer (``np.savez``) surfaces as a
+    ValueError from its clean-up and can leave the temporary file behind; after the block the
+    interrupt arrives whole, between two writes. Only the main thread gets signals in Python."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.getsignal(signal.SIGINT)
+    if not callable(previous):  # SIG_IGN, SIG_DFL or a handler not set from Python: leave it be
+        yield
+        return
+    held: List[Any] = []
+    signal.signal(signal.SIGINT, lambda signum, frame: held.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if held:
+            previous(*held[0])
+
+
 def atomic_write(path: Union[str, os.PathLike[str]], content: Content) -> Path:
     """Writes ``content`` to ``path`` so that readers see the old file or the whole new one.
 
     The data goes to a temporary file in the same folder, is flushed and fsync'ed, gets the
     mode a plain ``open(path, "w")`` would give (0o666 minus the umask; ``mkstemp`` alone would
-    leave it 0o600, unreadable to anyone else), and is renamed over ``path``.
+    leave it 0o600, unreadable to anyone else), and is renamed over ``path``. Ctrl-C during the
+    write waits for the write to end.
 
     Args:
         path: destination; its folder must exist.
@@ -40,21 +67,22 @@ def atomic_write(path: Union[str, os.PathLike[str]], content: Content) -> Path:
         ``path`` as a ``Path``.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            if isinstance(content, str):
-                f.write(content.encode("utf-8"))
-            elif isinstance(content, (bytes, bytearray, memoryview)):
-                f.write(content)
-            else:
-                content(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with ctrl_c_held():
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                if isinstance(content, str):
+                    f.write(content.encode("utf-8"))
+                elif isinstance(content, (bytes, bytearray, memoryview)):
+                    f.write(content)
+                else:
+                    content(f)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
     return path

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from glorot_ext import datasets, init as _init
-from glorot_ext._io import atomic_write
+from glorot_ext._io import atomic_write, ctrl_c_held
 from glorot_ext.datasets._common import Split
 from glorot_ext.experiments import folder
 from glorot_ext.monitor import Monitor
@@ -364,8 +364,8 @@ def _check_arrays(path: Path, arrays: Mapping[str, NDArray[Any]], net: MLP) -> N
 def _load(path: Path, net: MLP, config: RunConfig, fresh_source: Optional[Source] = None) -> Dict[str, Any]:
     """Reads and validates a checkpoint (its data position against ``fresh_source`` when given),
     then copies its weights into ``net``; returns the state dict."""
-    try:
-        with np.load(path, allow_pickle=False) as z:
+    try:  # Ctrl-C held: raised inside zipfile it could come out as this "unreadable checkpoint"
+        with ctrl_c_held(), np.load(path, allow_pickle=False) as z:
             if "state" not in z.files:
                 raise KeyError("no 'state' entry")
             state: Dict[str, Any] = json.loads(bytes(z["state"]).decode())
