@@ -18,7 +18,6 @@ import argparse
 import json
 import os
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -61,11 +60,8 @@ def main(argv=None):
     p.add_argument("--rows", default="all")
     a = p.parse_args(argv)
 
-    import glorot_ext.experiments.reproduce  # noqa: F401 - the module (the package exports the function)
-    from glorot_ext.experiments import paper
+    from glorot_ext.experiments import paper, reproduction as rep
     from glorot_ext.experiments.executors import resumed_from
-
-    rep = sys.modules["glorot_ext.experiments.reproduce"]
 
     rows = [r[0] for r in paper.TABLE1_ROWS] if a.rows == "all" else a.rows.split(",")
     out = Path(tempfile.mkdtemp(prefix="dask-grid-"))

@@ -124,7 +124,7 @@ def test_help_shows_defaults_in_plain_text():
 
 
 def test_train_budget_sets_the_run_length_and_density_and_explicit_options_win(tmp_path):
-    from glorot_ext.experiments.reproduce import budget_for
+    from glorot_ext.experiments.reproduction import budget_for
 
     quick = budget_for("quick", "shapeset")
     argv = ["--threads", "1", "--quiet", "train", "--budget", "quick", "--depth", "2", "--width", "16"]

@@ -24,8 +24,8 @@ from glorot_ext.experiments.executors import (
     make_executor,
     resumed_from,
 )
-from glorot_ext.experiments.reproduce import DEFAULT_LR
-from glorot_ext.experiments.run import RunConfig
+from glorot_ext.experiments.reproduction import DEFAULT_LR
+from glorot_ext.experiments.single_run import RunConfig
 from glorot_ext.experiments.sweep import grid_configs, sweep
 
 # The brief's small grid: 2 rows, 2 hidden layers of 32, a few thousand updates, checkpoints every 250.

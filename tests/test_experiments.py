@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from glorot_ext.experiments import RunConfig, paper, reproduce, run
-from glorot_ext.experiments.reproduce import load_results
+from glorot_ext.experiments.reproduction import load_results
 
 TOY = dict(depth=2, width=24, eval_every=50, n_eval=200, lr=0.05)
 
@@ -76,9 +76,8 @@ def test_reproduce_writes_the_table_beside_the_papers_numbers(tmp_path):
     assert (tmp_path / "fig11_test_error_shapeset.png").stat().st_size > 10_000
     assert "fig11_test_error_shapeset.png" in (tmp_path / "REPORT.md").read_text()
     # the rows' figures drawn by a pool of 2 processes are the files this process draws alone
-    import importlib
+    from glorot_ext.experiments import reproduction as reproduce_module
 
-    reproduce_module = importlib.import_module("glorot_ext.experiments.reproduce")
     pooled = sorted(p.name for p in (tmp_path / "figures").iterdir())
     assert "tanh_n_fig6_hist_act_init.png" in pooled and "sigmoid_fig2_activation_mean_std.png" in pooled
     (tmp_path / "serial").mkdir()
@@ -104,7 +103,7 @@ def test_reproduce_picks_the_learning_rate_with_the_best_validation_error(tmp_pa
 
 
 def test_successive_halving_keeps_the_best_rates_at_each_rung_and_continues_the_winner(tmp_path):
-    from glorot_ext.experiments.reproduce import Budget
+    from glorot_ext.experiments.reproduction import Budget
 
     b = Budget("test", 300, 50, 300, 0, lr_grid=(1e-6, 1e-3, 0.05), rungs=((100, 2), (200, 1)))
     content = reproduce(tmp_path, rows=["Tanh N"], budget=b, width=16, depth=2, log=None, figures=False)
@@ -222,7 +221,7 @@ def test_process_jobs_give_the_same_numbers_as_one_process(tmp_path):
 
 
 def test_a_run_says_where_its_time_went(tmp_path):
-    from glorot_ext.experiments.run import PROFILE_PARTS
+    from glorot_ext.experiments.single_run import PROFILE_PARTS
 
     t0 = time.perf_counter()
     res, _ = run(RunConfig(n_updates=100, monitor_every=50, **TOY), tmp_path)
@@ -258,7 +257,7 @@ def test_a_row_that_diverges_is_reported_as_diverged_not_as_a_number(tmp_path):
 
 
 def test_the_planned_work_of_a_search_counts_each_rungs_survivors():
-    from glorot_ext.experiments.reproduce import _planned_runs, _planned_updates
+    from glorot_ext.experiments.reproduction import _planned_runs, _planned_updates
 
     stages = [(20_000, 2), (60_000, 1), (200_000, None)]
     assert _planned_updates(stages, 3) == 3 * 20_000 + 2 * 40_000 + 140_000
@@ -309,7 +308,7 @@ def test_both_table1_renderings_share_one_row_logic():
 
 
 def test_a_tie_in_validation_error_goes_to_the_lower_validation_loss():
-    from glorot_ext.experiments.reproduce import _rank, _val_loss_at
+    from glorot_ext.experiments.reproduction import _rank, _val_loss_at
 
     # all three at the class prior's error (Sigmoid on Shapeset): the rate whose loss moved wins
     errors = {0.01: 0.832, 0.03: 0.832, 0.1: 0.832}
@@ -344,8 +343,8 @@ def test_the_claims_decompose_jacobians_only_of_the_networks_at_init(tmp_path, m
 
 def test_the_quick_budget_measures_jacobians_at_init_and_once_per_20k_updates():
     from glorot_ext.datasets import shapeset
-    from glorot_ext.experiments.reproduce import budget_for
-    from glorot_ext.experiments.run import _monitor
+    from glorot_ext.experiments.reproduction import budget_for
+    from glorot_ext.experiments.single_run import _monitor
 
     probe = shapeset.generate(20, seed=0)
     for budget in ("quick", "standard", "full"):
@@ -373,11 +372,10 @@ def test_the_checkpoint_holds_the_record_that_record_json_exports(tmp_path):
 
 
 def test_the_report_loads_no_network_and_reads_each_record_once(tmp_path, monkeypatch):
-    import sys
 
+    from glorot_ext.experiments import reproduction as rep
     from glorot_ext.record import Record
 
-    rep = sys.modules["glorot_ext.experiments.reproduce"]  # the module, which the package's function hides
     loads, reads = [], []
     monkeypatch.setattr(rep, "load_network", lambda *a: loads.append(a))
     real = Record.from_json.__func__

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from glorot_ext.datasets import shapeset
-from glorot_ext.experiments.run import RunConfig, _build
+from glorot_ext.experiments.single_run import RunConfig, _build
 
 
 def _bound(W):

@@ -121,3 +121,18 @@ def test_the_import_graph_has_no_cycle():
     graph = {name: sorted({t for t, _ in edges if t in names}) for name, edges in _graph().items()}
     graph.pop("glorot_ext")  # the root re-exports its modules; nothing imports it (test above)
     assert _cycles(graph) == []
+
+
+def test_every_module_is_the_attribute_of_its_package_that_bears_its_name():
+    # A function re-exported under its module's name (experiments.run was both) makes
+    # `import glorot_ext.experiments.run as m` give the function and monkeypatching miss the module.
+    import importlib
+    import types
+
+    for name in _modules():
+        if name == "glorot_ext" or name.rsplit(".", 1)[-1] == "__main__":
+            continue
+        module = importlib.import_module(name)
+        parent, leaf = name.rsplit(".", 1)
+        attr = getattr(importlib.import_module(parent), leaf)
+        assert isinstance(attr, types.ModuleType) and attr is module, f"{parent}.{leaf} is {attr!r}, not the module"

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from glorot_ext.experiments import RunConfig, run
-from glorot_ext.experiments.run import load_network
+from glorot_ext.experiments.single_run import load_network
 from glorot_ext.record import Record
 
 FIXTURE = Path(__file__).parent / "data" / "run-folder-2026-12-02"

@@ -1,6 +1,5 @@
 """Runs that diverge, are killed between writes, or meet a damaged checkpoint."""
 
-import importlib
 import json
 import math
 
@@ -9,11 +8,9 @@ import pytest
 from helpers import drop_key, set_key
 
 from glorot_ext import Callback, Record
-from glorot_ext.experiments import RunConfig, run
-from glorot_ext.experiments.run import DivergedError
+from glorot_ext.experiments import RunConfig, run, single_run as run_module
+from glorot_ext.experiments.single_run import DivergedError
 from glorot_ext.record import dumps
-
-run_module = importlib.import_module("glorot_ext.experiments.run")  # the package re-exports run(), the function
 
 TOY = dict(depth=2, width=24, eval_every=50, n_eval=200, lr=0.05)
 

@@ -81,7 +81,7 @@ def test_a_checkpoint_without_an_update_count_reports_no_progress(tmp_path):
     """Found by mypy: ``checkpoint_progress`` passed a missing ``n_updates`` on as None, and the
     executors compared it with an int (TypeError) instead of treating the run as not started."""
     from glorot_ext.experiments.executors import RunSpec, finished_result
-    from glorot_ext.experiments.run import RunConfig, checkpoint_progress
+    from glorot_ext.experiments.single_run import RunConfig, checkpoint_progress
 
     cfg = RunConfig(depth=1, width=4, n_updates=20, eval_every=10, n_eval=20)
     state = {"config": cfg.identity(), "curve": {"n_updates": [0]}}  # no "n_updates": a damaged file

@@ -158,7 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     from glorot_ext import datasets
     from glorot_ext.activations import ACTIVATIONS
     from glorot_ext.experiments import paper
-    from glorot_ext.experiments.reproduce import BUDGETS
+    from glorot_ext.experiments.reproduction import BUDGETS
     from glorot_ext.runtime import __version__
 
     p = argparse.ArgumentParser(prog="glorot-ext", description=__doc__.split("\n")[0], formatter_class=_HelpFormatter)
@@ -367,8 +367,8 @@ def _no_empty_folders_on_failure(path: PathLike) -> Iterator[None]:
 
 def _cmd_train(a: argparse.Namespace) -> Optional[int]:
     from glorot_ext.experiments import RunConfig, run
-    from glorot_ext.experiments.reproduce import budget_for
-    from glorot_ext.experiments.run import DivergedError, profile_line
+    from glorot_ext.experiments.reproduction import budget_for
+    from glorot_ext.experiments.single_run import DivergedError, profile_line
 
     preset = dict(_TRAIN_DEFAULTS)
     if a.budget:

@@ -47,7 +47,7 @@ from typing import (
 )
 
 from glorot_ext.experiments.folder import RunFolder, RunResult
-from glorot_ext.experiments.run import DivergedError, RunConfig, checkpoint_progress, run
+from glorot_ext.experiments.single_run import DivergedError, RunConfig, checkpoint_progress, run
 from glorot_ext.training import Callback
 
 if TYPE_CHECKING:

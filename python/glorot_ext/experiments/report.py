@@ -312,7 +312,7 @@ def _missing(content: Mapping[str, Any]) -> list[str]:
 
 
 def _profile(content: Mapping[str, Any]) -> str:
-    from glorot_ext.experiments.run import profile_line, sum_profiles
+    from glorot_ext.experiments.single_run import profile_line, sum_profiles
 
     total = sum_profiles(r.get("profile", {}) for r in content["rows"].values())
     return profile_line(total) if sum(total.values()) else "not measured"

@@ -39,7 +39,7 @@ import numpy as np
 
 from glorot_ext import datasets
 from glorot_ext._io import atomic_write
-from glorot_ext.experiments.run import RunConfig
+from glorot_ext.experiments.single_run import RunConfig
 
 if TYPE_CHECKING:
     from glorot_ext.experiments.executors import RunSpec

@@ -59,7 +59,7 @@ from glorot_ext import datasets
 from glorot_ext._io import atomic_write
 from glorot_ext.experiments import claims as _claims, evidence as ev, paper
 from glorot_ext.experiments.folder import RunFolder, RunResult
-from glorot_ext.experiments.run import (
+from glorot_ext.experiments.single_run import (
     RunConfig,
     _build,
     _data,
