@@ -123,3 +123,23 @@ def test_estimate_gain_is_exact_for_identity_and_relu_and_matches_monte_carlo_fo
     assert init.estimate_gain("relu") == pytest.approx(math.sqrt(2), rel=1e-9)
     s = rng.standard_normal(2_000_000)
     assert init.estimate_gain("tanh") == pytest.approx(1 / math.sqrt(np.mean(np.tanh(s) ** 2)), rel=2e-3)
+
+
+@pytest.mark.parametrize("name", sorted(init.INITIALIZERS))
+@pytest.mark.parametrize("dtype", [np.int32, np.int64, object, bool, np.complex64, "U3"])
+def test_initializers_refuse_dtypes_that_are_not_floating_point(name, dtype):
+    with pytest.raises(TypeError, match="floating-point dtype"):
+        init.get(name)(4, 3, rng=np.random.default_rng(0), dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_initializers_keep_float_dtypes(dtype):
+    assert init.normalized_uniform(4, 3, rng=np.random.default_rng(0), dtype=dtype).dtype == dtype
+    assert init.zeros(4, 3, dtype=dtype).dtype == dtype
+
+
+def test_boolean_fans_and_scales_are_refused():
+    with pytest.raises(ValueError, match="fan_in"):
+        init.normalized_uniform(True, 3, rng=np.random.default_rng(0))
+    with pytest.raises(ValueError, match="scale"):
+        init.variance_scaling(True)

@@ -1,5 +1,7 @@
 """Results do not depend on the thread count: the work partition is fixed."""
 
+import threading
+
 import numpy as np
 import pytest
 
@@ -68,3 +70,24 @@ def test_thread_count_applies_to_the_python_thread_that_set_it():
     with ge.num_threads(1):
         assert _core.get_num_threads() == 1
         assert in_new_thread() == fresh  # another thread keeps its own count
+
+
+def _count_in_a_new_thread():
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(ge.get_num_threads()))
+    t.start()
+    t.join()
+    return seen[0]
+
+
+def test_set_num_threads_applies_to_the_calling_thread_as_documented():
+    # Documented behaviour (OpenMP's per-thread setting): another thread keeps its own count.
+    assert "calling Python thread" in ge.set_num_threads.__doc__
+    default = _count_in_a_new_thread()
+    before = ge.get_num_threads()
+    try:
+        ge.set_num_threads(1)
+        assert ge.get_num_threads() == 1
+        assert _count_in_a_new_thread() == default
+    finally:
+        ge.set_num_threads(before)

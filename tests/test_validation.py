@@ -68,3 +68,21 @@ def test_the_network_and_the_datasets_raise_the_same_dtype_error():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, "float32"])
 def test_the_kernels_dtypes_pass(dtype):
     assert v.kernel_dtype(dtype) == np.dtype(dtype)
+
+
+@pytest.fixture
+def net_and_batch():
+    net = ge.MLP([4, 3, 2], rng=np.random.default_rng(0))
+    return net, (np.ones((2, 4), np.float32), np.array([0, 1]))
+
+
+@pytest.mark.parametrize("lr", [True, np.True_])
+def test_a_boolean_learning_rate_is_refused_everywhere(net_and_batch, lr):
+    net, (X, y) = net_and_batch
+    with pytest.raises(TypeError, match="sgd_step: lr must be a number"):
+        net.sgd_step(X, y, lr)
+    with pytest.raises(TypeError, match="fit: lr must be a number"):
+        net.fit(X, y, epochs=1, lr=lr)
+    with pytest.raises(TypeError, match="fit_stream: lr must be a number"):
+        net.fit_stream(iter([(X, y)]), 1, lr)
+    assert net.n_updates == 0
