@@ -158,6 +158,13 @@ def test_fig2_is_tested_at_its_window_even_in_a_longer_run():
     sig = _trained("Sigmoid", 0.83, 20_000, record=_record([0, 20_000], [0.5, 0.1]))
     c = {c.id: c for c in claims.training_claims({"Sigmoid": sig}, "shapeset")}["fig2_sigmoid_top_saturates"]
     assert c.verdict == ev.NOT_REACHED and c.horizon_updates == claims.HORIZON_FIG2
+    assert "runs stopped" in c.evidence.test
+    # past the window but measured every 50k (MNIST's standard budget): nothing at epoch 2 to test
+    steps = list(range(0, 200_001, 50_000))
+    sig = _trained("Sigmoid", 0.83, 200_000, record=_record(steps, [0.5, 0.02, 0.01, 0.01, 0.01]))
+    c = {c.id: c for c in claims.training_claims({"Sigmoid": sig}, "mnist")}["fig2_sigmoid_top_saturates"]
+    assert c.verdict == ev.NOT_REACHED and c.updates == 200_000
+    assert "no measurement" in c.evidence.test and "measured at 0, 50,000" in c.evidence.statistic
 
 
 def test_fig3_tests_the_order_of_the_onsets_at_its_horizon():

@@ -415,8 +415,10 @@ def _fig2_window(sig: RowOutcome) -> Tuple[str, ev.Evidence, int]:
         return "no Record of the trajectory", ev.not_reached(HORIZON_FIG2, 0), 0
     reached = min(int(r.steps[-1]) for r in records)
     means = [_at_step(r, "act_mean", HORIZON_FIG2) for r in records]
-    if any(m is None for m in means):
+    if reached < HORIZON_FIG2:
         return "", ev.not_reached(HORIZON_FIG2, reached), reached
+    if any(m is None for m in means):
+        return "", ev.not_measured(HORIZON_FIG2, [int(x) for x in records[0].steps]), reached
     top = [float(cast(NDArray[np.float64], m)[-1]) for m in means]
     traj = ", ".join(
         f"{int(x):,}: {v:.3f}"

@@ -43,7 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 ALPHA = 0.005
 
 #: A test's outcome. NOT REACHED: the runs stopped before the point where the paper makes the
-#: claim, so no test was made (a budget is not a finding).
+#: claim, or made no measurement there, so no test was made (a budget is not a finding).
 Verdict = Literal["PASS", "FAIL", "NOT RESOLVED", "NOT REACHED"]
 PASS: Final = "PASS"
 FAIL: Final = "FAIL"
@@ -149,6 +149,18 @@ def not_reached(horizon: int, reached: int) -> Evidence:
     return Evidence(
         "none: the runs stopped before the paper's point",
         f"needs ≥ {horizon:,} updates; the runs reached {reached:,}",
+        float("nan"),
+        NOT_REACHED,
+        0,
+    )
+
+
+def not_measured(point: int, measured_at: Sequence[int]) -> Evidence:
+    """No test: the runs went past ``point`` but their instruments measured nothing there."""
+    shown = ", ".join(f"{x:,}" for x in measured_at[:4]) + (", …" if len(measured_at) > 4 else "")
+    return Evidence(
+        "none: no measurement at the paper's point",
+        f"needs a measurement at {point:,} updates; the instruments measured at {shown}",
         float("nan"),
         NOT_REACHED,
         0,

@@ -229,7 +229,7 @@ def render(
         f"updates; instruments every {b['monitor_every']:,} updates on 300 test examples. Every claim is tested at "
         f"p < {s['alpha']} (Table 1's level): **PASS** = the claimed direction is significant, **FAIL** = the "
         "opposite one is, **NOT RESOLVED** = the test cannot tell it from noise, **NOT REACHED** = the runs "
-        "stopped before the point where the paper makes the claim (no test is made). Over several seeds "
+        "stopped before the point where the paper makes the claim, or measured nothing there (no test is made). Over several seeds "
         "the seeds are the unit; one seed's verdicts speak for one network.",
         "",
         "Where the chosen runs' time went: " + _profile(content) + ".",
