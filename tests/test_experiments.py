@@ -169,6 +169,8 @@ def test_a_small_reproduction_writes_a_report_with_a_verdict_for_every_claim(tmp
         assert f"| {label} |" in report
     assert "What the paper leaves unknown" in report
     assert "300 images each in these runs" in report  # the unknowns table says what ran (n_eval=300)
+    # the order's pairs are still shown, as a measurement, not as the claim's verdict
+    assert "measured at 200 updates, where the paper makes no claim" in report
     from glorot_ext.experiments.report import _span
 
     assert "Ours cover updates 0–200, epochs 0–0.01" in _span("tanh_fig3_activation_percentiles", content)
